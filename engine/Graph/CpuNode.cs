@@ -1,0 +1,53 @@
+using System.Numerics;
+using Engine.Tensors;
+
+namespace Engine.Graph;
+
+/// <summary>What an op's CPU reference sees of one node: shapes and spans at the executor's batch size.</summary>
+public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly NodeRun _run;
+    private readonly Dictionary<int, Array> _scratch = [];
+
+    internal CpuNode(NodeRun run) { _run = run; }
+
+    public Node Node => _run.Node;
+    public bool Training => _run.Training;
+    public int Batch => _run.Batch;
+    public ulong Seed => _run.Seed;
+    public long Step => _run.Step;
+
+    public Shape InShape(int i) => _run.InShapes[i];
+    public Shape OutShape(int i) => _run.OutShapes[i];
+
+    public Span<T> In(int i) => CpuBackend<T>.F(_run.In[i]);
+    public Span<int> InInt(int i) => CpuBackend<T>.I(_run.In[i]);
+    public Span<T> Out(int i) => CpuBackend<T>.F(_run.Out[i]);
+    public Span<int> OutInt(int i) => CpuBackend<T>.I(_run.Out[i]);
+
+    /// <summary>Whether backward must produce input i's gradient.</summary>
+    public bool HasInGrad(int i) => _run.InGrad[i] is not null;
+    /// <summary>Input i's gradient, to be ACCUMULATED into (+=).</summary>
+    public Span<T> InGrad(int i) => CpuBackend<T>.F(_run.InGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: input {i} takes no gradient"));
+    public Span<T> OutGrad(int i) => CpuBackend<T>.F(_run.OutGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: output {i} has no gradient"));
+
+    public Span<T> Param(int j) => CpuBackend<T>.F(_run.Params[j]);
+    /// <summary>Parameter j's gradient, to be ACCUMULATED into (+=).</summary>
+    public Span<T> ParamGrad(int j) => CpuBackend<T>.F(_run.ParamGrads[j]);
+    public Span<T> State(int j) => CpuBackend<T>.F(_run.States[j]);
+
+    /// <summary>Whatever the op keeps from forward for backward (masks, statistics).</summary>
+    public object? Saved { get; set; }
+
+    /// <summary>A per-node array reused across steps, grown on demand (contents are not cleared).</summary>
+    public TElem[] Scratch<TElem>(int slot, long count)
+    {
+        if (_scratch.TryGetValue(slot, out var a) && a is TElem[] t && t.LongLength >= count) return t;
+        var fresh = new TElem[count];
+        _scratch[slot] = fresh;
+        return fresh;
+    }
+
+    internal void Forward() => Node.Op.Forward(this);
+    internal void Backward() => Node.Op.Backward(this);
+}

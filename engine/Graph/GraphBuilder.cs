@@ -1,0 +1,94 @@
+using Engine.Ops;
+using Engine.Tensors;
+
+namespace Engine.Graph;
+
+/// <summary>
+/// Builds a graph eagerly: every node's shapes are inferred as it is added (at batch 1), so
+/// an input a layer cannot take is reported at that layer by name. Layer helpers
+/// (<c>b.Conv2d(x, ...)</c>) are extension methods in <see cref="Layers"/>, one per op file.
+/// </summary>
+public sealed class GraphBuilder(string name)
+{
+    private readonly List<Node> _nodes = [];
+    private readonly List<Value> _inputs = [];
+    private readonly Dictionary<string, Value> _outputs = [];
+    private readonly ParameterLayout _params = new();
+    private readonly ParameterLayout _states = new();
+    private readonly HashSet<string> _nodeNames = [];
+    private readonly Stack<string> _scopes = new();
+    private int _valueCount;
+    private Value? _loss;
+
+    public string Name { get; } = name;
+
+    /// <summary>A graph input; <paramref name="sampleShape"/> excludes the batch dimension.</summary>
+    public Value Input(string name, Shape sampleShape, bool isInt = false)
+    {
+        var v = new Value(_valueCount++, null, 0, sampleShape.Prepend(1), isInt, name);
+        _inputs.Add(v);
+        return v;
+    }
+
+    /// <summary>Prefixes names of the nodes added inside the returned scope with "<paramref name="scope"/>.".</summary>
+    public IDisposable Scope(string scope)
+    {
+        _scopes.Push(scope);
+        return new PopScope(_scopes);
+    }
+
+    public string Qualify(string name) => _scopes.Count == 0 ? name : string.Join('.', _scopes.Reverse()) + "." + name;
+
+    /// <summary>Adds a node and returns its outputs.</summary>
+    public Value[] Add(Op op, string name, params Value[] inputs)
+    {
+        var full = Qualify(name);
+        if (!_nodeNames.Add(full)) throw new ArgumentException($"layer name '{full}' used twice");
+        for (int i = 0; i < inputs.Length; i++)
+            if (inputs[i].IsInt != op.InputIsInt(i))
+                throw new ShapeException($"{full}: input {i} ({inputs[i].Name}) must be {(op.InputIsInt(i) ? "an integer" : "a float")} tensor");
+        var inShapes = inputs.Select(v => v.Shape).ToArray();
+        Shape[] outShapes;
+        try { outShapes = op.InferShapes(inShapes); }
+        catch (ShapeException e)
+        {
+            throw new ShapeException($"layer {full} ({op.Type}) cannot take input {string.Join(", ", inShapes.Select(s => s.DropFirst()))}: {e.Message}");
+        }
+        var node = new Node(_nodes.Count, full, op, inputs);
+        node.Outputs = outShapes.Select((s, i) =>
+            new Value(_valueCount++, node, i, s, op.OutputIsInt(i), i == 0 ? full : $"{full}:{i}")).ToArray();
+        node.Params = op.Parameters(inShapes).Select(p => _params.Add($"{full}.{p.Name}", p)).ToArray();
+        node.States = op.States(inShapes).Select(p => _states.Add($"{full}.{p.Name}", p)).ToArray();
+        _nodes.Add(node);
+        return node.Outputs;
+    }
+
+    /// <summary>Adds a single-output node.</summary>
+    public Value Add1(Op op, string name, params Value[] inputs) => Add(op, name, inputs)[0];
+
+    /// <summary>A unique node name within the current scope: "relu", then "relu_1", ...</summary>
+    public string Unique(string stem)
+    {
+        if (!_nodeNames.Contains(Qualify(stem))) return stem;
+        for (int i = 1; ; i++)
+            if (!_nodeNames.Contains(Qualify($"{stem}_{i}"))) return $"{stem}_{i}";
+    }
+
+    public void Output(string name, Value v) => _outputs[name] = v;
+
+    public void SetLoss(Value v)
+    {
+        if (v.Shape.Numel != 1) throw new ArgumentException($"loss must be a scalar, got {v.Shape}");
+        _loss = v;
+        _outputs["loss"] = v;
+    }
+
+    public Graph Build() => new(Name, [.. _nodes], [.. _inputs], new(_outputs), _loss, _params, _states, _valueCount);
+
+    private sealed class PopScope(Stack<string> scopes) : IDisposable
+    {
+        private bool _done;
+        public void Dispose() { if (!_done) { scopes.Pop(); _done = true; } }
+    }
+}
+

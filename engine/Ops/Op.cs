@@ -1,0 +1,46 @@
+using System.Numerics;
+using Engine.Graph;
+using Engine.Tensors;
+
+namespace Engine.Ops;
+
+/// <summary>
+/// One layer type. An op is stateless configuration: its shape rule, its parameters, and its
+/// CPU reference forward and backward (generic over float and double) live in one file;
+/// its GPU path lives beside it in a partial class (<c>Name.Cuda.cs</c>).
+/// Backward ACCUMULATES into input and parameter gradients (+=).
+/// </summary>
+public abstract partial class Op
+{
+    /// <summary>Short type name shown in layer tables, e.g. "conv", "maxpool".</summary>
+    public abstract string Type { get; }
+
+    /// <summary>Output shapes (batch included) for the given input shapes; throws <see cref="ShapeException"/> for inputs the op cannot take.</summary>
+    public abstract Shape[] InferShapes(Shape[] inputs);
+
+    /// <summary>True for Int32 outputs (argmax indices); float outputs use the backend's precision.</summary>
+    public virtual bool OutputIsInt(int output) => false;
+
+    /// <summary>Expected element type of each input: Int32 for labels and indices, otherwise float.</summary>
+    public virtual bool InputIsInt(int input) => false;
+
+    /// <summary>Trainable parameters, named relative to the node ("weight", "bias").</summary>
+    public virtual ParamSpec[] Parameters(Shape[] inputs) => [];
+
+    /// <summary>Non-trainable state saved in checkpoints (BN running statistics).</summary>
+    public virtual ParamSpec[] States(Shape[] inputs) => [];
+
+    /// <summary>Multiply-accumulates per forward pass at the given shapes (for `host info`).</summary>
+    public virtual long MultiplyAccumulates(Shape[] inputs, Shape[] outputs) => 0;
+
+    /// <summary>Filter count and kernel description for the layer table ("64", "3x3/2").</summary>
+    public virtual (string Filters, string Size) Describe() => ("", "");
+
+    public abstract void Forward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
+    public abstract void Backward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    protected static ShapeException Bad(string message) => new(message);
+}
+
+/// <summary>The input shapes do not fit the op; the message says which and why.</summary>
+public sealed class ShapeException(string message) : Exception(message);

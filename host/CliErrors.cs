@@ -1,0 +1,24 @@
+using System.CommandLine;
+using Engine.Ops;
+
+namespace Host;
+
+/// <summary>A problem with the user's input: printed as one line, exit code 2, no stack trace.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+public static class CliErrors
+{
+    /// <summary>Runs the command line; known failures become one clear line on stderr and a non-zero exit.</summary>
+    public static int Run(RootCommand root, string[] args)
+    {
+        try
+        {
+            return root.Parse(args).Invoke();
+        }
+        catch (Exception e) when (e is UsageException or ShapeException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or KeyNotFoundException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+}
