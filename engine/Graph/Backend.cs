@@ -45,7 +45,7 @@ public sealed class NodeRun
 }
 
 /// <summary>Where a graph runs. Chosen per executor, never globally.</summary>
-public abstract class Backend : IDisposable
+public abstract partial class Backend : IDisposable
 {
     public abstract string Name { get; }
     /// <summary>True when float values are float64 (CPU gradient checks), else float32.</summary>

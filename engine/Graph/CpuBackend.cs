@@ -17,7 +17,7 @@ public sealed class CpuBuffer<T> : Buffer where T : unmanaged
 }
 
 /// <summary>The reference backend: plain loops in float or double precision.</summary>
-public sealed class CpuBackend<T> : Backend where T : unmanaged, IFloatingPointIeee754<T>
+public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloatingPointIeee754<T>
 {
     public override string Name => $"cpu ({typeof(T).Name.ToLowerInvariant()})";
     public override bool IsDouble => typeof(T) == typeof(double);
