@@ -32,6 +32,6 @@ public interface IDataset
 /// <summary>An example that cannot be read; carries the file and the reason, for the run's log.</summary>
 public sealed class BadSampleException(string source, string reason) : Exception($"{source}: {reason}")
 {
-    public string Source { get; } = source;
+    public string File { get; } = source;
     public string Reason { get; } = reason;
 }
