@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using Engine.Data.Codecs;
 
 namespace Engine.Data.Transforms;
@@ -14,44 +15,72 @@ public static class Resampler
     /// <summary>Writes the box of <paramref name="src"/> as CHW floats in 0..255 into <paramref name="dst"/> (C*outH*outW).</summary>
     public static void Linear(Image8 src, CropBox box, int outHeight, int outWidth, Span<float> dst)
     {
-        int c = src.Channels, plane = outHeight * outWidth;
+        int c = src.Channels, plane = outHeight * outWidth, rowFloats = outWidth * c;
         if (dst.Length != c * plane) throw new ArgumentException($"output holds {dst.Length} floats, expected {c}x{outHeight}x{outWidth}");
         var xs = Taps.Build(src.Width, box.X * src.Width, box.Width * src.Width, outWidth, box.Flip);
         var ys = Taps.Build(src.Height, box.Y * src.Height, box.Height * src.Height, outHeight, false);
         int rowLo = ys.MinIndex, rows = ys.MaxIndex - rowLo + 1;
-        int tempLength = rows * outWidth * c;
-        var temp = ArrayPool<float>.Shared.Rent(tempLength);
+        var temp = ArrayPool<float>.Shared.Rent(rows * rowFloats + rowFloats);
         try
         {
-            var pixels = src.Pixels;
-            int stride = src.Width * c;
+            // horizontal pass over the source rows the vertical taps need, interleaved (x * c + ch)
             for (int r = 0; r < rows; r++)
-            {
-                int srcRow = (rowLo + r) * stride, tempRow = r * outWidth * c;
-                for (int x = 0; x < outWidth; x++)
-                {
-                    int t0 = xs.Offset[x], t1 = xs.Offset[x + 1];
-                    for (int ch = 0; ch < c; ch++)
-                    {
-                        float sum = 0;
-                        for (int t = t0; t < t1; t++) sum += xs.Weight[t] * pixels[srcRow + xs.Index[t] * c + ch];
-                        temp[tempRow + x * c + ch] = sum;
-                    }
-                }
-            }
+                HorizontalRow(src.Pixels.AsSpan((rowLo + r) * src.Width * c, src.Width * c), c, xs, temp.AsSpan(r * rowFloats, rowFloats));
+            // vertical pass: whole rows at a time, then de-interleave into CHW
+            var acc = temp.AsSpan(rows * rowFloats, rowFloats);
             for (int y = 0; y < outHeight; y++)
             {
-                int t0 = ys.Offset[y], t1 = ys.Offset[y + 1];
+                acc.Clear();
+                for (int t = ys.Offset[y]; t < ys.Offset[y + 1]; t++)
+                    MultiplyAdd(temp.AsSpan((ys.Index[t] - rowLo) * rowFloats, rowFloats), ys.Weight[t], acc);
                 for (int x = 0; x < outWidth; x++)
                     for (int ch = 0; ch < c; ch++)
-                    {
-                        float sum = 0;
-                        for (int t = t0; t < t1; t++) sum += ys.Weight[t] * temp[((ys.Index[t] - rowLo) * outWidth + x) * c + ch];
-                        dst[ch * plane + y * outWidth + x] = Math.Clamp(sum, 0f, 255f);
-                    }
+                        dst[ch * plane + y * outWidth + x] = Math.Clamp(acc[x * c + ch], 0f, 255f);
             }
         }
         finally { ArrayPool<float>.Shared.Return(temp); }
+    }
+
+    private static void HorizontalRow(ReadOnlySpan<byte> row, int c, Taps xs, Span<float> output)
+    {
+        int outWidth = xs.Offset.Length - 1;
+        var index = xs.Index;
+        var weight = xs.Weight;
+        if (c == 3)
+            for (int x = 0; x < outWidth; x++)
+            {
+                float s0 = 0, s1 = 0, s2 = 0;
+                for (int t = xs.Offset[x]; t < xs.Offset[x + 1]; t++)
+                {
+                    int p = index[t] * 3;
+                    float w = weight[t];
+                    s0 += w * row[p];
+                    s1 += w * row[p + 1];
+                    s2 += w * row[p + 2];
+                }
+                output[3 * x] = s0;
+                output[3 * x + 1] = s1;
+                output[3 * x + 2] = s2;
+            }
+        else
+            for (int x = 0; x < outWidth; x++)
+            {
+                float s = 0;
+                for (int t = xs.Offset[x]; t < xs.Offset[x + 1]; t++) s += weight[t] * row[index[t]];
+                output[x] = s;
+            }
+    }
+
+    private static void MultiplyAdd(ReadOnlySpan<float> source, float weight, Span<float> acc)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var w = new Vector<float>(weight);
+            for (; i <= acc.Length - Vector<float>.Count; i += Vector<float>.Count)
+                (new Vector<float>(acc[i..]) + w * new Vector<float>(source[i..])).CopyTo(acc[i..]);
+        }
+        for (; i < acc.Length; i++) acc[i] += weight * source[i];
     }
 
     /// <summary>Nearest-neighbour crop/flip/resize of a label image, mapping each value through <paramref name="labelOf"/> (256 entries).</summary>
