@@ -89,7 +89,8 @@ public static unsafe class JpegCodec
         fixed (byte* src = data)
             rc = tjDecompressHeader3(h, src, new CULong((nuint)data.Length), &w, &hgt, &subsamp, &colorspace);
         if (rc != 0) throw new ImageDecodeException($"unreadable JPEG header: {ErrorText(h)}");
-        if (w <= 0 || hgt <= 0 || (long)w * hgt > MaxPixels)
+        if (w <= 0 || hgt <= 0) throw new ImageDecodeException($"truncated JPEG: the header ends before the image size ({data.Length} bytes)");
+        if ((long)w * hgt > MaxPixels)
             throw new ImageDecodeException($"JPEG header claims an implausible size {w}x{hgt}");
         return new Header(w, hgt, colorspace is TJCS_CMYK or TJCS_YCCK, colorspace == TJCS_GRAY);
     }
