@@ -1,3 +1,4 @@
+using System.Numerics;
 using Engine.Graph;
 using Engine.Tensors;
 
@@ -28,7 +29,7 @@ public sealed partial class Concat : Op
     }
 
     /// <summary>Elements of one sample of input i, and where they start in one sample of the output.</summary>
-    private static (int Count, int Offset)[] Blocks<T>(CpuNode<T> n, int inputs) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private static (int Count, int Offset)[] Blocks<T>(CpuNode<T> n, int inputs) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var blocks = new (int, int)[inputs];
         int offset = 0;

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Engine.Graph;
 using Engine.Tensors;
 
@@ -33,7 +34,7 @@ public sealed partial class Dropout : Op
     /// <summary>Whether element <paramref name="index"/> survives.</summary>
     public bool Keeps(ulong seed, ulong stream, long index) => Rng.HashUniform(seed, stream, (ulong)index) >= P;
 
-    private bool Active<T>(CpuNode<T> n) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => n.Training && P > 0;
+    private bool Active<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T> => n.Training && P > 0;
 
     public override void Forward<T>(CpuNode<T> n)
     {

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Engine.Graph;
 using Engine.Tensors;
 
@@ -30,7 +31,7 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
         return withIndices ? [y, y] : [y];
     }
 
-    private Span<int> Argmax<T>(CpuNode<T> n) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private Span<int> Argmax<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (withIndices) return n.OutInt(1);
         long count = n.OutShape(0).Numel;

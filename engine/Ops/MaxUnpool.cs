@@ -1,3 +1,4 @@
+using System.Numerics;
 using Engine.Graph;
 using Engine.Tensors;
 
@@ -47,7 +48,7 @@ public sealed partial class MaxUnpool(int outHeight, int outWidth) : Op
         for (int i = 0; i < dx.Length; i++) dx[i] += dy[i / inPlane * plane + Checked(n, idx, i)];
     }
 
-    private int Checked<T>(CpuNode<T> n, Span<int> idx, int i) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    private int Checked<T>(CpuNode<T> n, Span<int> idx, int i) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int at = idx[i];
         if ((uint)at >= (uint)(outHeight * outWidth))
