@@ -14,20 +14,31 @@ public sealed partial class Mish : Op
     public override string Type => "mish";
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
-    public override void Forward<T>(CpuNode<T> n)
+    public override void Forward<T>(CpuNode<T> n) => ForChunks(n.In(0).Length, (start, end) =>
     {
         var x = n.In(0);
         var y = n.Out(0);
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] * T.Tanh(Softplus(x[i]));
-    }
+        for (int i = start; i < end; i++) y[i] = x[i] * T.Tanh(Softplus(x[i]));
+    });
 
     public override void Backward<T>(CpuNode<T> n)
     {
         if (!n.HasInGrad(0)) return;
-        var x = n.In(0);
-        var dy = n.OutGrad(0);
-        var dx = n.InGrad(0);
-        for (int i = 0; i < x.Length; i++) dx[i] += dy[i] * Derivative(x[i]);
+        ForChunks(n.In(0).Length, (start, end) =>
+        {
+            var x = n.In(0);
+            var dy = n.OutGrad(0);
+            var dx = n.InGrad(0);
+            for (int i = start; i < end; i++) dx[i] += dy[i] * Derivative(x[i]);
+        });
+    }
+
+    /// <summary>Runs body over [start, end) chunks of [0, count), in parallel when there are several (three transcendentals per element pay for it).</summary>
+    private static void ForChunks(int count, Action<int, int> body)
+    {
+        const int chunk = 1 << 14;
+        if (count <= chunk) { body(0, count); return; }
+        Parallel.For(0, (count + chunk - 1) / chunk, c => body(c * chunk, Math.Min(count, (c + 1) * chunk)));
     }
 
     /// <summary>dy/dx at <paramref name="x"/>; finite for every finite x (sigmoid underflows to 0, never NaN).</summary>
