@@ -155,6 +155,21 @@ public class CodecTests
         Assert.That(ImageDecoder.Detect(PngCodec.EncodeGray(new byte[4], 2, 2)), Is.EqualTo(ImageFormat.Png));
     }
 
+    [Test]
+    public void Pooled_decoding_gives_the_same_pixels()
+    {
+        var pool = System.Buffers.ArrayPool<byte>.Create();
+        var jpeg = TestImages.GradientJpeg(33, 17);
+        var png = PngCodec.EncodeRgb(TestImages.Gradient(9, 5), 9, 5);
+        foreach (var (data, channels) in new[] { (jpeg, 3), (jpeg, 1), (png, 3), (png, 1) })
+        {
+            var plain = ImageDecoder.Decode(data, channels);
+            var pooled = ImageDecoder.Decode(data, channels, null, pool);
+            Assert.That(pooled.PixelSpan.ToArray(), Is.EqualTo(plain.Pixels));
+            pool.Return(pooled.Pixels);
+        }
+    }
+
     private static int MaxDifference(byte[] a, byte[] b)
     {
         Assert.That(a, Has.Length.EqualTo(b.Length));

@@ -3,7 +3,8 @@ namespace Engine.Data.Codecs;
 /// <summary>
 /// A decoded 8-bit image, interleaved (HWC), with 1 (gray) or 3 (RGB) channels.
 /// <see cref="SourceWidth"/> x <see cref="SourceHeight"/> is the size stored in the file, which is
-/// larger than Width x Height when a JPEG was decoded at a reduced scale.
+/// larger than Width x Height when a JPEG was decoded at a reduced scale. <see cref="Pixels"/> may be
+/// longer than <see cref="PixelCount"/> when it was rented from an array pool.
 /// </summary>
 public sealed record Image8
 {
@@ -11,7 +12,7 @@ public sealed record Image8
     {
         if (width <= 0 || height <= 0) throw new ArgumentException($"image size {width}x{height} must be positive");
         if (channels is not (1 or 3)) throw new ArgumentException($"image channels {channels}: expected 1 or 3");
-        if (pixels.Length != (long)width * height * channels)
+        if (pixels.Length < (long)width * height * channels)
             throw new ArgumentException($"{pixels.Length} bytes do not make a {width}x{height}x{channels} image");
         Width = width;
         Height = height;
@@ -25,6 +26,8 @@ public sealed record Image8
     public int Height { get; }
     public int Channels { get; }
     public byte[] Pixels { get; }
+    public int PixelCount => Width * Height * Channels;
+    public ReadOnlySpan<byte> PixelSpan => Pixels.AsSpan(0, PixelCount);
     public int SourceWidth { get; }
     public int SourceHeight { get; }
 }

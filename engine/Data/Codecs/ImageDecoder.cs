@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Engine.Data.Codecs;
 
 public enum ImageFormat { Unknown, Jpeg, Png }
@@ -12,11 +14,14 @@ public static class ImageDecoder
         return ImageFormat.Unknown;
     }
 
-    /// <summary>Decodes to 1 (gray) or 3 (RGB) channels; throws <see cref="ImageDecodeException"/> with the reason.</summary>
-    public static Image8 Decode(ReadOnlySpan<byte> data, int channels = 3, DecodeHint? hint = null) => Detect(data) switch
+    /// <summary>
+    /// Decodes to 1 (gray) or 3 (RGB) channels; throws <see cref="ImageDecodeException"/> with the
+    /// reason. With a <paramref name="pool"/> the pixel array is rented from it (return it when done).
+    /// </summary>
+    public static Image8 Decode(ReadOnlySpan<byte> data, int channels = 3, DecodeHint? hint = null, ArrayPool<byte>? pool = null) => Detect(data) switch
     {
-        ImageFormat.Jpeg => JpegCodec.Decode(data, channels, hint),
-        ImageFormat.Png => PngCodec.Decode(data, channels),
+        ImageFormat.Jpeg => JpegCodec.Decode(data, channels, hint, pool),
+        ImageFormat.Png => PngCodec.Decode(data, channels, pool),
         _ => throw new ImageDecodeException(DescribeUnknown(data)),
     };
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using static Engine.Data.Codecs.TurboJpegNative;
 
@@ -30,8 +31,11 @@ public static unsafe class JpegCodec
         finally { tjDestroy(h); }
     }
 
-    /// <summary>Decodes to <paramref name="channels"/> (1 = gray, 3 = RGB) interleaved bytes.</summary>
-    public static Image8 Decode(ReadOnlySpan<byte> data, int channels = 3, DecodeHint? hint = null)
+    /// <summary>
+    /// Decodes to <paramref name="channels"/> (1 = gray, 3 = RGB) interleaved bytes; with a
+    /// <paramref name="pool"/> the pixel array is rented from it (return it when done).
+    /// </summary>
+    public static Image8 Decode(ReadOnlySpan<byte> data, int channels = 3, DecodeHint? hint = null, ArrayPool<byte>? pool = null)
     {
         if (channels is not (1 or 3)) throw new ArgumentException($"channels {channels}: expected 1 or 3");
         Lib.Ensure();
@@ -43,14 +47,28 @@ public static unsafe class JpegCodec
             var (w, hgt) = ScaledSize(header.Width, header.Height, hint);
             int format = header.IsCmyk ? TJPF_CMYK : channels == 1 ? TJPF_GRAY : TJPF_RGB;
             int bytesPerPixel = format == TJPF_CMYK ? 4 : format == TJPF_GRAY ? 1 : 3;
-            var buffer = new byte[(long)w * hgt * bytesPerPixel];
-            int rc;
-            fixed (byte* src = data)
-            fixed (byte* dst = buffer)
-                rc = tjDecompress2(h, src, new CULong((nuint)data.Length), dst, w, w * bytesPerPixel, hgt, format, 0);
-            if (rc != 0) CheckDecodeWarning(h);
-            var pixels = header.IsCmyk ? FromCmyk(buffer, channels) : buffer;
-            return new Image8(w, hgt, channels, pixels, header.Width, header.Height);
+            int size = checked(w * hgt * bytesPerPixel);
+            var buffer = pool?.Rent(size) ?? new byte[size];
+            try
+            {
+                int rc;
+                fixed (byte* src = data)
+                fixed (byte* dst = buffer)
+                    rc = tjDecompress2(h, src, new CULong((nuint)data.Length), dst, w, w * bytesPerPixel, hgt, format, 0);
+                if (rc != 0) CheckDecodeWarning(h);
+            }
+            catch
+            {
+                pool?.Return(buffer);
+                throw;
+            }
+            if (header.IsCmyk)
+            {
+                var rgb = FromCmyk(buffer, w * hgt, channels, pool);
+                pool?.Return(buffer);
+                buffer = rgb;
+            }
+            return new Image8(w, hgt, channels, buffer, header.Width, header.Height);
         }
         finally { tjDestroy(h); }
     }
@@ -132,10 +150,9 @@ public static unsafe class JpegCodec
         return new ReadOnlySpan<ScalingFactor>(factors, n).ToArray();
     }
 
-    private static byte[] FromCmyk(byte[] cmyk, int channels)
+    private static byte[] FromCmyk(byte[] cmyk, int n, int channels, ArrayPool<byte>? pool)
     {
-        int n = cmyk.Length / 4;
-        var output = new byte[n * channels];
+        var output = pool?.Rent(n * channels) ?? new byte[n * channels];
         for (int i = 0; i < n; i++)
         {
             int k = cmyk[4 * i + 3];

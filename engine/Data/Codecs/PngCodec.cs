@@ -1,3 +1,4 @@
+using System.Buffers;
 using static Engine.Data.Codecs.SpngNative;
 
 namespace Engine.Data.Codecs;
@@ -12,19 +13,21 @@ public static unsafe class PngCodec
     private const uint MaxSide = 1 << 16;
     private static readonly NativeImageLibrary Lib = NativeImageLibrary.Spng;
 
-    public static Image8 Decode(ReadOnlySpan<byte> data, int channels = 3)
+    /// <summary>Decodes to 1 or 3 channels; with a <paramref name="pool"/> the pixel array is rented from it (return it when done).</summary>
+    public static Image8 Decode(ReadOnlySpan<byte> data, int channels = 3, ArrayPool<byte>? pool = null)
     {
         if (channels is not (1 or 3)) throw new ArgumentException($"channels {channels}: expected 1 or 3");
         using var ctx = DecoderContext.Open(data);
         var ihdr = ctx.Header();
         bool grayDirect = channels == 1 && ihdr.ColorType == SPNG_COLOR_TYPE_GRAYSCALE && ihdr.BitDepth <= 8;
         int fmt = grayDirect ? SPNG_FMT_G8 : SPNG_FMT_RGB8;
-        var pixels = ctx.Decode(fmt);
+        var pixels = ctx.Decode(fmt, pool);
         int w = (int)ihdr.Width, h = (int)ihdr.Height;
         if (channels == 1 && !grayDirect)
         {
-            var gray = new byte[w * h];
-            for (int i = 0; i < gray.Length; i++) gray[i] = JpegCodec.Luma(pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]);
+            var gray = pool?.Rent(w * h) ?? new byte[w * h];
+            for (int i = 0; i < w * h; i++) gray[i] = JpegCodec.Luma(pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]);
+            pool?.Return(pixels);
             pixels = gray;
         }
         return new Image8(w, h, channels, pixels);
@@ -43,7 +46,7 @@ public static unsafe class PngCodec
             throw new ImageDecodeException(
                 $"not a label mask: PNG colour type {ihdr.ColorType} with {ihdr.BitDepth}-bit samples (expected a palette or 8-bit grayscale PNG)");
         int w = (int)ihdr.Width, h = (int)ihdr.Height;
-        var packed = ctx.Decode(SPNG_FMT_PNG);
+        var packed = ctx.Decode(SPNG_FMT_PNG, null);
         var values = Unpack(packed, w, h, ihdr.BitDepth);
         return new IndexedImage(w, h, values, indexed ? ctx.Palette() : null);
     }
@@ -64,7 +67,7 @@ public static unsafe class PngCodec
     }
 
     public static byte[] Encode(Image8 image)
-        => image.Channels == 3 ? EncodeRgb(image.Pixels, image.Width, image.Height) : EncodeGray(image.Pixels, image.Width, image.Height);
+        => image.Channels == 3 ? EncodeRgb(image.PixelSpan, image.Width, image.Height) : EncodeGray(image.PixelSpan, image.Width, image.Height);
 
     private static byte[] Encode(ReadOnlySpan<byte> pixels, int width, int height, byte colorType, int bytesPerPixel, IReadOnlyList<Rgb>? palette)
     {
@@ -162,13 +165,21 @@ public static unsafe class PngCodec
             return ihdr;
         }
 
-        public byte[] Decode(int fmt)
+        public byte[] Decode(int fmt, ArrayPool<byte>? pool)
         {
             nuint len;
             Fail(spng_decoded_image_size(_ctx, fmt, &len), "cannot decode PNG");
-            var output = new byte[len];
-            fixed (byte* dst = output)
-                Fail(spng_decode_image(_ctx, dst, len, fmt, 0), "corrupt or truncated PNG");
+            var output = pool?.Rent(checked((int)len)) ?? new byte[len];
+            try
+            {
+                fixed (byte* dst = output)
+                    Fail(spng_decode_image(_ctx, dst, len, fmt, 0), "corrupt or truncated PNG");
+            }
+            catch
+            {
+                pool?.Return(output);
+                throw;
+            }
             return output;
         }
 

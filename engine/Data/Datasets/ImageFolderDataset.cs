@@ -92,7 +92,8 @@ public sealed class ImageFolderDataset : IDataset
     public int LoadInto(int index, Rng rng, bool augment, Span<float> image, Span<int> mask)
     {
         var decoded = SampleFiles.DecodeImage(_files[index], _channels, _recipe.DecodeHint);
-        _recipe.Render(decoded, null, default, augment ? rng : null, image, default);
+        try { _recipe.Render(decoded, null, default, augment ? rng : null, image, default); }
+        finally { SampleFiles.Release(decoded); }
         return _labels[index];
     }
 

@@ -107,10 +107,14 @@ public sealed class VocSegmentationDataset : IDataset
                 throw new BadSampleException(maskPath, $"mask value {v} is neither a class (0..{_objectClasses - 1}) nor the boundary 255");
         string imagePath = ImagePath(index);
         var decoded = SampleFiles.DecodeImage(imagePath, 3, _recipe.DecodeHint);
-        if (decoded.SourceWidth != labels.Width || decoded.SourceHeight != labels.Height)
-            throw new BadSampleException(imagePath,
-                $"image is {decoded.SourceWidth}x{decoded.SourceHeight} but its mask {maskPath} is {labels.Width}x{labels.Height}");
-        _recipe.Render(decoded, labels, _labelOf, augment ? rng : null, image, mask);
+        try
+        {
+            if (decoded.SourceWidth != labels.Width || decoded.SourceHeight != labels.Height)
+                throw new BadSampleException(imagePath,
+                    $"image is {decoded.SourceWidth}x{decoded.SourceHeight} but its mask {maskPath} is {labels.Width}x{labels.Height}");
+            _recipe.Render(decoded, labels, _labelOf, augment ? rng : null, image, mask);
+        }
+        finally { SampleFiles.Release(decoded); }
         return -1;
     }
 
