@@ -109,8 +109,9 @@ public sealed class DataLoader : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             slot = _ring[_consume % _ring.Length];
-            while (_error is null && !(slot.Batch == _consume && slot.Pending == 0)) Monitor.Wait(_gate);
+            while (_error is null && !_disposed && !(slot.Batch == _consume && slot.Pending == 0)) Monitor.Wait(_gate);
             _error?.Throw();
+            ObjectDisposedException.ThrowIf(_disposed, this);
             number = _consume++;
             Monitor.PulseAll(_gate);
         }
