@@ -33,8 +33,8 @@ public static class NetRegistry
         VggNet("vgg16", "D", "VGG configuration D: 13 convs + 3 FC (138,357,544 parameters)"),
         VggNet("vgg19", "E", "VGG configuration E: 16 convs + 3 FC (143,667,240 parameters)"),
         SegNetInfo("segnet", SegNetVariant.SegNet, "SegNet of seed 001: pooling indices + unpooling, dropout 0.5, decoder 128-64-32-32 (4,476,214 parameters)"),
-        SegNetInfo("segnet-clean", SegNetVariant.SegNetClean, "SegNet ablation: fcn's exact layout with pooling indices + unpooling instead of upsampling"),
-        SegNetInfo("fcn", SegNetVariant.Fcn, "seed 001's comparison: plain max pools + 2x nearest upsampling, decoder 128-64-64-32"),
+        SegNetInfo("fcn", SegNetVariant.Fcn, "seed 001's comparison: plain max pools + 2x nearest upsampling, decoder 128-64-64-32 (4,531,702 parameters)"),
+        SegNetInfo("fcn-clean", SegNetVariant.FcnClean, "clean ablation: segnet exactly, but upsampling instead of unpooling (indices the only difference)"),
     ];
 
     /// <summary>The known names, comma separated (for messages).</summary>

@@ -9,14 +9,17 @@ public enum SegNetVariant
 {
     /// <summary>`segnet` as the seed built it: pooling indices, dropout 0.5 before the decoder, decoder widths 4f, 2f, f, f.</summary>
     SegNet,
-    /// <summary>`fcn`: plain max pools and 2x nearest upsampling, no dropout, decoder widths 4f, 2f, 2f, f.</summary>
+    /// <summary>`fcn` as the seed built it: plain max pools and 2x nearest upsampling, no dropout, decoder widths 4f, 2f, 2f, f.</summary>
     Fcn,
     /// <summary>
-    /// `segnet-clean`: the clean ablation. Exactly `fcn` (same decoder widths 4f, 2f, 2f, f, no
-    /// dropout, same parameters) except that pools keep their argmax and the decoder unpools to
-    /// it, so pooling indices are the only difference from `fcn`.
+    /// `fcn-clean`, the clean ablation: `segnet` with every unpooling replaced by 2x nearest
+    /// upsampling (and plain pools), keeping segnet's dropout and decoder widths 4f, 2f, f, f, so that
+    /// pooling indices are the only difference between the two (same parameters, 4,476,214).
+    /// The ablation cannot go the other way (fcn's widths with unpooling): max-unpooling needs
+    /// the channels of the pool it undoes, and fcn's dec2 ends with 2f channels where the first
+    /// pool had f, which is why the seed's segnet differs from its fcn in that width.
     /// </summary>
-    SegNetClean,
+    FcnClean,
 }
 
 /// <summary>
@@ -33,21 +36,21 @@ public static class SegNet
     private static readonly (int Convs, int Widths)[] Encoder = [(2, 1), (2, 2), (3, 4), (3, 8), (3, 8)];
 
     /// <summary>Decoder stages, deepest first: (conv units, width in units of f).</summary>
-    private static (int Convs, int Widths)[] Decoder(SegNetVariant v) => v == SegNetVariant.SegNet
-        ? [(3, 4), (3, 2), (2, 1), (2, 1)]
-        : [(3, 4), (3, 2), (2, 2), (2, 1)];
+    private static (int Convs, int Widths)[] Decoder(SegNetVariant v) => v == SegNetVariant.Fcn
+        ? [(3, 4), (3, 2), (2, 2), (2, 1)]
+        : [(3, 4), (3, 2), (2, 1), (2, 1)];
 
     private const int BaseWidth = 32;
 
     public static Graph.Graph Build(string name, SegNetVariant variant, Shape input, int classes, Norm norm, double width, int ignoreLabel)
     {
         int pools = Encoder.Length - 1, factor = 1 << pools;
-        if (variant == SegNetVariant.Fcn && (input[1] % factor != 0 || input[2] % factor != 0))
+        if (variant != SegNetVariant.SegNet && (input[1] % factor != 0 || input[2] % factor != 0))
             throw new ShapeException($"input height and width must be multiples of {factor} ({pools} pools of 2 undone by 2x upsampling), got {input}");
 
         var b = new GraphBuilder(name);
         var (image, label) = Blocks.Inputs(b, input, new Shape(input[1], input[2]));
-        bool indices = variant != SegNetVariant.Fcn;
+        bool indices = variant == SegNetVariant.SegNet;
         var x = image;
         var skips = new Stack<(Value Indices, Shape Size)>();
         for (int s = 0; s < Encoder.Length; s++)
@@ -66,7 +69,7 @@ public static class SegNet
             else x = b.MaxPool(x, 2, 2, name: "pool");
         }
 
-        if (variant == SegNetVariant.SegNet) x = b.Dropout(x, 0.5, "dropout");
+        if (variant != SegNetVariant.Fcn) x = b.Dropout(x, 0.5, "dropout");
 
         var decoder = Decoder(variant);
         for (int s = 0; s < decoder.Length; s++)

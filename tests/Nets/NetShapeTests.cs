@@ -35,7 +35,7 @@ public class NetShapeTests
     }
 
     [TestCase("segnet")]
-    [TestCase("segnet-clean")]
+    [TestCase("fcn-clean")]
     [TestCase("fcn")]
     public void Segmentation_nets_give_class_scores_per_pixel_for_a_batch(string net)
     {
@@ -66,5 +66,9 @@ public class NetShapeTests
         Assert.That(OutputOf(fcn, "dec4.upsample"), Is.EqualTo(new Shape(256, 8, 8)));
         Assert.That(OutputOf(fcn, "dec2.conv2_relu"), Is.EqualTo(new Shape(64, 32, 32)));
         Assert.That(fcn.Nodes.Any(n => n.Name == "dropout"), Is.False);
+        var clean = NetRegistry.Build("fcn-clean");
+        Assert.That(OutputOf(clean, "dec2.conv2_relu"), Is.EqualTo(new Shape(32, 32, 32)));
+        Assert.That(clean.Nodes.Any(n => n.Name == "dropout"));
+        Assert.That(clean.Nodes.Any(n => n.Name.EndsWith("unpool")), Is.False);
     }
 }

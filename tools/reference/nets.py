@@ -7,6 +7,7 @@ sets match exactly. Weights: Dense keeps PyTorch's Linear layout [out, in], conv
 
     /usr/bin/python3 tools/reference/nets.py --count vovnet57     # parameter counts
     /usr/bin/python3 tools/reference/nets.py --keys all           # net, kind, name, shape per line
+    /usr/bin/python3 tools/reference/nets.py --parity DIR         # see parity()
 
 Dropout masks differ from the engine's hashed masks: compare in eval mode, or without dropout.
 """
@@ -171,8 +172,8 @@ class Vgg(nn.Module):
 ENCODER = [(2, 1), (2, 2), (3, 4), (3, 8), (3, 8)]
 DECODERS = {
     "segnet": [(3, 4), (3, 2), (2, 1), (2, 1)],
-    "segnet-clean": [(3, 4), (3, 2), (2, 2), (2, 1)],
     "fcn": [(3, 4), (3, 2), (2, 2), (2, 1)],
+    "fcn-clean": [(3, 4), (3, 2), (2, 1), (2, 1)],  # segnet's widths and dropout, upsampling: indices the only difference
 }
 
 
@@ -180,8 +181,8 @@ class SegNet(nn.Module):
     def __init__(self, variant="segnet", classes=22, in_channels=3, norm="bn", width=1.0):
         super().__init__()
         f = 32
-        self.indices = variant != "fcn"
-        self.dropout = variant == "segnet"
+        self.indices = variant == "segnet"
+        self.dropout = variant != "fcn"
         c = in_channels
         for s, (convs, mult) in enumerate(ENCODER):
             enc = Seq()
@@ -232,21 +233,60 @@ def build(name, classes=None, input_shape=None, norm=None, width=1.0, dense_eval
     raise SystemExit(f"error: unknown net '{name}'; known nets: {', '.join(NAMES)}")
 
 
-NAMES = ["vovnet57", "vovnet57-paper", "vgg11", "vgg13", "vgg16-c", "vgg16", "vgg19", "segnet", "segnet-clean", "fcn"]
+NAMES = ["vovnet57", "vovnet57-paper", "vgg11", "vgg13", "vgg16-c", "vgg16", "vgg19", "segnet", "fcn", "fcn-clean"]
 
 
-def main():
+def parity(root):
+    """For each folder under `root` holding args.txt (a net name and options, as on this command
+    line), image.npy and one NAME.npy per parameter and state of the engine's net: loads them
+    into the twin (float64, eval mode), writes logits.npy and keys.txt (kind, name, shape)."""
+    import os
+    import numpy as np
+    for sub in sorted(os.listdir(root)):
+        folder = os.path.join(root, sub)
+        with open(os.path.join(folder, "args.txt")) as f:
+            a = parser().parse_args(f.read().split())
+        m = build(a.net, **options(a)).double().eval()
+        trainable = {id(t) for t in m.parameters()}
+        with open(os.path.join(folder, "keys.txt"), "w") as f:
+            for key, t in m.state_dict(keep_vars=True).items():
+                f.write(f"{'param' if id(t) in trainable else 'state'}\t{key}\t{'x'.join(str(d) for d in t.shape)}\n")
+        state = {}
+        for key, t in m.state_dict().items():
+            path = os.path.join(folder, key + ".npy")
+            if os.path.exists(path):
+                state[key] = torch.from_numpy(np.load(path)).reshape(t.shape)
+        m.load_state_dict(state, strict=False)
+        with torch.no_grad():
+            logits = m(torch.from_numpy(np.load(os.path.join(folder, "image.npy"))))
+        np.save(os.path.join(folder, "logits.npy"), logits.numpy())
+
+
+def parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("net", nargs="?", help="net name (for --parity's args.txt)")
     p.add_argument("--count", metavar="NET", help="print the parameter count of NET (or 'all')")
     p.add_argument("--keys", metavar="NET", help="print NET's parameter and state names with shapes (or 'all')")
+    p.add_argument("--parity", metavar="DIR", help="run the twins on the engine's exported nets (see parity())")
     p.add_argument("--classes", type=int)
     p.add_argument("--norm", choices=["bn", "gn", "none"])
     p.add_argument("--width", type=float, default=1.0)
     p.add_argument("--input", help="CxHxW")
     p.add_argument("--dense-eval", action="store_true")
-    a = p.parse_args()
+    p.add_argument("--dense-kernel", type=int, default=7)
+    return p
+
+
+def options(a):
     shape = tuple(int(d) for d in a.input.split("x")) if a.input else None
-    kw = dict(classes=a.classes, input_shape=shape, norm=a.norm, width=a.width, dense_evaluation=a.dense_eval)
+    return dict(classes=a.classes, input_shape=shape, norm=a.norm, width=a.width,
+                dense_evaluation=a.dense_eval, dense_kernel=a.dense_kernel)
+
+
+def main():
+    p = parser()
+    a = p.parse_args()
+    kw = options(a)
     if a.count:
         for name in NAMES if a.count == "all" else [a.count]:
             m = build(name, **kw)
@@ -260,6 +300,8 @@ def main():
             for key, t in m.state_dict(keep_vars=True).items():
                 kind = "param" if id(t) in trainable else "state"
                 print(f"{name}\t{kind}\t{key}\t{'x'.join(str(d) for d in t.shape)}")
+    elif a.parity:
+        parity(a.parity)
     else:
         p.print_help()
         return 2
