@@ -20,24 +20,31 @@ public static class InfoCommand
                 foreach (var net in NetRegistry.All) Console.WriteLine($"  {net.Name,-16} {net.Description}");
                 return 0;
             }
-            var options = args.Options(r);
-            Console.Write(LayerTable.Format(Build(name, options)));
+            var graph = Build(name, args.Options(r), out var used);
+            Console.WriteLine($"{graph.Name}: input {used.Input}, {used.Classes} classes, norm {NormName(used.Norm)}, width x{used.Width:0.####}");
+            Console.Write(LayerTable.Format(graph));
             return 0;
         });
         return cmd;
     }
 
     /// <summary>Builds the net, turning the registry's complaints into usage errors that name the option.</summary>
-    public static Engine.Graph.Graph Build(string name, NetOptions options)
+    public static Engine.Graph.Graph Build(string name, NetOptions options, out NetOptions resolved)
     {
         NetInfo net;
         try { net = NetRegistry.Find(name); }
         catch (KeyNotFoundException) { throw new UsageException($"--net '{name}': unknown net; known nets: {NetRegistry.KnownNames}"); }
-        try { return net.Builder(net, NetRegistry.Resolve(net, options)); }
+        try
+        {
+            resolved = NetRegistry.Resolve(net, options);
+            return net.Builder(net, resolved);
+        }
         catch (ShapeException e) when (options.Input is { } input)
         {
             throw new UsageException($"--input {input} does not fit {net.Name}: {e.Message}");
         }
         catch (NetOptionsException e) { throw new UsageException(e.Message); }
     }
+
+    private static string NormName(Norm n) => n switch { Norm.Batch => "bn", Norm.Group => "gn", _ => "none" };
 }

@@ -31,7 +31,8 @@ public class InfoCommandTests
         var (code, stdout, stderr) = Run("--net", "vovnet57");
         Assert.That(code, Is.Zero, stderr);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines[0], Does.Match(@"^layer\s+type\s+filters\s+size/stride\s+input\s+output$"));
+        Assert.That(lines[0], Is.EqualTo("vovnet57: input 3x224x224, 1000 classes, norm bn, width x1"));
+        Assert.That(lines[1], Does.Match(@"^layer\s+type\s+filters\s+size/stride\s+input\s+output$"));
         Assert.That(lines, Has.Some.Match(@"^stem\.conv1\s+.*3x224x224\s+64x112x112$"));
         Assert.That(lines, Has.Some.Match(@"^stage4\.osa2\.concat\s+.*5 x 192x14x14\s+960x14x14$"));
         Assert.That(lines, Has.Some.Match(@"^head\.fc\s+.*1024x1x1\s+1000$"));
