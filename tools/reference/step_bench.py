@@ -26,6 +26,7 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     a = p.parse_args()
     shape = tuple(int(d) for d in a.input.split("x"))
+    torch.set_num_threads(os.cpu_count() or 1)  # Debian's build may default to 1; use every core, as the engine does
     torch.manual_seed(3)
     m = nets.build(a.net, classes=a.classes, input_shape=shape).train()
     x = torch.rand(a.batch, *shape)
