@@ -1,0 +1,64 @@
+namespace Engine.Graph;
+
+/// <summary>Hyper-parameters of one momentum-SGD update of a contiguous range of parameters.</summary>
+/// <param name="UnitGain">CNTK's form v = m*v + (1-m)*g; otherwise the classic (PyTorch) v = m*v + g.</param>
+/// <param name="WeightDecay">L2 coefficient added to the gradient (g + wd*w) before the momentum update.</param>
+public readonly record struct SgdUpdate(double LearningRate, double Momentum, double WeightDecay, bool UnitGain);
+
+/// <summary>Hyper-parameters of one Adam update; <paramref name="Step"/> counts from 1 and drives the bias correction.</summary>
+/// <param name="WeightDecay">L2 coefficient added to the gradient (PyTorch Adam's weight_decay).</param>
+public readonly record struct AdamUpdate(double LearningRate, double Beta1, double Beta2, double Epsilon, double WeightDecay, long Step);
+
+/// <summary>
+/// Optimizer updates, run where the parameters live. The defaults here copy to the host,
+/// update in double precision and copy back, so every backend works; backends override them
+/// with in-place loops (CPU) or kernels (CUDA).
+/// </summary>
+public abstract partial class Backend
+{
+    /// <summary>
+    /// g' = g + wd*w; v = m*v + g' (classic) or v = m*v + (1-m)*g' (unit gain); w -= lr*v.
+    /// All slices have the same length.
+    /// </summary>
+    public virtual void SgdStep(BufferSlice values, BufferSlice grads, BufferSlice velocity, SgdUpdate u)
+    {
+        var (w, g, v) = (HostCopy(values), HostCopy(grads), HostCopy(velocity));
+        double gain = u.UnitGain ? 1 - u.Momentum : 1;
+        for (int i = 0; i < w.Length; i++)
+        {
+            double gi = g[i] + u.WeightDecay * w[i];
+            v[i] = u.Momentum * v[i] + gain * gi;
+            w[i] -= u.LearningRate * v[i];
+        }
+        Upload(values, w);
+        Upload(velocity, v);
+    }
+
+    /// <summary>
+    /// Bias-corrected Adam in PyTorch's arithmetic: g' = g + wd*w; m = b1*m + (1-b1)*g';
+    /// v = b2*v + (1-b2)*g'^2; w -= (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps).
+    /// </summary>
+    public virtual void AdamStep(BufferSlice values, BufferSlice grads, BufferSlice m, BufferSlice v, AdamUpdate u)
+    {
+        var (w, g, m1, m2) = (HostCopy(values), HostCopy(grads), HostCopy(m), HostCopy(v));
+        double stepSize = u.LearningRate / (1 - Math.Pow(u.Beta1, u.Step));
+        double sqrtBc2 = Math.Sqrt(1 - Math.Pow(u.Beta2, u.Step));
+        for (int i = 0; i < w.Length; i++)
+        {
+            double gi = g[i] + u.WeightDecay * w[i];
+            m1[i] = u.Beta1 * m1[i] + (1 - u.Beta1) * gi;
+            m2[i] = u.Beta2 * m2[i] + (1 - u.Beta2) * gi * gi;
+            w[i] -= stepSize * m1[i] / (Math.Sqrt(m2[i]) / sqrtBc2 + u.Epsilon);
+        }
+        Upload(values, w);
+        Upload(m, m1);
+        Upload(v, m2);
+    }
+
+    private double[] HostCopy(BufferSlice s)
+    {
+        var a = new double[s.Count];
+        Download(s, a);
+        return a;
+    }
+}
