@@ -35,7 +35,7 @@ public sealed class Evaluator : IDisposable
         {
             cancel.ThrowIfCancellationRequested();
             var (loss, logits) = Forward(batch);
-            meter.Add(loss, batch.Count, logits, batch.Labels);
+            meter.Add(loss, batch.Count, logits, batch.Labels.Span);
             each?.Invoke(batch, logits);
         }
         return meter.Summary();
@@ -45,8 +45,8 @@ public sealed class Evaluator : IDisposable
     public (double Loss, float[] Logits) Forward(Batch batch)
     {
         var exec = ExecutorFor(batch.Count);
-        exec.SetInput("image", batch.Images);
-        if (Graph.Inputs.Any(v => v.Name == "label")) exec.SetInput("label", batch.Labels);
+        exec.SetInput("image", batch.Images.Span);
+        if (Graph.Inputs.Any(v => v.Name == "label")) exec.SetInput("label", batch.Labels.Span);
         exec.Forward(training: false);
         double loss = Loss is null ? double.NaN : exec.Read(Loss)[0];
         return (loss, exec.ReadFloat(Logits));

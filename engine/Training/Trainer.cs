@@ -121,14 +121,14 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
     private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, Batch batch, long step, double lr, Meter meter)
     {
         exec.Step = step;
-        exec.SetInput("image", batch.Images);
-        exec.SetInput("label", batch.Labels);
+        exec.SetInput("image", batch.Images.Span);
+        exec.SetInput("label", batch.Labels.Span);
         exec.Forward(training: true);
         parameters.ZeroGrads();
         exec.Backward();
         optimizer.Step(lr);
         double loss = exec.Read(_loss)[0];
-        if (_logits is not null && double.IsFinite(loss)) meter.Add(loss, batch.Count, exec.ReadFloat(_logits), batch.Labels);
+        if (_logits is not null && double.IsFinite(loss)) meter.Add(loss, batch.Count, exec.ReadFloat(_logits), batch.Labels.Span);
         return loss;
     }
 
@@ -210,7 +210,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                 for (int c = 0; c < k; c++) scores[c] = logits[(i * k + c) * plane + p];
                 prediction[p] = TopK.ArgMax(scores);
             }
-            pictures.Add((batch.Images.AsSpan(i * imageSize, imageSize).ToArray(), prediction, batch.Labels.AsSpan(i * plane, plane).ToArray()));
+            pictures.Add((batch.Images.Slice(i * imageSize, imageSize).ToArray(), prediction, batch.Labels.Slice(i * plane, plane).ToArray()));
         }
     }
 
