@@ -63,61 +63,6 @@ internal sealed class TinyLinear(int outFeatures, bool perPixel = false) : Op
     }
 }
 
-/// <summary>Mean softmax cross-entropy of logits [N, K] or [N, K, H, W] against int labels [N] or [N, H, W]; label -1 is ignored.</summary>
-internal sealed class TinySoftmaxCrossEntropy : Op
-{
-    public override string Type => "tiny-softmax-ce";
-    public override bool InputIsInt(int input) => input == 1;
-    public override Shape[] InferShapes(Shape[] inputs) => [new Shape(1)];
-
-    private static (int K, int Px) Dims(Shape s) => (s[1], s.Rank == 4 ? s[2] * s[3] : 1);
-
-    public override void Forward<T>(CpuNode<T> n)
-    {
-        Span<T> z = n.In(0);
-        Span<int> labels = n.InInt(1);
-        var (k, px) = Dims(n.InShape(0));
-        double sum = 0;
-        int counted = 0;
-        for (int s = 0; s < n.Batch; s++)
-            for (int p = 0; p < px; p++)
-            {
-                int label = labels[s * px + p];
-                if (label < 0) continue;
-                double max = double.NegativeInfinity, denom = 0;
-                for (int c = 0; c < k; c++) max = Math.Max(max, double.CreateTruncating(z[(s * k + c) * px + p]));
-                for (int c = 0; c < k; c++) denom += Math.Exp(double.CreateTruncating(z[(s * k + c) * px + p]) - max);
-                sum += Math.Log(denom) + max - double.CreateTruncating(z[(s * k + label) * px + p]);
-                counted++;
-            }
-        n.Out(0)[0] = T.CreateTruncating(counted == 0 ? 0 : sum / counted);
-    }
-
-    public override void Backward<T>(CpuNode<T> n)
-    {
-        Span<T> z = n.In(0), dz = n.InGrad(0);
-        Span<int> labels = n.InInt(1);
-        var (k, px) = Dims(n.InShape(0));
-        int counted = 0;
-        foreach (var l in labels) if (l >= 0) counted++;
-        double scale = double.CreateTruncating(n.OutGrad(0)[0]) / Math.Max(1, counted);
-        for (int s = 0; s < n.Batch; s++)
-            for (int p = 0; p < px; p++)
-            {
-                int label = labels[s * px + p];
-                if (label < 0) continue;
-                double max = double.NegativeInfinity, denom = 0;
-                for (int c = 0; c < k; c++) max = Math.Max(max, double.CreateTruncating(z[(s * k + c) * px + p]));
-                for (int c = 0; c < k; c++) denom += Math.Exp(double.CreateTruncating(z[(s * k + c) * px + p]) - max);
-                for (int c = 0; c < k; c++)
-                {
-                    double prob = Math.Exp(double.CreateTruncating(z[(s * k + c) * px + p]) - max) / denom;
-                    dz[(s * k + c) * px + p] += T.CreateTruncating(scale * (prob - (c == label ? 1 : 0)));
-                }
-            }
-    }
-}
-
 /// <summary>Tiny trainable graphs with the registry's conventions: inputs "image" and "label", output "logits", a loss.</summary>
 internal static class TinyNets
 {
@@ -129,7 +74,7 @@ internal static class TinyNets
         var h = b.Relu(b.Add1(new TinyLinear(hidden), "fc1", x));
         var logits = b.Add1(new TinyLinear(classes), "fc2", h);
         b.Output("logits", logits);
-        b.SetLoss(b.Add1(new TinySoftmaxCrossEntropy(), "loss", logits, label));
+        b.SetLoss(b.SoftmaxCrossEntropy(logits, label, name: "loss"));
         return b.Build();
     }
 
@@ -138,10 +83,10 @@ internal static class TinyNets
         var b = new GraphBuilder("tiny-seg");
         var x = b.Input("image", input);
         var label = b.Input("label", new Shape(input[1], input[2]), isInt: true);
-        var h = b.Relu(b.Add1(new TinyLinear(hidden, perPixel: true), "conv1", x));
+        var h = b.Relu(b.BatchNorm(b.Add1(new TinyLinear(hidden, perPixel: true), "conv1", x), name: "bn1"));
         var logits = b.Add1(new TinyLinear(classes, perPixel: true), "conv2", h);
         b.Output("logits", logits);
-        b.SetLoss(b.Add1(new TinySoftmaxCrossEntropy(), "loss", logits, label));
+        b.SetLoss(b.SoftmaxCrossEntropy(logits, label, name: "loss"));
         return b.Build();
     }
 }
