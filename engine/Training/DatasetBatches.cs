@@ -32,8 +32,8 @@ public sealed class DatasetBatches : IBatchSource
     public int BatchSize { get; }
     public int BatchesPerEpoch { get; }
     public int Examples => _train ? BatchesPerEpoch * BatchSize : _data.Count;
-    /// <summary>Called (from worker threads) for each example that could not be read.</summary>
-    public Action<BadSampleException>? BadSample { get; set; }
+    /// <summary>Told (from worker threads) about each example that could not be read.</summary>
+    public Action<string>? Log { get; set; }
 
     public IEnumerable<Batch> Epoch(int epoch, int fromBatch = 0)
     {
@@ -72,7 +72,7 @@ public sealed class DatasetBatches : IBatchSource
                     indices[i] = index;
                     break;
                 }
-                catch (BadSampleException e) { BadSample?.Invoke(e); }
+                catch (BadSampleException e) { Log?.Invoke($"skipped bad file {e.File}: {e.Reason}"); }
             }
             if (samples[i].Image.Length != imageSize)
                 throw new InvalidDataException($"{_data.Describe(indices[i])}: image has {samples[i].Image.Length} values, the dataset's shape {_data.SampleShape} needs {imageSize}");

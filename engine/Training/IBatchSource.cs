@@ -19,6 +19,8 @@ public interface IBatchSource
     int BatchesPerEpoch { get; }
     /// <summary>Examples per epoch.</summary>
     int Examples { get; }
+    /// <summary>Told about each example that could not be read (file and reason); set by the trainer.</summary>
+    Action<string>? Log { get; set; }
     /// <summary>The batches of <paramref name="epoch"/> from batch <paramref name="fromBatch"/> on.</summary>
     IEnumerable<Batch> Epoch(int epoch, int fromBatch = 0);
 }

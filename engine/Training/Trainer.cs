@@ -37,8 +37,9 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         if (!options.Resume && Checkpoint.Exists(_dir))
             throw new InvalidOperationException($"{_dir} already holds a run (checkpoint.json); resume it with --resume or choose another --out");
         using var log = new RunLog(Path.Combine(_dir, LogFile), Messages);
-        if (train is DatasetBatches db) db.BadSample = e => log.Detail($"skipped bad file {e.File}: {e.Reason}");
-        if (validation is DatasetBatches vb) vb.BadSample = e => log.Detail($"skipped bad file {e.File}: {e.Reason}");
+        int skipped = 0;
+        train.Log = m => { Interlocked.Increment(ref skipped); log.Detail(m); };
+        if (validation is not null) validation.Log = train.Log;
 
         using var parameters = new ParameterBuffers(graph, backend);
         using var optimizer = options.CreateOptimizer(parameters);
@@ -114,6 +115,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
             Save(parameters, optimizer, schedule, step, epoch + 1, 0, null, 0, history, state.Seed);
         }
         WeightFile.Save(Path.Combine(_dir, WeightsFile), parameters, new Dictionary<string, string> { ["net"] = options.NetName, ["step"] = step.ToString(CultureInfo.InvariantCulture) });
+        if (skipped > 0) log.Info($"{skipped} unreadable example(s) were skipped; train.log names each file and the reason");
         log.Info($"done: {step} steps; weights in {Path.Combine(_dir, WeightsFile)}, metrics in {Path.Combine(_dir, MetricsFile)}, curves in {Path.Combine(_dir, CurvesFile)}");
         return new TrainOutcome(TrainStatus.Completed, step, history, _dir);
     }
