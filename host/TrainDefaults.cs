@@ -24,19 +24,25 @@ public sealed record TrainDefaults(string Optimizer, double LearningRate, double
         return new("sgd", 0.01, 0.9, 1e-4, "constant", 32, 10, "generic: momentum SGD 0.9, lr 0.01, weight decay 1e-4");
     }
 
-    /// <summary>Small settings for the embedded synthetic dataset on the CPU: same optimizer and schedule shape, a short run.</summary>
+    /// <summary>
+    /// Small settings for the embedded synthetic dataset on the CPU: a 32x32 input, a thin net and
+    /// a short run. Adam is used there because at this size and length the momentum-SGD settings
+    /// of the seeds barely move the loss; the schedule keeps the net's shape where it has one.
+    /// </summary>
     public static QuickRun Quick(string net, bool segmentation)
     {
         var full = For(net);
         var n = net.ToLowerInvariant();
         if (segmentation)
-            return new QuickRun(full with { Batch = 8, Epochs = 4 }, Size: 32, Width: 0.5, TrainExamples: 480, ValidationExamples: 96);
+            return new QuickRun(full with { Batch = 8, Epochs = 4, Source = QuickSource(full) }, Size: 32, Width: 0.5, TrainExamples: 480, ValidationExamples: 96);
+        var quick = full with { Optimizer = "adam", LearningRate = 0.004, Momentum = 0.9, WeightDecay = 0, Batch = 32, Epochs = 4, Source = QuickSource(full) };
         if (n.StartsWith("vgg", StringComparison.Ordinal))
-            return new QuickRun(full with { Batch = 32, Epochs = 4, LearningRate = 0.01 }, Size: 32, Width: 0.125, TrainExamples: 1280, ValidationExamples: 256);
-        // The seed's cycle, compressed: one full triangular2 cycle over the run.
-        return new QuickRun(full with { Batch = 32, Epochs = 4, Schedule = full.Schedule.Replace("half=10", "half=2") },
-            Size: 32, Width: 0.25, TrainExamples: 1280, ValidationExamples: 256);
+            return new QuickRun(quick with { LearningRate = 0.001, Schedule = "constant" }, Size: 32, Width: 0.125, TrainExamples: 1280, ValidationExamples: 256);
+        // The seed's triangular2 cycle, compressed to one cycle over the run.
+        return new QuickRun(quick with { Schedule = "triangular2:half=2" }, Size: 32, Width: 0.125, TrainExamples: 1280, ValidationExamples: 256);
     }
+
+    private static string QuickSource(TrainDefaults full) => $"quick CPU demo (full settings: {full.Source})";
 }
 
 /// <summary>The quick CPU run: settings, image side, net width multiplier and synthetic set sizes.</summary>
