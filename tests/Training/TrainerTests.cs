@@ -47,7 +47,10 @@ public class TrainerTests
         var csv = File.ReadAllLines(dir[Trainer.MetricsFile]);
         Assert.That(csv[0], Does.StartWith("epoch,train_loss,train_error,val_loss,val_error"));
         Assert.That(csv, Has.Length.EqualTo(5));
-        Assert.That(File.ReadAllText(dir[Trainer.CurvesFile]), Does.StartWith("<svg").And.Contain("polyline"));
+        var svg = System.Xml.Linq.XDocument.Load(dir[Trainer.CurvesFile]);
+        var lines = svg.Descendants().Where(e => e.Name.LocalName == "polyline").ToList();
+        Assert.That(lines, Has.Count.EqualTo(4), "loss and error panels, train and validation each");
+        Assert.That(lines.Select(l => l.Attribute("points")!.Value.Split(' ').Length), Is.All.EqualTo(4), "one point per epoch");
     }
 
     [TestCase("sgd-unit")]
