@@ -50,7 +50,7 @@ public static class TrainCommand
         public Option<string?> InitFrom { get; } = new("--init-from") { Description = "Start from the weights of a .safetensors file, matched by name (e.g. a classification backbone)." };
         public Option<ulong?> Seed { get; } = new("--seed") { Description = "Seed of init, shuffling, augmentation and dropout (default 1)." };
         public Option<long?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Write a checkpoint every N steps (default 500; 0: only at epoch ends)." };
-        public Option<int?> Threads { get; } = new("--threads") { Description = "Data-loading threads (default: the core count)." };
+        public Option<int?> Threads { get; } = new("--threads") { Description = "Data-loading threads (default: the core count). The CPU ops use every core the runtime reports; DOTNET_PROCESSOR_COUNT=N limits them." };
         public Option<int?> Examples { get; } = new("--examples") { Description = "Synthetic data: training examples (validation gets a fifth as many)." };
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
 

@@ -12,6 +12,14 @@ public class TrainCommandTests
     // segnet at 1/8 width on 32x32 synthetic images: a few milliseconds per step.
     private static readonly string[] Tiny = ["--net", "segnet", "--width", "0.125", "--examples", "24", "--batch", "4", "--epochs", "2", "--threads", "2"];
 
+    /// <summary><see cref="Tiny"/> with one option's value replaced.</summary>
+    private static string[] TinyWith(string option, string value)
+    {
+        var args = (string[])Tiny.Clone();
+        args[Array.IndexOf(args, option) + 1] = value;
+        return args;
+    }
+
     internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var root = new RootCommand();
@@ -162,6 +170,68 @@ public class TrainCommandTests
         var (code, _, stderr) = Run("train", "--out", dir["killed"], "--resume");
         Assert.That(code, Is.Zero, stderr);
         Assert.That(File.ReadAllText(steps), Is.EqualTo(File.ReadAllText(dir["whole/steps.csv"])));
+    }
+
+    [Test]
+    public void A_classification_run_reports_top1_and_top5_and_predicts_named_classes()
+    {
+        using var dir = new TempDir();
+        var run = dir["run"];
+        var (code, stdout, stderr) = Run("train", "--net", "vovnet57", "--width", "0.0625", "--examples", "32", "--batch", "16", "--epochs", "1", "--out", run);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Match(@"epoch 1: .* top-1 error \d+\.\d+ % top-5 error \d+\.\d+ %"));
+        (code, stdout, stderr) = Run("eval", "--weights", run);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Match(@"top-1 error \d+\.\d+ % \(accuracy \d+\.\d+ %\), top-5 error \d+\.\d+ %"));
+
+        var image = dir["shape.png"];
+        var sample = new Engine.Data.Datasets.SyntheticShapesDataset(1, 32).Load(0, new Engine.Tensors.Rng(1), augment: false);
+        var rgb = new byte[32 * 32 * 3];
+        for (int p = 0; p < 32 * 32; p++)
+            for (int c = 0; c < 3; c++) rgb[p * 3 + c] = (byte)Math.Clamp(sample.Image[c * 32 * 32 + p] * 255, 0, 255);
+        Engine.Training.Reports.PngWriter.WriteRgb(image, 32, 32, rgb);
+        (code, stdout, stderr) = Run("predict", "--weights", run, image, "--top", "3");
+        Assert.That(code, Is.Zero, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Is.EqualTo(image + ":"));
+        Assert.That(lines.Skip(1).ToArray(), Has.Length.EqualTo(3));
+        Assert.That(lines[1], Does.Match(@"^  1\. (circle|square|triangle|ring|cross|frame|horizontal|vertical|diagonal|checkerboard)\S*\s+\d+\.\d+ %$"));
+    }
+
+    /// <summary>Ctrl-C (SIGINT) to the real program: it finishes the step, writes a checkpoint and exits with 130.</summary>
+    [Test]
+    public void Sigint_writes_a_checkpoint_and_exits_cleanly()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "host.dll");
+        if (!File.Exists(dll)) Assert.Ignore($"host.dll not beside the tests ({dll})");
+        if (!File.Exists("/bin/kill")) Assert.Ignore("/bin/kill is not available to send SIGINT");
+        using var dir = new TempDir();
+        var (child, output) = StartCapturing(dll, ["train", .. TinyWith("--epochs", "50"), "--out", dir["run"], "--checkpoint-every", "0"]);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!child.HasExited && DateTime.UtcNow < deadline && !output.ToString().Contains("img/s")) Thread.Sleep(10);
+        Assert.That(child.HasExited, Is.False, output.ToString());
+        using (var kill = Process.Start("/bin/kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.That(child.WaitForExit(60_000), Is.True, "the program ends after SIGINT");
+        Assert.That(child.ExitCode, Is.EqualTo(130), output.ToString());
+        Assert.That(output.ToString(), Does.Contain("Ctrl-C: stopping after this step").And.Contain("continue with --resume"));
+        var state = Engine.Training.Checkpoints.Checkpoint.ReadState(dir["run"]);
+        Assert.That(state.Step, Is.GreaterThan(0));
+        Assert.That(File.ReadAllLines(dir["run/steps.csv"]), Has.Length.EqualTo(state.Step + 1), "steps.csv holds exactly the checkpointed steps");
+    }
+
+    private static (Process, System.Text.StringBuilder) StartCapturing(string dll, string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
+        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var output = new System.Text.StringBuilder();
+        var proc = Process.Start(psi)!;
+        proc.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        proc.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        proc.BeginOutputReadLine();
+        proc.BeginErrorReadLine();
+        return (proc, output);
     }
 
     private static int Lines(string path)
