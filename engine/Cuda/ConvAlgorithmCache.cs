@@ -25,7 +25,10 @@ public sealed unsafe class ConvAlgorithmCache(Dnn dnn)
         var perf = stackalloc ConvolutionAlgoPerf[Requested];
         int returned;
         if (dnn.Options.ConvSearch == ConvAlgorithmSearch.Benchmark && find is not null)
-            returned = find().Run(dnn, d, pass, perf, Requested);
+        {
+            try { returned = find().Run(dnn, d, pass, perf, Requested); }
+            finally { dnn.ReleaseFindScratch(); }
+        }
         else
             returned = Heuristic(d, pass, perf);
         a = Choose(d, pass, new ReadOnlySpan<ConvolutionAlgoPerf>(perf, returned));

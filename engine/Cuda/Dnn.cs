@@ -6,10 +6,11 @@ namespace Engine.Cuda;
 /// A cuDNN handle bound to one stream, the one workspace all its calls share (safe: they run
 /// in stream order), and the convolution algorithm choices per shape.
 /// </summary>
-public sealed class Dnn : IDisposable
+public sealed partial class Dnn : IDisposable
 {
     private nint _handle;
     private readonly DeviceAllocator _allocator;
+    private readonly CudaStream _stream;
     private DevicePtr _workspace;
     private long _workspaceBlock;
 
@@ -20,6 +21,7 @@ public sealed class Dnn : IDisposable
         Cudnn.Check(Cudnn.cudnnCreate(out _handle), "cudnnCreate");
         Cudnn.Check(Cudnn.cudnnSetStream(_handle, stream.Handle), "cudnnSetStream");
         _allocator = allocator;
+        _stream = stream;
         Options = options;
         Algorithms = new ConvAlgorithmCache(this);
     }
