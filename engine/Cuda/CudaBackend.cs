@@ -170,6 +170,13 @@ public sealed partial class CudaBackend : Backend
         RunDeferredChecks();
     }
 
+    /// <summary>Launches an elementwise kernel over <paramref name="count"/> items with kernels/ABI.md's elementwise grid.</summary>
+    internal void LaunchElementwise(string kernel, long count, scoped ref KernelArgs args)
+    {
+        var blocks = (uint)Math.Clamp((count + 1023) / 1024, 1, 32L * Device.Info.Multiprocessors);
+        Stream.Launch(Kernels.Get(kernel), blocks, CudaNode.BlockSize, ref args);
+    }
+
     /// <summary>The device address of a slice's first element.</summary>
     public static DevicePtr Ptr(BufferSlice s) =>
         s.Buffer is CudaBuffer b ? b.At(s.Offset) : throw new ArgumentException($"a {s.Buffer.GetType().Name} is not CUDA device memory");
