@@ -5,16 +5,23 @@ namespace Engine.Cuda;
 
 /// <summary>
 /// Explicit host/device copies in stream order, staged through pinned memory in chunks.
-/// Uploads return once the data is staged (the copy itself runs later in the stream);
-/// downloads wait for the stream, since the caller wants the values.
+/// Uploads return once the data is staged (the copy itself runs later in the stream), using a
+/// small ring of staging buffers so that a few uploads can be in flight behind queued work
+/// without the host waiting; downloads wait for the stream, since the caller wants the values.
 /// </summary>
 public sealed unsafe class HostTransfer : IDisposable
 {
     private const long ChunkBytes = 16L << 20;
+    private const int RingSize = 4;
     private readonly CudaStream _stream;
-    private readonly PinnedBuffer _staging = new();
+    private readonly PinnedBuffer[] _ring = Enumerable.Range(0, RingSize).Select(_ => new PinnedBuffer()).ToArray();
+    private int _next;
 
     public HostTransfer(CudaStream stream) { _stream = stream; }
+
+    /// <summary>The next staging buffer of the ring; it waits only if that buffer's last copy is still queued.</summary>
+    private PinnedBuffer Staging => _ring[_next];
+    private void Advance() => _next = (_next + 1) % RingSize;
 
     public void Upload<T>(DevicePtr dst, ReadOnlySpan<T> src) where T : unmanaged =>
         Upload(dst, MemoryMarshal.AsBytes(src));
@@ -29,12 +36,13 @@ public sealed unsafe class HostTransfer : IDisposable
         for (long start = 0; start < src.Length; start += floatsPerChunk)
         {
             int n = (int)Math.Min(floatsPerChunk, src.Length - start);
-            var staged = new Span<float>(_staging.Acquire(n * sizeof(float)), n);
+            var staged = new Span<float>(Staging.Acquire(n * sizeof(float)), n);
             var part = src.Slice((int)start, n);
             for (int i = 0; i < n; i++) staged[i] = (float)part[i];
             Driver.Check(Driver.cuMemcpyHtoDAsync_v2(dst.Offset(start * sizeof(float)).Address, Unsafe(staged), (nuint)(n * sizeof(float)), _stream.Handle),
                 "cuMemcpyHtoDAsync_v2");
-            _staging.Release(_stream);
+            Staging.Release(_stream);
+            Advance();
         }
     }
 
@@ -45,7 +53,7 @@ public sealed unsafe class HostTransfer : IDisposable
         for (long start = 0; start < dst.Length; start += floatsPerChunk)
         {
             int n = (int)Math.Min(floatsPerChunk, dst.Length - start);
-            var staged = new Span<float>(_staging.Acquire(n * sizeof(float)), n);
+            var staged = new Span<float>(Staging.Acquire(n * sizeof(float)), n);
             Driver.Check(Driver.cuMemcpyDtoHAsync_v2(Unsafe(staged), src.Offset(start * sizeof(float)).Address, (nuint)(n * sizeof(float)), _stream.Handle),
                 "cuMemcpyDtoHAsync_v2");
             _stream.Synchronize();
@@ -59,10 +67,11 @@ public sealed unsafe class HostTransfer : IDisposable
         for (long start = 0; start < src.Length; start += ChunkBytes)
         {
             int n = (int)Math.Min(ChunkBytes, src.Length - start);
-            var staged = new Span<byte>(_staging.Acquire(n), n);
+            var staged = new Span<byte>(Staging.Acquire(n), n);
             src.Slice((int)start, n).CopyTo(staged);
             Driver.Check(Driver.cuMemcpyHtoDAsync_v2(dst.Offset(start).Address, Unsafe(staged), (nuint)n, _stream.Handle), "cuMemcpyHtoDAsync_v2");
-            _staging.Release(_stream);
+            Staging.Release(_stream);
+            Advance();
         }
     }
 
@@ -71,7 +80,7 @@ public sealed unsafe class HostTransfer : IDisposable
         for (long start = 0; start < dst.Length; start += ChunkBytes)
         {
             int n = (int)Math.Min(ChunkBytes, dst.Length - start);
-            var staged = new Span<byte>(_staging.Acquire(n), n);
+            var staged = new Span<byte>(Staging.Acquire(n), n);
             Driver.Check(Driver.cuMemcpyDtoHAsync_v2(Unsafe(staged), src.Offset(start).Address, (nuint)n, _stream.Handle), "cuMemcpyDtoHAsync_v2");
             _stream.Synchronize();
             staged.CopyTo(dst.Slice((int)start, n));
@@ -81,5 +90,8 @@ public sealed unsafe class HostTransfer : IDisposable
     // The staging memory is pinned by the driver, so a raw pointer to it stays valid.
     private static void* Unsafe<T>(Span<T> pinned) where T : unmanaged => System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetReference(pinned));
 
-    public void Dispose() => _staging.Dispose();
+    public void Dispose()
+    {
+        foreach (var b in _ring) b.Dispose();
+    }
 }
