@@ -24,6 +24,19 @@ public static class GpuAvailability
 
     public static string? Reason() => Cached.Value;
 
+    /// <summary>
+    /// Whether device 0 is the fake driver of tests/Cuda/FakeDriver (kernels in a CPU emulator),
+    /// which runs only the kernels of kernels/ABI.md and has no graphs and no PTX compiler.
+    /// </summary>
+    public static bool IsFake => Reason() is null && CudaDevice.Query(0).Name.StartsWith("Fake CUDA device", StringComparison.Ordinal);
+
+    /// <summary>Ignores the test on the fake driver as well as without a GPU.</summary>
+    public static void RequireRealGpu(string why)
+    {
+        Require();
+        if (IsFake) Assert.Ignore($"the fake CUDA driver cannot do this: the test {why}");
+    }
+
     /// <summary>Calls Assert.Ignore with the reason when no GPU is usable.</summary>
     public static void Require()
     {
