@@ -74,10 +74,10 @@ public sealed partial class CudaBackend : Backend
     /// <summary>cuDNN on this backend's stream, created on first use (loading cuDNN then).</summary>
     public Dnn Dnn => _dnn ??= new Dnn(Stream, Allocator, Options);
 
-    /// <summary>Op types that ran on the host because they have no GPU path (slow; each listed once).</summary>
-    public IReadOnlyCollection<string> HostFallbacks => _hostFallbacks;
-    private readonly SortedSet<string> _hostFallbacks = [];
-    internal void NoteHostFallback(string what) => _hostFallbacks.Add(what);
+    /// <summary>How often each op pass ("batchnorm backward") ran its CPU reference on host copies (slow) for want of a GPU path.</summary>
+    public IReadOnlyDictionary<string, int> HostFallbacks => _hostFallbacks;
+    private readonly SortedDictionary<string, int> _hostFallbacks = new(StringComparer.Ordinal);
+    internal void NoteHostFallback(string what) => _hostFallbacks[what] = _hostFallbacks.GetValueOrDefault(what) + 1;
 
     public override string Name => $"cuda:{Device.Ordinal} ({Device.Info.Name})";
     public override bool IsDouble => false;

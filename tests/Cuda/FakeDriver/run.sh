@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the GPU tests (category Gpu) against the fake driver: kernels run in the CPU emulator,
-# cuBLAS is a plain loop, cuDNN is absent (its tests are ignored with that reason).
+# cuBLAS and cuDNN are plain loops following the libraries' documented semantics. This checks
+# the backend's plumbing (arguments, sizes, accumulation, stream order) without a GPU; it says
+# nothing about the real libraries' speed or about PTX compiled for a GPU.
 #   tests/Cuda/FakeDriver/run.sh [extra test-runner arguments]
 # Needs a built test project (dotnet build Engine.sln) and kernels/ (ABI.md, emulator).
 set -euo pipefail
