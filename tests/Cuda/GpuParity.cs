@@ -19,7 +19,7 @@ public sealed class GpuParity
     /// <summary>Sets the integer inputs (labels); float inputs are random normal.</summary>
     public Func<Value, int, int[]>? IntInput { get; init; }
 
-    public void Check(CudaBackend gpu, Graph.Graph graph, int batch, Value output, int steps = 1)
+    public void Check(Backend gpu, Graph.Graph graph, int batch, Value output, int steps = 1)
     {
         using var cpu = new CpuBackend<double>();
         using var c = new Executor(graph, cpu, batch, inputGradients: true);
