@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compiles kernels/*.cu to PTX under kernels/build/ with whatever nvcc is present:
 #   kernels/build/<m>.ptx          -arch=compute_80 (every nvcc; JIT-compiled by the driver on sm_80+)
-#   kernels/build/sm_90/<m>.cubin  native H100 code (nvcc 12 or newer only)
+#   kernels/build/sm_90/<m>.ptx    -arch=sm_90 PTX, and <m>.cubin native H100 code (nvcc 12+ only;
+#                                  point ENGINE_KERNELS_PTX_DIR at this folder to use it)
 # then runs tools/setup/check-ptx.sh (register/spill report; fails on spills).
 # Without nvcc it prints one line and exits 0: the engine builds and runs on the CPU without kernels.
 # Environment: NVCC (compiler path), NVCC_CCBIN (host compiler), KERNELS_OUT (output folder),
@@ -42,12 +43,13 @@ flags=(-std=c++17 -O3)
 [ "${LINEINFO:-0}" = 1 ] && flags+=(-lineinfo)
 mkdir -p "$OUT"
 rm -f "$OUT"/*.ptx
-[ "$major" -ge 12 ] && mkdir -p "$OUT/sm_90" && rm -f "$OUT"/sm_90/*.cubin
+if [ "$major" -ge 12 ]; then mkdir -p "$OUT/sm_90"; rm -f "$OUT"/sm_90/*.ptx "$OUT"/sm_90/*.cubin; fi
 
 for src in kernels/*.cu; do
   m=$(basename "$src" .cu)
   "$NVCC" "${ccbin[@]}" "${flags[@]}" -ptx -arch=compute_80 -o "$OUT/$m.ptx" "$src"
   if [ "$major" -ge 12 ]; then
+    "$NVCC" "${ccbin[@]}" "${flags[@]}" -ptx -arch=sm_90 -o "$OUT/sm_90/$m.ptx" "$src"
     "$NVCC" "${ccbin[@]}" "${flags[@]}" -cubin -arch=sm_90 -o "$OUT/sm_90/$m.cubin" "$src"
   fi
 done
@@ -55,4 +57,5 @@ log "built $(ls "$OUT"/*.ptx | wc -l) PTX modules"
 
 if [ "${SKIP_PTX_CHECK:-0}" != 1 ]; then
   tools/setup/check-ptx.sh "$OUT"
+  if [ -d "$OUT/sm_90" ]; then tools/setup/check-ptx.sh "$OUT/sm_90"; fi
 fi
