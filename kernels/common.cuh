@@ -22,6 +22,16 @@ __device__ __forceinline__ int lane_id() { return threadIdx.x & 31; }
 
 __device__ __forceinline__ bool aligned16(const void* p) { return ((uintptr_t)p & 15) == 0; }
 
+#ifndef KERNEL_EMULATION
+// The launch's dynamic shared memory (sharedBytes of cuLaunchKernel), as T.
+template <typename T>
+__device__ __forceinline__ T* dynamic_shared()
+{
+    extern __shared__ __align__(16) unsigned char dynamic_smem[];
+    return reinterpret_cast<T*>(dynamic_smem);
+}
+#endif
+
 __device__ __forceinline__ float4 load4(const float* p) { return *reinterpret_cast<const float4*>(p); }
 __device__ __forceinline__ void store4(float* p, float4 v) { *reinterpret_cast<float4*>(p) = v; }
 
@@ -175,10 +185,16 @@ __device__ __forceinline__ void update_binary(float* __restrict__ y, const float
 // Index arithmetic in 32 bits when every index the kernel forms fits (pass the largest
 // tensor's size as `total`; 32-bit divisions are far cheaper), else in 64 bits. `body` is a
 // generic lambda whose argument's type is the index type.
+// (KERNEL_FORCE_INDEX64 takes the 64-bit path always: the emulator tests it on small tensors.)
+#ifdef KERNEL_FORCE_INDEX64
+#define INDEX32_LIMIT ((i64)-1)
+#else
+#define INDEX32_LIMIT ((i64)0x7fffffff)
+#endif
 #define DISPATCH_INDEX(total, ...)                                                   \
     do {                                                                             \
         auto body_ = __VA_ARGS__;                                                    \
-        if ((total) <= (i64)0x7fffffff) body_((unsigned int)0); else body_((i64)0);   \
+        if ((total) <= INDEX32_LIMIT) body_((unsigned int)0); else body_((i64)0);     \
     } while (0)
 
 // Grid-stride loop over [0, total) in the index type I (unsigned int or i64). With 32-bit

@@ -71,7 +71,7 @@ KERNEL void argmax_classes_f32(int* __restrict__ pred, const float* __restrict__
 KERNEL void confusion_f32(int* __restrict__ conf, const float* __restrict__ logits, const int* __restrict__ labels,
                           int N, int K, int S, int ignoreLabel, int useShared)
 {
-    extern __shared__ int local[];
+    int* local = dynamic_shared<int>();
     const int cells = K * K;
     if (useShared) {
         for (int j = threadIdx.x; j < cells; j += blockDim.x) local[j] = 0;
