@@ -1,0 +1,159 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Engine.Ops.Cpu;
+
+/// <summary>
+/// The GEMM micro-kernels: C[MR x NR] (+)= Apanel[MR x kc] * Bpanel[kc x NR] from packed panels
+/// (A panel: kc groups of MR values, one per row; B panel: kc rows of NR contiguous values).
+/// The accumulators live in registers for the whole kc loop; the widest vector type the CPU
+/// runs natively is chosen once (AVX-512, then Vector&lt;T&gt;, then scalar).
+/// </summary>
+internal static class GemmKernels<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private enum Kind { V512, Vec, Scalar }
+
+    private static readonly Kind Use = Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported ? Kind.V512
+        : Vector.IsHardwareAccelerated && Vector<T>.IsSupported ? Kind.Vec : Kind.Scalar;
+
+    /// <summary>Rows of a micro-tile (broadcast from the A panel).</summary>
+    public static readonly int MR = Use switch { Kind.V512 => 8, Kind.Vec => 6, _ => 4 };
+    /// <summary>Columns of a micro-tile (two vectors wide).</summary>
+    public static readonly int NR = Use switch { Kind.V512 => 2 * Vector512<T>.Count, Kind.Vec => 2 * Vector<T>.Count, _ => 4 };
+
+    /// <summary>One full MR x NR tile; <paramref name="overwrite"/> stores instead of adding to C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, bool overwrite)
+    {
+        switch (Use)
+        {
+            case Kind.V512: Tile512(kc, ref a, ref b, ref c, ldc, overwrite); break;
+            case Kind.Vec: TileVec(kc, ref a, ref b, ref c, ldc, overwrite); break;
+            default: TileScalar(kc, ref a, ref b, ref c, ldc, overwrite); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
+    {
+        if (typeof(T) == typeof(float)) return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
+        return x * y + acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> Fma(Vector<T> x, Vector<T> y, Vector<T> acc)
+    {
+        if (typeof(T) == typeof(float)) return Vector.FusedMultiplyAdd(x.As<T, float>(), y.As<T, float>(), acc.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector.FusedMultiplyAdd(x.As<T, double>(), y.As<T, double>(), acc.As<T, double>()).As<double, T>();
+        return x * y + acc;
+    }
+
+    // 8 rows x 2 vectors: 16 accumulators + 2 B vectors + 1 broadcast of the 32 AVX-512 registers.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile512(int kc, ref T a, ref T b, ref T c, nint ldc, bool overwrite)
+    {
+        nint w = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.LoadUnsafe(ref b);
+            var b1 = Vector512.LoadUnsafe(ref b, (nuint)w);
+            var x = Vector512.Create(a); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = Vector512.Create(Unsafe.Add(ref a, 1)); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector512.Create(Unsafe.Add(ref a, 2)); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector512.Create(Unsafe.Add(ref a, 3)); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(Unsafe.Add(ref a, 4)); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(Unsafe.Add(ref a, 5)); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(Unsafe.Add(ref a, 6)); c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            x = Vector512.Create(Unsafe.Add(ref a, 7)); c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            a = ref Unsafe.Add(ref a, 8);
+            b = ref Unsafe.Add(ref b, 2 * w);
+        }
+        Store(ref c, 0, w, c00, c01, overwrite);
+        Store(ref c, ldc, w, c10, c11, overwrite);
+        Store(ref c, 2 * ldc, w, c20, c21, overwrite);
+        Store(ref c, 3 * ldc, w, c30, c31, overwrite);
+        Store(ref c, 4 * ldc, w, c40, c41, overwrite);
+        Store(ref c, 5 * ldc, w, c50, c51, overwrite);
+        Store(ref c, 6 * ldc, w, c60, c61, overwrite);
+        Store(ref c, 7 * ldc, w, c70, c71, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref T c, nint at, nint w, Vector512<T> v0, Vector512<T> v1, bool overwrite)
+    {
+        ref T row = ref Unsafe.Add(ref c, at);
+        if (!overwrite)
+        {
+            v0 += Vector512.LoadUnsafe(ref row);
+            v1 += Vector512.LoadUnsafe(ref row, (nuint)w);
+        }
+        v0.StoreUnsafe(ref row);
+        v1.StoreUnsafe(ref row, (nuint)w);
+    }
+
+    // 6 rows x 2 vectors: 12 accumulators, fits the 16 registers of AVX2 (and NEON's 32).
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void TileVec(int kc, ref T a, ref T b, ref T c, nint ldc, bool overwrite)
+    {
+        nint w = Vector<T>.Count;
+        Vector<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector<T> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector.LoadUnsafe(ref b);
+            var b1 = Vector.LoadUnsafe(ref b, (nuint)w);
+            var x = new Vector<T>(a); c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = new Vector<T>(Unsafe.Add(ref a, 1)); c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = new Vector<T>(Unsafe.Add(ref a, 2)); c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = new Vector<T>(Unsafe.Add(ref a, 3)); c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = new Vector<T>(Unsafe.Add(ref a, 4)); c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = new Vector<T>(Unsafe.Add(ref a, 5)); c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            a = ref Unsafe.Add(ref a, 6);
+            b = ref Unsafe.Add(ref b, 2 * w);
+        }
+        Store(ref c, 0, w, c00, c01, overwrite);
+        Store(ref c, ldc, w, c10, c11, overwrite);
+        Store(ref c, 2 * ldc, w, c20, c21, overwrite);
+        Store(ref c, 3 * ldc, w, c30, c31, overwrite);
+        Store(ref c, 4 * ldc, w, c40, c41, overwrite);
+        Store(ref c, 5 * ldc, w, c50, c51, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref T c, nint at, nint w, Vector<T> v0, Vector<T> v1, bool overwrite)
+    {
+        ref T row = ref Unsafe.Add(ref c, at);
+        if (!overwrite)
+        {
+            v0 += Vector.LoadUnsafe(ref row);
+            v1 += Vector.LoadUnsafe(ref row, (nuint)w);
+        }
+        v0.StoreUnsafe(ref row);
+        v1.StoreUnsafe(ref row, (nuint)w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileScalar(int kc, ref T a, ref T b, ref T c, nint ldc, bool overwrite)
+    {
+        Span<T> acc = stackalloc T[16];
+        acc.Clear();
+        for (int p = 0; p < kc; p++)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                T x = Unsafe.Add(ref a, p * 4 + i);
+                for (int j = 0; j < 4; j++) acc[i * 4 + j] = T.FusedMultiplyAdd(x, Unsafe.Add(ref b, p * 4 + j), acc[i * 4 + j]);
+            }
+        }
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+            {
+                ref T dst = ref Unsafe.Add(ref c, i * ldc + j);
+                dst = overwrite ? acc[i * 4 + j] : dst + acc[i * 4 + j];
+            }
+    }
+}
