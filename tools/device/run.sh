@@ -9,6 +9,8 @@
 #   bench    tools/bench with the sm_90 kernels built here                -> $OUT/bench.log, bench.md
 #   torch    tools/reference/bench_ops.py (PyTorch on the same shapes)    -> $OUT/torch.log, torch.md
 # Usage: tools/device/run.sh [step...]   (default: all of them, in that order; env always runs)
+# A device command may run 10 minutes: split a full run into two calls, e.g.
+#   tools/device/run.sh kernels tests train     and     tools/device/run.sh bench torch
 # Environment: PYTHON (a python with torch; default python3), TRAIN_ARGS, TRAIN_TIMEOUT (s, 300),
 #              BENCH_ARGS (e.g. "--sweep"), KERNELS=embedded to bench the bundle's PTX instead.
 set -uo pipefail
