@@ -3,7 +3,7 @@ using System.Numerics;
 namespace Engine.Ops.Cpu;
 
 /// <summary>
-/// Per-thread scratch arrays for the CPU ops (im2col columns and their gradients), shared by
+/// Per-thread scratch arrays for the CPU ops (padded images, flipped weights, column gradients), shared by
 /// all nodes so that memory grows with the largest layer, not with the depth of the net.
 /// Contents are not preserved between calls.
 /// </summary>
@@ -11,9 +11,11 @@ internal static class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     [ThreadStatic] private static T[]? _columns;
     [ThreadStatic] private static T[]? _columnGrads;
+    [ThreadStatic] private static T[]? _padded;
 
     public static Span<T> Columns(long count) => Grow(ref _columns, count);
     public static Span<T> ColumnGrads(long count) => Grow(ref _columnGrads, count);
+    public static Span<T> Padded(long count) => Grow(ref _padded, count);
 
     private static Span<T> Grow(ref T[]? array, long count)
     {
