@@ -159,7 +159,7 @@ public sealed partial class Conv2d : Op
         var g = Geometry(inShape);
         int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups, kk = Kernel * Kernel;
         int outPixels = g.OutPixels, inPlane = g.Height * g.Width;
-        var flipped = Workspace<T>.Columns((long)g.Channels * outPerGroup * kk);
+        var flipped = Workspace<T>.Weights((long)g.Channels * outPerGroup * kk);
         // flipped[group][ci][o'][kk-1-t] = weight[group*outPerGroup + o'][ci][t]
         for (int o = 0; o < OutChannels; o++)
         {
