@@ -13,7 +13,10 @@ public static class CliErrors
     {
         try
         {
-            return root.Parse(args).Invoke();
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0) throw new UsageException(string.Join("; ", parsed.Errors.Select(e => e.Message)));
+            // Without this, System.CommandLine prints its own "Unhandled exception" trace and returns 1.
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is UsageException or ShapeException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or KeyNotFoundException)
         {

@@ -27,6 +27,27 @@ public interface IDataset
     /// <summary>Source of example <paramref name="index"/> (file path or description) for logs.</summary>
     string Describe(int index);
     Sample Load(int index, Rng rng, bool augment);
+
+    /// <summary>
+    /// Like <see cref="Load"/>, but writes straight into the caller's slices of a batch buffer:
+    /// <paramref name="image"/> holds C*H*W floats, <paramref name="mask"/> H*W labels for
+    /// segmentation (empty for classification). Returns the class label (-1 for segmentation).
+    /// The default goes through <see cref="Load"/>; datasets override it to avoid the copy.
+    /// </summary>
+    int LoadInto(int index, Rng rng, bool augment, Span<float> image, Span<int> mask)
+    {
+        var s = Load(index, rng, augment);
+        if (s.Image.Length != image.Length)
+            throw new InvalidOperationException($"{Name}: example {index} has {s.Image.Length} values, expected {SampleShape} = {image.Length}");
+        s.Image.CopyTo(image);
+        if (!mask.IsEmpty)
+        {
+            if (s.Mask is null || s.Mask.Length != mask.Length)
+                throw new InvalidOperationException($"{Name}: example {index} has no {mask.Length}-pixel mask");
+            s.Mask.CopyTo(mask);
+        }
+        return s.Label;
+    }
 }
 
 /// <summary>An example that cannot be read; carries the file and the reason, for the run's log.</summary>

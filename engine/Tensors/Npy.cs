@@ -8,6 +8,8 @@ namespace Engine.Tensors;
 /// <summary>NumPy .npy version 1.0 read/write for little-endian float32, float64, int32 and int64 (read only) C-order arrays.</summary>
 public static partial class Npy
 {
+    private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
     public static void Write<T>(string path, Tensor<T> t) where T : unmanaged
     {
         string descr = typeof(T) == typeof(float) ? "<f4" : typeof(T) == typeof(double) ? "<f8"
@@ -24,7 +26,7 @@ public static partial class Npy
         var tmp = path + ".tmp";
         using (var f = File.Create(tmp))
         {
-            f.Write("\x93NUMPY"u8);
+            f.Write(Magic);
             f.WriteByte(1); f.WriteByte(0);
             f.Write(BitConverter.GetBytes((ushort)header.Length));
             f.Write(Encoding.ASCII.GetBytes(header));
@@ -37,7 +39,7 @@ public static partial class Npy
     public static Tensor<T> Read<T>(string path) where T : unmanaged
     {
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual("\x93NUMPY"u8))
+        if (bytes.Length < 10 || !bytes.AsSpan(0, 6).SequenceEqual(Magic))
             throw new InvalidDataException($"{path}: not a .npy file");
         int major = bytes[6];
         int headerLen = major == 1 ? BitConverter.ToUInt16(bytes, 8) : BitConverter.ToInt32(bytes, 8);

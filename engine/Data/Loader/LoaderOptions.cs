@@ -1,0 +1,32 @@
+namespace Engine.Data.Loader;
+
+public sealed record LoaderOptions
+{
+    public int BatchSize { get; init; } = 32;
+    /// <summary>A new order every epoch, from (Seed, epoch); false keeps dataset order.</summary>
+    public bool Shuffle { get; init; } = true;
+    /// <summary>Drop the last, incomplete batch of each epoch.</summary>
+    public bool DropLast { get; init; }
+    /// <summary>Training augmentation; false renders the deterministic evaluation view.</summary>
+    public bool Augment { get; init; } = true;
+    public ulong Seed { get; init; }
+    /// <summary>Decoding threads; the batches do not depend on it.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Batches decoded ahead of the one being used.</summary>
+    public int Prefetch { get; init; } = 2;
+    /// <summary>Told once about each unreadable example (called from loader threads).</summary>
+    public Action<string>? Log { get; init; }
+    /// <summary>
+    /// Supplies the image buffers (called Prefetch + 1 times with the floats of one full batch),
+    /// e.g. pinned host memory for fast device uploads; the default allocates plain arrays.
+    /// </summary>
+    public Func<int, Memory<float>>? AllocateImages { get; init; }
+    /// <summary>Supplies the label/mask buffers, like <see cref="AllocateImages"/>.</summary>
+    public Func<int, Memory<int>>? AllocateTargets { get; init; }
+}
+
+/// <summary>Where a loader stands: the next batch it will hand out. Save it in a checkpoint to resume the same order.</summary>
+public readonly record struct LoaderPosition(int Epoch, int Batch)
+{
+    public override string ToString() => $"epoch {Epoch}, batch {Batch}";
+}

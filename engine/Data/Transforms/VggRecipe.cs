@@ -1,0 +1,64 @@
+using Engine.Data.Codecs;
+using Engine.Tensors;
+
+namespace Engine.Data.Transforms;
+
+/// <summary>
+/// VGG's training augmentation: isotropically rescale so the shorter side is S (S uniform in
+/// [<see cref="MinScale"/>, <see cref="MaxScale"/>]; equal bounds give a fixed S), take a random
+/// Size x Size crop, mirror with probability 1/2, shift each RGB channel by a random amount
+/// (a simple stand-in for AlexNet's PCA colour noise), subtract the mean RGB. Evaluation rescales
+/// to Q = (MinScale + MaxScale) / 2 and takes the centre crop. Output is in 0..255 units minus the
+/// mean, as in the original Caffe models, unless another <see cref="Scale"/> is given.
+/// </summary>
+public sealed class VggRecipe : ImageRecipe
+{
+    /// <summary>The ImageNet mean RGB used by the VGG models.</summary>
+    public static readonly float[] ImageNetMean = [123.68f, 116.779f, 103.939f];
+
+    private readonly float[] _mean;
+    private readonly float _scale;
+
+    public VggRecipe(int size = 224, int minScale = 256, int maxScale = 512, double channelShift = 20, float[]? mean = null, float scale = 1f)
+        : base(size, size)
+    {
+        if (minScale < size || maxScale < minScale)
+            throw new ArgumentException($"VGG scale range [{minScale}, {maxScale}] must satisfy {size} <= min <= max");
+        MinScale = minScale;
+        MaxScale = maxScale;
+        ChannelShift = channelShift;
+        _mean = mean ?? ImageNetMean;
+        _scale = scale;
+    }
+
+    public int MinScale { get; }
+    public int MaxScale { get; }
+    public double ChannelShift { get; }
+    public override ReadOnlySpan<float> Mean => _mean;
+    public override float Scale => _scale;
+
+    public override DecodeHint DecodeHint => new(MaxScale);
+
+    public override CropBox ChooseCrop(int sourceWidth, int sourceHeight, Rng? rng)
+    {
+        int shorter = Math.Min(sourceWidth, sourceHeight);
+        if (rng is null)
+        {
+            double q = (MinScale + MaxScale) / 2.0, side = Height * shorter / q;
+            return CropBox.FromPixels((sourceWidth - side) / 2, (sourceHeight - side) / 2, side, side, sourceWidth, sourceHeight, false);
+        }
+        int s = MinScale + rng.NextInt(MaxScale - MinScale + 1);
+        double crop = Height * (double)shorter / s;   // the Size crop of the rescaled image, in source pixels
+        double x = rng.NextDouble() * (sourceWidth - crop), y = rng.NextDouble() * (sourceHeight - crop);
+        bool flip = rng.NextDouble() < 0.5;
+        return CropBox.FromPixels(x, y, crop, crop, sourceWidth, sourceHeight, flip);
+    }
+
+    public override void Photometric(Span<float> chw, int channels, Rng rng)
+    {
+        if (ChannelShift > 0) Transforms.Photometric.ChannelShift(chw, channels, rng, ChannelShift);
+    }
+
+    public override string Describe()
+        => $"vgg: shorter side to S in [{MinScale}, {MaxScale}], random {Height} crop, flip, channel shift +-{ChannelShift}, minus mean RGB";
+}

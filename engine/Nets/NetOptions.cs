@@ -1,0 +1,43 @@
+using Engine.Tensors;
+
+namespace Engine.Nets;
+
+/// <summary>Normalization after each convolution. <see cref="Default"/> takes the net's own choice.</summary>
+public enum Norm { Default, None, Batch, Group }
+
+/// <summary>
+/// How to build a net from the registry. Every field left at its default takes the net's
+/// own value (1000 classes at 3x224x224 for the ImageNet nets, 22 classes at 3x64x64 for the
+/// segmentation nets).
+/// </summary>
+public sealed record NetOptions
+{
+    /// <summary>Number of classes (the width of "logits").</summary>
+    public int? Classes { get; init; }
+
+    /// <summary>One image, CxHxW. Any channel count is accepted.</summary>
+    public Shape? Input { get; init; }
+
+    public Norm Norm { get; init; } = Norm.Default;
+
+    /// <summary>
+    /// Multiplies every channel and hidden width of the net (rounded, at least 1): 0.0625 gives
+    /// tiny test nets; 2 turns segnet/fcn (base width 32) into the full VGG16-width SegNet (64..512).
+    /// </summary>
+    public double Width { get; init; } = 1.0;
+
+    /// <summary>Segmentation nets: a label value that is ignored by the loss (VOC's 255), or -1 for none.</summary>
+    public int IgnoreLabel { get; init; } = -1;
+
+    /// <summary>VGG: build the dense-evaluation form (FC layers as convolutions, class scores averaged over space).</summary>
+    public bool DenseEvaluation { get; init; }
+
+    /// <summary>
+    /// VGG dense evaluation: kernel of the convolutional fc6, i.e. the side of the final feature
+    /// map at the training resolution (7 for 224x224).
+    /// </summary>
+    public int DenseKernel { get; init; } = 7;
+}
+
+/// <summary>An option value no net can take (non-positive classes or width, ...).</summary>
+public sealed class NetOptionsException(string message) : ArgumentException(message);

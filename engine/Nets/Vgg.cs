@@ -1,0 +1,79 @@
+using Engine.Graph;
+using Engine.Ops;
+using Engine.Tensors;
+
+namespace Engine.Nets;
+
+/// <summary>
+/// VGG configurations A (vgg11), B (vgg13), C (vgg16-c, with three 1x1 convs), D (vgg16) and
+/// E (vgg19) per SPEC §3: 3x3 convs (stride 1, padding 1, with bias) + ReLU, 2x2/2 max pools,
+/// then FC 4096 - ReLU - dropout 0.5, FC 4096 - ReLU - dropout 0.5, FC classes. The original has
+/// no normalization; a norm option inserts BN or GN between each conv and its ReLU.
+/// </summary>
+/// <remarks>
+/// fc6 is sized from the final feature map (512x7x7 at 224, 512x1x1 at 32). The dense-evaluation
+/// form makes fc6 a KxK convolution (K = <see cref="NetOptions.DenseKernel"/>, 7 for nets trained
+/// at 224) and fc7 a 1x1 convolution, with the same names and the same number and order of
+/// weights as the FC form (Dense keeps PyTorch's [out, C*K*K] layout, which is the conv's
+/// [out, C, K, K] flattened), so one parameter buffer serves both. The class score map is
+/// averaged over space: since fc8 is affine, averaging fc7's map and then applying fc8 as a
+/// dense layer gives exactly the averaged class scores, and fc8 keeps its FC shape.
+/// </remarks>
+public static class Vgg
+{
+    /// <summary>A 3x3 conv of the given width, a 1x1 conv (negative width), or a pool (0).</summary>
+    private const int Pool = 0;
+
+    public static readonly IReadOnlyDictionary<string, int[]> Configs = new Dictionary<string, int[]>
+    {
+        ["A"] = [64, Pool, 128, Pool, 256, 256, Pool, 512, 512, Pool, 512, 512, Pool],
+        ["B"] = [64, 64, Pool, 128, 128, Pool, 256, 256, Pool, 512, 512, Pool, 512, 512, Pool],
+        ["C"] = [64, 64, Pool, 128, 128, Pool, 256, 256, -256, Pool, 512, 512, -512, Pool, 512, 512, -512, Pool],
+        ["D"] = [64, 64, Pool, 128, 128, Pool, 256, 256, 256, Pool, 512, 512, 512, Pool, 512, 512, 512, Pool],
+        ["E"] = [64, 64, Pool, 128, 128, Pool, 256, 256, 256, 256, Pool, 512, 512, 512, 512, Pool, 512, 512, 512, 512, Pool],
+    };
+
+    private const int Hidden = 4096;
+
+    public static Graph.Graph Build(string name, string config, Shape input, int classes, Norm norm, double width,
+        bool denseEvaluation, int denseKernel)
+    {
+        var b = new GraphBuilder(name);
+        var (image, label) = Blocks.Inputs(b, input, new Shape());
+        var x = image;
+        int block = 1, conv = 1;
+        foreach (int layer in Configs[config])
+        {
+            if (layer == Pool)
+            {
+                x = b.MaxPool(x, 2, 2, name: $"block{block}.pool");
+                block++;
+                conv = 1;
+                continue;
+            }
+            int kernel = layer > 0 ? 3 : 1;
+            using (b.Scope($"block{block}"))
+                x = b.ConvUnit(x, $"conv{conv++}", Blocks.Scale(Math.Abs(layer), width), kernel, norm, Activation.Relu, bias: true);
+        }
+
+        int hidden = Blocks.Scale(Hidden, width);
+        if (denseEvaluation)
+        {
+            if (denseKernel < 1) throw new NetOptionsException($"dense-evaluation kernel must be positive, got {denseKernel}");
+            x = FcUnit(b, b.Conv2d(x, hidden, denseKernel, name: "fc6"), "fc6");
+            x = FcUnit(b, b.Conv2d(x, hidden, 1, name: "fc7"), "fc7");
+            x = b.GlobalAvgPool(x, "fc7_average");
+        }
+        else
+        {
+            x = FcUnit(b, b.Dense(x, hidden, name: "fc6"), "fc6");
+            x = FcUnit(b, b.Dense(x, hidden, name: "fc7"), "fc7");
+        }
+        var logits = b.Dense(x, classes, name: "fc8");
+        Blocks.Finish(b, logits, label);
+        return b.Build();
+    }
+
+    private static Value FcUnit(GraphBuilder b, Value x, string name) =>
+        b.Dropout(b.Relu(x, name + "_relu"), 0.5, name + "_dropout");
+}

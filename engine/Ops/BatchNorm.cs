@@ -1,0 +1,191 @@
+using System.Numerics;
+using Engine.Graph;
+using Engine.Tensors;
+
+namespace Engine.Ops;
+
+/// <summary>
+/// Batch normalisation per channel of [N, C] or [N, C, H, W] inputs, with PyTorch's semantics.
+/// Training: normalise by the batch mean and biased variance, and move the running statistics
+/// toward the batch's (running = (1 - momentum) * running + momentum * batch, with the unbiased
+/// variance). Evaluation: normalise by the running statistics, a fixed affine map.
+/// Statistics and per-element arithmetic are in double whatever the element type, so float
+/// inputs far from zero (mean much larger than spread) still normalise accurately.
+/// </summary>
+public sealed partial class BatchNorm : Op
+{
+    public BatchNorm(double momentum = 0.1, double eps = 1e-5)
+    {
+        if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "batch norm momentum must lie in [0, 1]");
+        if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "batch norm eps must be positive");
+        Momentum = momentum;
+        Eps = eps;
+    }
+
+    public double Momentum { get; }
+    public double Eps { get; }
+
+    public override string Type => "batchnorm";
+
+    public override Shape[] InferShapes(Shape[] inputs)
+    {
+        var s = inputs[0];
+        if (s.Rank != 2 && s.Rank != 4) throw Bad($"batch norm needs C or CxHxW samples, got {s.DropFirst()}");
+        return [s];
+    }
+
+    public override ParamSpec[] Parameters(Shape[] inputs) =>
+        [new("weight", new Shape(inputs[0][1]), Init.Ones), new("bias", new Shape(inputs[0][1]), Init.Zeros)];
+
+    public override ParamSpec[] States(Shape[] inputs) =>
+        [new("running_mean", new Shape(inputs[0][1]), Init.Zeros), new("running_var", new Shape(inputs[0][1]), Init.Ones)];
+
+    public override void Forward<T>(CpuNode<T> n)
+    {
+        var (batch, channels, plane) = Layout(n.InShape(0));
+        long perChannel = (long)batch * plane;
+        if (!n.Training)
+        {
+            For(channels, perChannel, c =>
+            {
+                double invStd = 1 / Math.Sqrt(double.CreateTruncating(n.State(1)[c]) + Eps);
+                Normalize(n, c, double.CreateTruncating(n.State(0)[c]), invStd);
+            });
+            return;
+        }
+        if (perChannel < 2)
+            throw Bad($"{n.Node.Name}: training needs more than one value per channel, got input {n.InShape(0)}");
+        // [mean, 1 / std] per channel, kept for backward.
+        var stats = n.Scratch<double>(0, 2L * channels);
+        For(channels, perChannel, c =>
+        {
+            var (mean, variance) = Moments(n, c);
+            double invStd = 1 / Math.Sqrt(variance + Eps);
+            stats[2 * c] = mean;
+            stats[2 * c + 1] = invStd;
+            Normalize(n, c, mean, invStd);
+            var runningMean = n.State(0);
+            var runningVar = n.State(1);
+            double unbiased = variance * perChannel / (perChannel - 1.0);
+            runningMean[c] = T.CreateTruncating((1 - Momentum) * double.CreateTruncating(runningMean[c]) + Momentum * mean);
+            runningVar[c] = T.CreateTruncating((1 - Momentum) * double.CreateTruncating(runningVar[c]) + Momentum * unbiased);
+        });
+    }
+
+    public override void Backward<T>(CpuNode<T> n)
+    {
+        var (batch, channels, plane) = Layout(n.InShape(0));
+        long perChannel = (long)batch * plane;
+        double[]? stats = n.Training ? n.Scratch<double>(0, 2L * channels) : null;
+        For(channels, perChannel, c =>
+        {
+            double mean, invStd;
+            if (stats is not null) { mean = stats[2 * c]; invStd = stats[2 * c + 1]; }
+            else
+            {
+                mean = double.CreateTruncating(n.State(0)[c]);
+                invStd = 1 / Math.Sqrt(double.CreateTruncating(n.State(1)[c]) + Eps);
+            }
+            ChannelBackward(n, c, mean, invStd, batchStatistics: stats is not null);
+        });
+    }
+
+    /// <summary>y = (x - mean) / std * weight + bias over channel c.</summary>
+    private static void Normalize<T>(CpuNode<T> n, int c, double mean, double invStd) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, channels, plane) = Layout(n.InShape(0));
+        var x = n.In(0);
+        var y = n.Out(0);
+        double scale = invStd * double.CreateTruncating(n.Param(0)[c]);
+        double shift = double.CreateTruncating(n.Param(1)[c]);
+        for (int s = 0; s < batch; s++)
+        {
+            int start = (s * channels + c) * plane;
+            for (int i = start; i < start + plane; i++) y[i] = T.CreateTruncating((double.CreateTruncating(x[i]) - mean) * scale + shift);
+        }
+    }
+
+    /// <summary>Mean and biased variance of channel c, two passes.</summary>
+    private static (double Mean, double Variance) Moments<T>(CpuNode<T> n, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, channels, plane) = Layout(n.InShape(0));
+        var x = n.In(0);
+        double sum = 0;
+        for (int s = 0; s < batch; s++)
+        {
+            int start = (s * channels + c) * plane;
+            for (int i = start; i < start + plane; i++) sum += double.CreateTruncating(x[i]);
+        }
+        double mean = sum / ((long)batch * plane);
+        double squares = 0;
+        for (int s = 0; s < batch; s++)
+        {
+            int start = (s * channels + c) * plane;
+            for (int i = start; i < start + plane; i++)
+            {
+                double d = double.CreateTruncating(x[i]) - mean;
+                squares += d * d;
+            }
+        }
+        return (mean, squares / ((long)batch * plane));
+    }
+
+    /// <summary>
+    /// Gradients of channel c. With batch statistics the mean and variance depend on x:
+    /// dx = weight / std * (dy - mean(dy) - xhat * mean(dy * xhat)); with running statistics
+    /// the map is affine: dx = weight / std * dy.
+    /// </summary>
+    private static void ChannelBackward<T>(CpuNode<T> n, int c, double mean, double invStd, bool batchStatistics)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, channels, plane) = Layout(n.InShape(0));
+        var x = n.In(0);
+        var dy = n.OutGrad(0);
+        double sumDy = 0, sumDyXhat = 0;
+        for (int s = 0; s < batch; s++)
+        {
+            int start = (s * channels + c) * plane;
+            for (int i = start; i < start + plane; i++)
+            {
+                double g = double.CreateTruncating(dy[i]);
+                sumDy += g;
+                sumDyXhat += g * (double.CreateTruncating(x[i]) - mean) * invStd;
+            }
+        }
+        n.ParamGrad(0)[c] += T.CreateTruncating(sumDyXhat);
+        n.ParamGrad(1)[c] += T.CreateTruncating(sumDy);
+        if (!n.HasInGrad(0)) return;
+
+        var dx = n.InGrad(0);
+        double count = (double)batch * plane;
+        double scale = double.CreateTruncating(n.Param(0)[c]) * invStd;
+        double meanDy = batchStatistics ? sumDy / count : 0;
+        double meanDyXhat = batchStatistics ? sumDyXhat / count : 0;
+        for (int s = 0; s < batch; s++)
+        {
+            int start = (s * channels + c) * plane;
+            for (int i = start; i < start + plane; i++)
+            {
+                double xhat = (double.CreateTruncating(x[i]) - mean) * invStd;
+                dx[i] += T.CreateTruncating(scale * (double.CreateTruncating(dy[i]) - meanDy - xhat * meanDyXhat));
+            }
+        }
+    }
+
+    /// <summary>Batch, channels, and elements per (sample, channel) plane.</summary>
+    private static (int Batch, int Channels, int Plane) Layout(Shape s) =>
+        (s[0], s[1], s.Rank == 4 ? s[2] * s[3] : 1);
+
+    /// <summary>Runs body(c) for each channel, in parallel when there is enough work to pay for it.</summary>
+    private static void For(int channels, long perChannel, Action<int> body)
+    {
+        if (channels * perChannel < 1 << 15) for (int c = 0; c < channels; c++) body(c);
+        else Parallel.For(0, channels, body);
+    }
+}
+
+public static partial class Layers
+{
+    public static Value BatchNorm(this GraphBuilder b, Value x, double momentum = 0.1, double eps = 1e-5, string? name = null) =>
+        b.Add1(new BatchNorm(momentum, eps), name ?? b.Unique("bn"), x);
+}

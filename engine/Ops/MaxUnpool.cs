@@ -1,0 +1,66 @@
+using System.Numerics;
+using Engine.Graph;
+using Engine.Tensors;
+
+namespace Engine.Ops;
+
+/// <summary>
+/// Inverse of max pooling with indices (SegNet's decoder): zero-fills an
+/// outHeight x outWidth plane and puts each value at its index h * W + w within its (n, c)
+/// plane; when indices repeat, the last value in memory order wins (as PyTorch's CPU path).
+/// Backward gathers dy at each index.
+/// </summary>
+public sealed partial class MaxUnpool(int outHeight, int outWidth) : Op
+{
+    public int OutHeight => outHeight;
+    public int OutWidth => outWidth;
+
+    public override string Type => "maxunpool";
+    public override (string Filters, string Size) Describe() => ("", $"{outHeight}x{outWidth}");
+    public override bool InputIsInt(int input) => input == 1;
+
+    public override Shape[] InferShapes(Shape[] inputs)
+    {
+        var (x, idx) = (inputs[0], inputs[1]);
+        if (x.Rank != 4) throw Bad($"expects an NCHW input, got {x.DropFirst()}");
+        if (idx != x) throw Bad($"indices of shape {idx.DropFirst()} do not match the values' {x.DropFirst()}");
+        if (outHeight < 1 || outWidth < 1) throw Bad($"output size {outHeight}x{outWidth} must be positive");
+        return [new Shape(x[0], x[1], outHeight, outWidth)];
+    }
+
+    public override void Forward<T>(CpuNode<T> n)
+    {
+        var x = n.In(0);
+        var idx = n.InInt(1);
+        var y = n.Out(0);
+        y.Clear();
+        int plane = outHeight * outWidth, inPlane = n.InShape(0)[2] * n.InShape(0)[3];
+        for (int i = 0; i < x.Length; i++) y[i / inPlane * plane + Checked(n, idx, i)] = x[i];
+    }
+
+    public override void Backward<T>(CpuNode<T> n)
+    {
+        if (!n.HasInGrad(0)) return;
+        var idx = n.InInt(1);
+        var dy = n.OutGrad(0);
+        var dx = n.InGrad(0);
+        int plane = outHeight * outWidth, inPlane = n.InShape(0)[2] * n.InShape(0)[3];
+        for (int i = 0; i < dx.Length; i++) dx[i] += dy[i / inPlane * plane + Checked(n, idx, i)];
+    }
+
+    private int Checked<T>(CpuNode<T> n, Span<int> idx, int i) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int at = idx[i];
+        if ((uint)at >= (uint)(outHeight * outWidth))
+            throw new InvalidOperationException(
+                $"{n.Node.Name} (maxunpool): index {at} at position {i} of the indices is outside the {outHeight}x{outWidth} output plane");
+        return at;
+    }
+}
+
+public static partial class Layers
+{
+    /// <summary>Places <paramref name="x"/> at <paramref name="indices"/> (from MaxPoolWithIndices) in zero planes of the given size.</summary>
+    public static Value MaxUnpool(this GraphBuilder b, Value x, Value indices, int outHeight, int outWidth, string? name = null)
+        => b.Add1(new MaxUnpool(outHeight, outWidth), name ?? b.Unique("maxunpool"), x, indices);
+}

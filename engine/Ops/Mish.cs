@@ -1,0 +1,72 @@
+using System.Numerics;
+using Engine.Graph;
+using Engine.Tensors;
+
+namespace Engine.Ops;
+
+/// <summary>
+/// Mish: y = x * tanh(softplus(x)), in the stable form the kernels use too:
+/// sp = x &gt; 20 ? x : log1p(exp(x)); dy/dx = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2).
+/// Backward works from the saved input alone.
+/// </summary>
+public sealed partial class Mish : Op
+{
+    public override string Type => "mish";
+    public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
+
+    public override void Forward<T>(CpuNode<T> n) => ForChunks(n.In(0).Length, (start, end) =>
+    {
+        var x = n.In(0);
+        var y = n.Out(0);
+        for (int i = start; i < end; i++) y[i] = x[i] * T.Tanh(Softplus(x[i]));
+    });
+
+    public override void Backward<T>(CpuNode<T> n)
+    {
+        if (!n.HasInGrad(0)) return;
+        ForChunks(n.In(0).Length, (start, end) =>
+        {
+            var x = n.In(0);
+            var dy = n.OutGrad(0);
+            var dx = n.InGrad(0);
+            for (int i = start; i < end; i++) dx[i] += dy[i] * Derivative(x[i]);
+        });
+    }
+
+    /// <summary>Runs body over [start, end) chunks of [0, count), in parallel when there are several (three transcendentals per element pay for it).</summary>
+    private static void ForChunks(int count, Action<int, int> body)
+    {
+        const int chunk = 1 << 14;
+        if (count <= chunk) { body(0, count); return; }
+        Parallel.For(0, (count + chunk - 1) / chunk, c => body(c * chunk, Math.Min(count, (c + 1) * chunk)));
+    }
+
+    /// <summary>dy/dx at <paramref name="x"/>; finite for every finite x (sigmoid underflows to 0, never NaN).</summary>
+    internal static T Derivative<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        T t = T.Tanh(Softplus(x));
+        T sigmoid = T.One / (T.One + T.Exp(-x));
+        return t + x * sigmoid * (T.One - t * t);
+    }
+
+    /// <summary>softplus with the threshold at 20, beyond which log1p(exp(x)) equals x in float32.</summary>
+    internal static T Softplus<T>(T x) where T : IFloatingPointIeee754<T> =>
+        x > T.CreateTruncating(20) ? x : Log1p(T.Exp(x));
+
+    /// <summary>
+    /// log(1 + u) accurate for small u (.NET's LogP1 evaluates log(1 + u) directly and loses
+    /// e^x for x below about -37): log(w) * u / (w - 1) with w = 1 + u cancels the rounding of w.
+    /// </summary>
+    internal static T Log1p<T>(T u) where T : IFloatingPointIeee754<T>
+    {
+        T w = T.One + u;
+        if (w == T.One) return u;
+        if (T.IsPositiveInfinity(w)) return w;
+        return T.Log(w) * u / (w - T.One);
+    }
+}
+
+public static partial class Layers
+{
+    public static Value Mish(this GraphBuilder b, Value x, string? name = null) => b.Add1(new Mish(), name ?? b.Unique("mish"), x);
+}

@@ -1,0 +1,136 @@
+using System.Numerics;
+using Engine.Graph;
+using Engine.Tensors;
+
+namespace Engine.Ops;
+
+/// <summary>
+/// Softmax cross-entropy over the class dimension (dim 1), averaged into a scalar loss [1].
+/// Logits [N, K] with integer labels [N] (one label per sample), or logits [N, K, H, W] with
+/// labels [N, H, W] (one per pixel). Labels equal to <see cref="IgnoreLabel"/> contribute
+/// nothing and are not counted; when every label is ignored the loss and gradients are 0.
+/// Backward: dlogits = (softmax - onehot) * dloss / count, recomputing the softmax.
+/// </summary>
+public sealed partial class SoftmaxCrossEntropy : Op
+{
+    public SoftmaxCrossEntropy(int ignoreLabel = -1) { IgnoreLabel = ignoreLabel; }
+
+    public int IgnoreLabel { get; }
+
+    public override string Type => "softmax_ce";
+    public override bool InputIsInt(int input) => input == 1;
+
+    public override Shape[] InferShapes(Shape[] inputs)
+    {
+        var (logits, labels) = (inputs[0], inputs[1]);
+        if (logits.Rank != 2 && logits.Rank != 4)
+            throw Bad($"logits must be K (per sample) or KxHxW (per pixel), got {logits.DropFirst()}");
+        var expected = logits.Rank == 2 ? new Shape(logits[0]) : new Shape(logits[0], logits[2], logits[3]);
+        if (labels != expected)
+            throw Bad($"labels of logits {logits.DropFirst()} must be {(logits.Rank == 2 ? "one per sample" : $"{expected.DropFirst()} per sample")}, got {labels.DropFirst()}");
+        return [new Shape(1)];
+    }
+
+    public override void Forward<T>(CpuNode<T> n)
+    {
+        var (batch, classes, plane) = Layout(n.InShape(0));
+        int count = CheckLabels(n, classes, plane);
+        // Per-sample sums, added in a fixed order afterwards so the loss does not depend on threading.
+        var sums = n.Scratch<double>(0, batch);
+        For(batch, (long)classes * plane, s =>
+        {
+            var logits = n.In(0).Slice(s * classes * plane, classes * plane);
+            var labels = n.InInt(1).Slice(s * plane, plane);
+            double sum = 0;
+            for (int p = 0; p < plane; p++)
+            {
+                if (labels[p] == IgnoreLabel) continue;
+                var (max, logSumExp) = LogSumExp(logits, classes, plane, p);
+                sum += logSumExp - (double.CreateTruncating(logits[labels[p] * plane + p]) - max);
+            }
+            sums[s] = sum;
+        });
+        double total = 0;
+        for (int s = 0; s < batch; s++) total += sums[s];
+        n.Out(0)[0] = count == 0 ? T.Zero : T.CreateTruncating(total / count);
+        n.Saved = count;
+    }
+
+    public override void Backward<T>(CpuNode<T> n)
+    {
+        if (!n.HasInGrad(0)) return;
+        int count = (int)n.Saved!;
+        if (count == 0) return;
+        var (batch, classes, plane) = Layout(n.InShape(0));
+        double scale = double.CreateTruncating(n.OutGrad(0)[0]) / count;
+        For(batch, (long)classes * plane, s =>
+        {
+            var logits = n.In(0).Slice(s * classes * plane, classes * plane);
+            var dx = n.InGrad(0).Slice(s * classes * plane, classes * plane);
+            var labels = n.InInt(1).Slice(s * plane, plane);
+            for (int p = 0; p < plane; p++)
+            {
+                int label = labels[p];
+                if (label == IgnoreLabel) continue;
+                var (max, logSumExp) = LogSumExp(logits, classes, plane, p);
+                for (int k = 0; k < classes; k++)
+                {
+                    int at = k * plane + p;
+                    double prob = Math.Exp(double.CreateTruncating(logits[at]) - max - logSumExp);
+                    dx[at] += T.CreateTruncating((prob - (k == label ? 1 : 0)) * scale);
+                }
+            }
+        });
+    }
+
+    /// <summary>Counts the labels that are not ignored; throws on one outside [0, classes).</summary>
+    private int CheckLabels<T>(CpuNode<T> n, int classes, int plane) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var labels = n.InInt(1);
+        int count = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int label = labels[i];
+            if (label == IgnoreLabel) continue;
+            if (label < 0 || label >= classes)
+            {
+                var shape = n.InShape(0);
+                string where = shape.Rank == 2 ? $"sample {i}" : $"sample {i / plane}, pixel (y {i % plane / shape[3]}, x {i % shape[3]})";
+                throw new LabelOutOfRangeException(
+                    $"{n.Node.Name}: label {label} at {where} is outside [0, {classes}) for {classes} classes and is not the ignore label {IgnoreLabel}");
+            }
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>The row max and log(sum(exp(logit - max))) of position p of one sample.</summary>
+    private static (double Max, double LogSumExp) LogSumExp<T>(Span<T> logits, int classes, int plane, int p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double max = double.NegativeInfinity;
+        for (int k = 0; k < classes; k++) max = Math.Max(max, double.CreateTruncating(logits[k * plane + p]));
+        double sum = 0;
+        for (int k = 0; k < classes; k++) sum += Math.Exp(double.CreateTruncating(logits[k * plane + p]) - max);
+        return (max, Math.Log(sum));
+    }
+
+    /// <summary>Batch, classes, and positions per sample (1 for [N, K] logits).</summary>
+    private static (int Batch, int Classes, int Plane) Layout(Shape s) =>
+        (s[0], s[1], s.Rank == 4 ? s[2] * s[3] : 1);
+
+    private static void For(int count, long perItem, Action<int> body)
+    {
+        if (count * perItem < 1 << 15) for (int i = 0; i < count; i++) body(i);
+        else Parallel.For(0, count, body);
+    }
+}
+
+/// <summary>A class label outside [0, classes) that is not the ignore label; the message names it, its position and the class count.</summary>
+public sealed class LabelOutOfRangeException(string message) : Exception(message);
+
+public static partial class Layers
+{
+    public static Value SoftmaxCrossEntropy(this GraphBuilder b, Value logits, Value labels, int ignoreLabel = -1, string? name = null) =>
+        b.Add1(new SoftmaxCrossEntropy(ignoreLabel), name ?? b.Unique("loss"), logits, labels);
+}

@@ -1,0 +1,72 @@
+using Engine.Graph;
+using Engine.Training.Metrics;
+
+namespace Engine.Training;
+
+/// <summary>
+/// Runs a graph forward in inference mode over a data split and measures it. Batches of the
+/// training size reuse the training executor; a smaller last batch gets an executor of its own
+/// over the same parameters.
+/// </summary>
+public sealed class Evaluator : IDisposable
+{
+    private readonly Dictionary<int, Executor> _executors = [];
+    private readonly Executor? _shared;
+    private readonly ParameterBuffers _parameters;
+
+    public Evaluator(Graph.Graph graph, Backend backend, ParameterBuffers parameters, TaskInfo task, Executor? shared = null)
+    {
+        Graph = graph; Backend = backend; _parameters = parameters; Task = task; _shared = shared;
+        Logits = graph.Output("logits");
+        Loss = graph.Loss;
+    }
+
+    public Graph.Graph Graph { get; }
+    public Backend Backend { get; }
+    public TaskInfo Task { get; }
+    public Value Logits { get; }
+    public Value? Loss { get; }
+
+    /// <summary>Measures every batch of one pass; <paramref name="each"/> sees each batch with its logits.</summary>
+    public MetricSummary Run(IBatchSource source, int epoch = 0, Action<Batch, float[]>? each = null, CancellationToken cancel = default)
+    {
+        var meter = new Meter(Task.Task, Task.Classes, Task.IgnoreLabel);
+        foreach (var batch in source.Epoch(epoch))
+        {
+            cancel.ThrowIfCancellationRequested();
+            var (loss, logits) = Forward(batch);
+            meter.Add(loss, batch.Count, logits, batch.Labels.Span);
+            each?.Invoke(batch, logits);
+        }
+        return meter.Summary();
+    }
+
+    /// <summary>One inference forward: the batch's mean loss (NaN without a loss) and its logits.</summary>
+    public (double Loss, float[] Logits) Forward(Batch batch)
+    {
+        var exec = ExecutorFor(batch.Count);
+        exec.SetInput("image", batch.Images.Span);
+        if (Graph.Inputs.Any(v => v.Name == "label")) exec.SetInput("label", batch.Labels.Span);
+        exec.Forward(training: false);
+        double loss = Loss is null ? double.NaN : exec.Read(Loss)[0];
+        return (loss, exec.ReadFloat(Logits));
+    }
+
+    private Executor ExecutorFor(int count)
+    {
+        if (_shared is not null && _shared.Batch == count) return _shared;
+        if (!_executors.TryGetValue(count, out var e))
+        {
+            foreach (var old in _executors.Values) old.Dispose();
+            _executors.Clear();
+            _executors[count] = e = new Executor(Graph, Backend, count, _parameters);
+        }
+        return e;
+    }
+
+    public void Dispose()
+    {
+        foreach (var e in _executors.Values) e.Dispose();
+        _executors.Clear();
+    }
+}

@@ -1,0 +1,26 @@
+namespace Engine.Training;
+
+/// <summary>
+/// A mini-batch: <see cref="Count"/> CHW float images back to back, and per image one label
+/// (classification) or an HxW mask (segmentation), back to back. <see cref="Indices"/> are the
+/// dataset indices the examples came from. A loader may reuse the memory for a later batch,
+/// so a batch is valid until the next one is requested.
+/// </summary>
+public sealed record Batch(ReadOnlyMemory<float> Images, ReadOnlyMemory<int> Labels, int Count, ReadOnlyMemory<int> Indices);
+
+/// <summary>
+/// Batches of one data split in a deterministic order: the same (seed, epoch, batch) always
+/// gives the same batch, so a run can stop after any batch and continue from there.
+/// </summary>
+public interface IBatchSource
+{
+    int BatchSize { get; }
+    /// <summary>Batches per epoch (training drops the last partial batch; evaluation keeps it).</summary>
+    int BatchesPerEpoch { get; }
+    /// <summary>Examples per epoch.</summary>
+    int Examples { get; }
+    /// <summary>Told about each example that could not be read (file and reason); set by the trainer.</summary>
+    Action<string>? Log { get; set; }
+    /// <summary>The batches of <paramref name="epoch"/> from batch <paramref name="fromBatch"/> on.</summary>
+    IEnumerable<Batch> Epoch(int epoch, int fromBatch = 0);
+}

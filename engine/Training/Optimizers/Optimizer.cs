@@ -1,0 +1,73 @@
+using Engine.Graph;
+using Buffer = Engine.Graph.Buffer;
+
+namespace Engine.Training.Optimizers;
+
+/// <summary>
+/// Updates a graph's parameters in place from their gradients, on the backend that holds them.
+/// Weight decay applies only to parameters that declare it (<see cref="ParamView.WeightDecay"/>);
+/// the update runs once per contiguous range of parameters with the same setting. Its state
+/// (velocity, Adam moments) is one backend buffer per kind, laid out like the parameters.
+/// </summary>
+public abstract class Optimizer : IDisposable
+{
+    private readonly (long Offset, long Count, bool Decay)[] _ranges;
+    private readonly Buffer[] _state;
+
+    protected Optimizer(ParameterBuffers parameters, double weightDecay, params string[] stateNames)
+    {
+        Parameters = parameters;
+        WeightDecay = weightDecay;
+        StateNames = stateNames;
+        _ranges = Ranges(parameters.Graph.Parameters);
+        long count = Math.Max(1, parameters.Count);
+        _state = stateNames.Select(_ => parameters.Backend.Allocate(count, false)).ToArray();
+        foreach (var b in _state) parameters.Backend.Zero(BufferSlice.Whole(b));
+    }
+
+    public ParameterBuffers Parameters { get; }
+    public double WeightDecay { get; }
+    /// <summary>Updates taken so far (Adam's bias correction uses it).</summary>
+    public long Steps { get; set; }
+    /// <summary>Names of the state buffers, e.g. "velocity" or "exp_avg", "exp_avg_sq".</summary>
+    public IReadOnlyList<string> StateNames { get; }
+    /// <summary>Short name used on the command line and in checkpoints ("sgd", "sgd-unit", "adam").</summary>
+    public abstract string Kind { get; }
+    /// <summary>One line for the run's log, naming the update form and every hyper-parameter.</summary>
+    public abstract string Describe(double learningRate);
+
+    public Buffer State(int i) => _state[i];
+
+    /// <summary>One update with the given learning rate, from the gradients now in <see cref="ParameterBuffers.Grads"/>.</summary>
+    public void Step(double learningRate)
+    {
+        Steps++;
+        var p = Parameters;
+        foreach (var (offset, count, decay) in _ranges)
+        {
+            var slice = (Buffer b) => new BufferSlice(b, offset, count);
+            Update(p.Backend, slice(p.Values), slice(p.Grads), _state.Select(slice).ToArray(), learningRate, decay ? WeightDecay : 0);
+        }
+    }
+
+    protected abstract void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay);
+
+    private static (long, long, bool)[] Ranges(ParameterLayout layout)
+    {
+        var ranges = new List<(long Offset, long Count, bool Decay)>();
+        foreach (var v in layout.Views)
+        {
+            if (v.Count == 0) continue;
+            if (ranges.Count > 0 && ranges[^1].Decay == v.WeightDecay && ranges[^1].Offset + ranges[^1].Count == v.Offset)
+                ranges[^1] = (ranges[^1].Offset, ranges[^1].Count + v.Count, v.WeightDecay);
+            else ranges.Add((v.Offset, v.Count, v.WeightDecay));
+        }
+        return [.. ranges];
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _state) b.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Engine.Data;
+using Engine.Graph;
+using Engine.Training.Checkpoints;
+using Engine.Training.Metrics;
+using Engine.Training.Optimizers;
+using Engine.Training.Reports;
+using Engine.Training.Schedules;
+
+namespace Engine.Training;
+
+/// <summary>
+/// The training loop. One step: upload the batch, forward, zero the gradients, backward from
+/// the loss, one optimizer update at the schedule's rate, then read back the loss and logits
+/// for the metrics. After each epoch: validation, the schedule's end-of-epoch hook, metrics.csv,
+/// curves.svg, segmentation pictures and a checkpoint. Everything is seeded, so a run resumed
+/// from any checkpoint repeats the uninterrupted run's steps exactly (on a deterministic backend).
+/// </summary>
+public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource train, IBatchSource? validation, TaskInfo task, TrainerOptions options)
+{
+    public const string StepsFile = "steps.csv", MetricsFile = "metrics.csv", CurvesFile = "curves.svg", LogFile = "train.log",
+        WeightsFile = "weights.safetensors", PredictionsFolder = "predictions";
+
+    /// <summary>Lines worth showing (settings, epoch summaries, notes); they also go to train.log.</summary>
+    public TextWriter? Messages { get; init; }
+    public Action<StepProgress>? Progress { get; init; }
+
+    private readonly string _dir = options.RunDir;
+    private readonly Value _loss = graph.Loss ?? throw new ArgumentException($"graph '{graph.Name}' has no loss to train");
+    private readonly Value? _logits = graph.Outputs.TryGetValue("logits", out var l) ? l : null;
+
+    public TrainOutcome Run(CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(_dir);
+        if (!options.Resume && Checkpoint.Exists(_dir))
+            throw new InvalidOperationException($"{_dir} already holds a run (checkpoint.json); resume it with --resume or choose another --out");
+        using var log = new RunLog(Path.Combine(_dir, LogFile), Messages);
+        int skipped = 0;
+        train.Log = m => { Interlocked.Increment(ref skipped); log.Detail(m); };
+        if (validation is not null) validation.Log = train.Log;
+
+        using var parameters = new ParameterBuffers(graph, backend);
+        using var optimizer = options.CreateOptimizer(parameters);
+        long stepsPerEpoch = train.BatchesPerEpoch, totalSteps = stepsPerEpoch * options.Epochs;
+        var schedule = ScheduleSpec.Parse(options.Schedule, new ScheduleContext(options.LearningRate, stepsPerEpoch, totalSteps));
+
+        var state = options.Resume ? ResumeFrom(parameters, optimizer, schedule, log) : Start(parameters, optimizer, schedule, log);
+        var history = state.History.Select(n => EpochRecord.FromJson(n!)).ToList();
+        using var exec = new Executor(graph, backend, train.BatchSize, parameters) { Seed = state.Seed };
+        using var evaluator = new Evaluator(graph, backend, parameters, task, exec);
+        using var steps = OpenSteps(state.Step);
+
+        long step = state.Step;
+        var rate = new RateMeter();
+        for (int epoch = state.Epoch; epoch < options.Epochs; epoch++)
+        {
+            var meter = new Meter(task.Task, task.Classes, task.IgnoreLabel);
+            int batchIndex = 0;
+            double secondsBefore = 0;
+            if (epoch == state.Epoch && state.BatchInEpoch > 0)
+            {
+                batchIndex = state.BatchInEpoch;
+                if (state.TrainMeter is { } m) meter.Restore(m);
+                secondsBefore = state.EpochSeconds;
+            }
+            var clock = Stopwatch.StartNew();
+            double lr = schedule.Rate(step);
+            foreach (var batch in train.Epoch(epoch, batchIndex))
+            {
+                lr = schedule.Rate(step);
+                double loss = TrainStep(exec, parameters, optimizer, batch, step, lr, meter);
+                step++;
+                batchIndex++;
+                steps.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step},{epoch + 1},{batchIndex},{loss:R},{lr:R}"));
+                if (!double.IsFinite(loss))
+                {
+                    steps.Flush();
+                    throw new TrainingDivergedException($"the loss became {loss} at step {step} (epoch {epoch + 1}, lr {lr:G4}); the last checkpoint in {_dir} is untouched — try a lower --lr");
+                }
+                rate.Add(batch.Count);
+                Progress?.Invoke(new StepProgress(epoch + 1, options.Epochs, batchIndex, train.BatchesPerEpoch, step, totalSteps,
+                    loss, meter.Summary().Loss, lr, rate.PerSecond, rate.Eta(totalSteps - step, train.BatchSize)));
+
+                bool stop = cancel.IsCancellationRequested || step == options.StopAfterSteps;
+                if (stop || (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0))
+                {
+                    steps.Flush();
+                    Save(parameters, optimizer, schedule, step, epoch, batchIndex, meter, secondsBefore + clock.Elapsed.TotalSeconds, history, state.Seed);
+                }
+                if (stop)
+                {
+                    log.Info($"stopped after step {step} (epoch {epoch + 1}, batch {batchIndex} of {train.BatchesPerEpoch}); checkpoint written to {_dir} — continue with --resume");
+                    return new TrainOutcome(TrainStatus.Interrupted, step, history, _dir);
+                }
+            }
+
+            lr = schedule.Rate(Math.Max(0, step - 1));
+            var trainSummary = meter.Summary();
+            MetricSummary? val = null;
+            if (validation is not null)
+            {
+                var pictures = new List<(float[] Image, int[] Prediction, int[] Truth)>();
+                val = evaluator.Run(validation, 0, (b, logits) => CollectPictures(b, logits, pictures));
+                WritePictures(pictures);
+            }
+            var note = schedule.EndOfEpoch(epoch, (val ?? trainSummary).Score);
+            var record = EpochRecord.From(epoch + 1, trainSummary, val, lr, secondsBefore + clock.Elapsed.TotalSeconds);
+            history.Add(record);
+            log.Info(Summary(record, val));
+            if (note is not null) log.Info(note);
+            WriteReports(history);
+            steps.Flush();
+            Save(parameters, optimizer, schedule, step, epoch + 1, 0, null, 0, history, state.Seed);
+        }
+        WeightFile.Save(Path.Combine(_dir, WeightsFile), parameters, new Dictionary<string, string> { ["net"] = options.NetName, ["step"] = step.ToString(CultureInfo.InvariantCulture) });
+        if (skipped > 0) log.Info($"{skipped} unreadable example(s) were skipped; train.log names each file and the reason");
+        log.Info($"done: {step} steps; weights in {Path.Combine(_dir, WeightsFile)}, metrics in {Path.Combine(_dir, MetricsFile)}, curves in {Path.Combine(_dir, CurvesFile)}");
+        return new TrainOutcome(TrainStatus.Completed, step, history, _dir);
+    }
+
+    private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, Batch batch, long step, double lr, Meter meter)
+    {
+        exec.Step = step;
+        exec.SetInput("image", batch.Images.Span);
+        exec.SetInput("label", batch.Labels.Span);
+        exec.Forward(training: true);
+        parameters.ZeroGrads();
+        exec.Backward();
+        optimizer.Step(lr);
+        double loss = exec.Read(_loss)[0];
+        if (_logits is not null && double.IsFinite(loss)) meter.Add(loss, batch.Count, exec.ReadFloat(_logits), batch.Labels.Span);
+        return loss;
+    }
+
+    private CheckpointState Start(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, RunLog log)
+    {
+        File.Delete(Path.Combine(_dir, StepsFile));
+        parameters.Initialize(options.Seed);
+        log.Info($"run folder {_dir}");
+        log.Info($"net {options.NetName}: {graph.Parameters.Count:N0} parameters, {task.Task.ToString().ToLowerInvariant()} into {task.Classes} classes, backend {backend.Name}");
+        log.Info($"data: {train.Examples} training examples in {train.BatchesPerEpoch} batches of {train.BatchSize} per epoch" +
+            (validation is null ? ", no validation split" : $", {validation.Examples} validation examples"));
+        log.Info($"optimizer: {optimizer.Describe(options.LearningRate)}");
+        log.Info($"schedule: {schedule.Describe()}, {options.Epochs} epochs, stepped every batch; seed {options.Seed}");
+        if (options.InitFrom is { } init)
+        {
+            var report = WeightFile.LoadMatching(init, parameters);
+            log.Info($"initialised {report.Loaded} tensor(s) from {init}");
+            foreach (var n in report.Notes()) log.Info("note: " + n);
+        }
+        return new CheckpointState { Seed = options.Seed, Net = options.NetName, Config = options.Config };
+    }
+
+    private CheckpointState ResumeFrom(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, RunLog log)
+    {
+        var state = Checkpoint.Load(_dir, parameters, optimizer);
+        if (state.Net != options.NetName)
+            throw new InvalidDataException($"{_dir} holds a run of net '{state.Net}', not '{options.NetName}'");
+        schedule.RestoreState(state.Schedule);
+        log.Info($"resuming {_dir} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch}); seed {state.Seed}");
+        if (state.Seed != options.Seed) log.Info($"note: the run's own seed {state.Seed} is used, not {options.Seed}");
+        return state;
+    }
+
+    private void Save(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, long step, int epoch, int batchInEpoch,
+        Meter? meter, double epochSeconds, List<EpochRecord> history, ulong seed)
+    {
+        var state = new CheckpointState
+        {
+            Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, Seed = seed, Net = options.NetName,
+            Schedule = schedule.SaveState(), TrainMeter = meter?.Save(), EpochSeconds = epochSeconds,
+            History = [.. history.Select(h => (System.Text.Json.Nodes.JsonNode)h.ToJson())], Config = options.Config,
+        };
+        Checkpoint.Save(_dir, state, parameters, optimizer);
+    }
+
+    /// <summary>steps.csv, cut back to the steps the checkpoint has seen so that a resumed run rewrites the rest.</summary>
+    private StreamWriter OpenSteps(long keepThrough)
+    {
+        var path = Path.Combine(_dir, StepsFile);
+        var kept = new List<string>();
+        if (File.Exists(path))
+            foreach (var line in File.ReadLines(path).Skip(1))
+            {
+                var first = line.Split(',')[0];
+                if (long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s <= keepThrough) kept.Add(line);
+            }
+        var text = new StringBuilder("step,epoch,batch,loss,lr\n");
+        foreach (var k in kept) text.Append(k).Append('\n');
+        AtomicFile.WriteText(path, text.ToString());
+        return new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read));
+    }
+
+    private void WriteReports(List<EpochRecord> history)
+    {
+        AtomicFile.WriteText(Path.Combine(_dir, MetricsFile), EpochRecord.Csv(history));
+        AtomicFile.WriteText(Path.Combine(_dir, CurvesFile), CurvesSvg.Render($"{options.NetName}: training curves", history));
+    }
+
+    private void CollectPictures(Batch batch, float[] logits, List<(float[], int[], int[])> pictures)
+    {
+        if (task.Task != TaskKind.Segmentation || pictures.Count >= options.PredictionImages) return;
+        int imageSize = batch.Images.Length / batch.Count, plane = batch.Labels.Length / batch.Count, k = task.Classes;
+        var scores = new float[k];
+        for (int i = 0; i < batch.Count && pictures.Count < options.PredictionImages; i++)
+        {
+            var prediction = new int[plane];
+            for (int p = 0; p < plane; p++)
+            {
+                for (int c = 0; c < k; c++) scores[c] = logits[(i * k + c) * plane + p];
+                prediction[p] = TopK.ArgMax(scores);
+            }
+            pictures.Add((batch.Images.Slice(i * imageSize, imageSize).ToArray(), prediction, batch.Labels.Slice(i * plane, plane).ToArray()));
+        }
+    }
+
+    private void WritePictures(List<(float[] Image, int[] Prediction, int[] Truth)> pictures)
+    {
+        if (pictures.Count == 0) return;
+        var shape = graph.Input("image").Shape;  // [1, C, H, W]
+        var dir = Path.Combine(_dir, PredictionsFolder);
+        Directory.CreateDirectory(dir);
+        for (int i = 0; i < pictures.Count; i++)
+            SegmentationImages.WritePanels(Path.Combine(dir, $"val-{i}.png"), pictures[i].Image, shape[1], shape[2], shape[3],
+                pictures[i].Prediction, pictures[i].Truth);
+    }
+
+    private static string Summary(EpochRecord r, MetricSummary? val)
+    {
+        var s = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}: train loss {r.TrainLoss:F4} error {r.TrainError:P2}"));
+        if (val is not null)
+        {
+            s.Append(string.Create(CultureInfo.InvariantCulture, $" | val loss {val.Loss:F4}"));
+            if (val.Top1Error is double t1) s.Append(string.Create(CultureInfo.InvariantCulture, $" top-1 error {t1:P2} top-5 error {val.Top5Error:P2}"));
+            if (val.PixelAccuracy is double pa) s.Append(string.Create(CultureInfo.InvariantCulture, $" pixel accuracy {pa:P2} mIoU {val.MeanIoU:P2}"));
+        }
+        s.Append(string.Create(CultureInfo.InvariantCulture, $" | lr {r.LearningRate:G4} | {r.Seconds:F1} s"));
+        return s.ToString();
+    }
+
+    /// <summary>Images per second over the last few seconds, and the time left at that pace.</summary>
+    private sealed class RateMeter
+    {
+        private readonly Queue<(double T, int N)> _window = new();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public void Add(int images)
+        {
+            _window.Enqueue((_clock.Elapsed.TotalSeconds, images));
+            while (_window.Count > 2 && _window.Peek().T < _clock.Elapsed.TotalSeconds - 10) _window.Dequeue();
+        }
+
+        public double PerSecond
+        {
+            get
+            {
+                if (_window.Count < 2) return double.NaN;
+                var first = _window.Peek();
+                double span = _window.Last().T - first.T;
+                return span <= 0 ? double.NaN : (_window.Sum(w => w.N) - first.N) / span;
+            }
+        }
+
+        public TimeSpan Eta(long stepsLeft, int batch) =>
+            double.IsFinite(PerSecond) && PerSecond > 0 ? TimeSpan.FromSeconds(Math.Min(stepsLeft * batch / PerSecond, TimeSpan.MaxValue.TotalSeconds / 2)) : TimeSpan.Zero;
+    }
+}

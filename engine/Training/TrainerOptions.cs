@@ -1,0 +1,44 @@
+using System.Text.Json.Nodes;
+using Engine.Graph;
+using Engine.Training.Optimizers;
+
+namespace Engine.Training;
+
+/// <summary>How to train: length, optimizer, schedule, checkpoints, and where the run's files go.</summary>
+public sealed class TrainerOptions
+{
+    /// <summary>The run folder: logs, metrics, curves, checkpoints.</summary>
+    public required string RunDir { get; init; }
+    public required Func<ParameterBuffers, Optimizer> CreateOptimizer { get; init; }
+    public string NetName { get; init; } = "net";
+    public int Epochs { get; init; } = 1;
+    /// <summary>Seeds init, shuffling, augmentation and dropout.</summary>
+    public ulong Seed { get; init; } = 1;
+    /// <summary>The base (constant, plateau, warm-up) or peak (cyclical) learning rate.</summary>
+    public double LearningRate { get; init; } = 0.01;
+    /// <summary>A <see cref="Schedules.ScheduleSpec"/> text, e.g. "triangular2:min=1e-4,half=10".</summary>
+    public string Schedule { get; init; } = "constant";
+    /// <summary>A checkpoint after every this many steps (0: only at the end of each epoch and of the run).</summary>
+    public long CheckpointEvery { get; init; } = 500;
+    /// <summary>Continue the run in <see cref="RunDir"/> from its checkpoint.</summary>
+    public bool Resume { get; init; }
+    /// <summary>A safetensors file whose matching tensors replace the initial weights.</summary>
+    public string? InitFrom { get; init; }
+    /// <summary>Stop (with a checkpoint, as if interrupted) once this many steps are done in total.</summary>
+    public long? StopAfterSteps { get; init; }
+    /// <summary>Segmentation: validation examples drawn as input | prediction | truth after each epoch.</summary>
+    public int PredictionImages { get; init; } = 4;
+    /// <summary>The settings as given, stored with every checkpoint.</summary>
+    public JsonObject Config { get; init; } = [];
+}
+
+/// <summary>Progress after one step, for a progress line.</summary>
+public readonly record struct StepProgress(int Epoch, int Epochs, int Batch, int BatchesPerEpoch, long Step, long TotalSteps,
+    double Loss, double AverageLoss, double LearningRate, double ImagesPerSecond, TimeSpan Eta);
+
+public enum TrainStatus { Completed, Interrupted }
+
+public sealed record TrainOutcome(TrainStatus Status, long Steps, IReadOnlyList<Reports.EpochRecord> History, string RunDir);
+
+/// <summary>The loss became NaN or infinite; the run stops without overwriting its last good checkpoint.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);

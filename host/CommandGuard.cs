@@ -1,0 +1,23 @@
+using Engine.Data.Datasets;
+using Engine.Nets;
+
+namespace Host;
+
+/// <summary>Turns the failures of train/eval/predict that are the user's to fix into one-line errors.</summary>
+internal static class CommandGuard
+{
+    /// <summary>Exit code when the device asked for cannot be used (no GPU backend, no driver).</summary>
+    public const int DeviceUnavailable = 3;
+
+    public static int Run(Func<int> body)
+    {
+        try { return body(); }
+        catch (DeviceUnavailableException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return DeviceUnavailable;
+        }
+        catch (DatasetException e) { throw new UsageException(e.Message); }
+        catch (NetOptionsException e) { throw new UsageException(e.Message); }
+    }
+}

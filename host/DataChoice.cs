@@ -1,0 +1,53 @@
+using Engine.Data;
+using Engine.Data.Datasets;
+using Engine.Data.Transforms;
+using Engine.Tensors;
+
+namespace Host;
+
+/// <summary>A run's training and validation sets.</summary>
+public sealed record DataSplits(IDataset Train, IDataset? Validation)
+{
+    public string Describe() => Validation is null ? Train.Name : $"{Train.Name}; validation {Validation.Name}";
+}
+
+/// <summary>
+/// The data a run names, through the data pipeline's <see cref="DataSources"/>: the embedded
+/// synthetic sets without --data (classification or segmentation per the net), an ImageNet-style
+/// class-folder tree, or a PASCAL VOC tree.
+/// </summary>
+public static class DataChoice
+{
+    public static DataSplits Open(TrainSettings s, bool segmentation, Shape input)
+    {
+        int c = input[0], h = input[1], w = input[2];
+        if (h != w) throw new UsageException($"--input {input}: the data pipeline makes square images; give CxSxS");
+        if (s.Data is { } dir && !Directory.Exists(dir)) throw new UsageException($"--data {dir}: no such folder");
+        if (s.ValidationData is { } v && !Directory.Exists(v)) throw new UsageException($"--val-data {v}: no such folder");
+        if (s.Data is null && (c != 3 || h < 8))
+            throw new UsageException($"--input {input}: the embedded synthetic dataset makes square colour images, 3xSxS with S >= 8");
+        var request = new DataRequest
+        {
+            Source = s.Data ?? (segmentation ? "synthetic-segmentation" : "synthetic"),
+            Validation = s.ValidationData, ValidationFraction = s.ValidationFraction, ImageSize = h, Channels = c,
+            Recipe = RecipeName(s.Net), SyntheticTrainCount = Math.Max(1, s.SyntheticTrain), SyntheticValidationCount = Math.Max(1, s.SyntheticValidation),
+            Seed = s.Seed, VocBoundary = s.BoundaryAsClass ? VocBoundary.AsClass : VocBoundary.Ignore, VocSeedSplit = true,
+        };
+        IDataset train, val;
+        try { (train, val) = DataSources.Open(request); }
+        catch (DatasetException e) { throw new UsageException($"--data {s.Data}: {e.Message}"); }
+        if ((train.Task == TaskKind.Segmentation) != segmentation)
+            throw new UsageException($"--data {s.Data}: {train.Name} is a {train.Task.ToString().ToLowerInvariant()} dataset, but {s.Net} is a {(segmentation ? "segmentation" : "classification")} net");
+        return new DataSplits(train, val.Count > 0 ? val : null);
+    }
+
+    /// <summary>The augmentation recipe of a net's data: the seed's for vovnet, VGG's for vgg, a plain resize otherwise.</summary>
+    public static string RecipeName(string net)
+    {
+        var n = net.ToLowerInvariant();
+        return n.StartsWith("vovnet", StringComparison.Ordinal) ? "vovnet" : n.StartsWith("vgg", StringComparison.Ordinal) ? "vgg" : "resize";
+    }
+
+    /// <summary>The recipe whose evaluation view (no generator) prepares single images for prediction.</summary>
+    public static ImageRecipe Recipe(string net, int size) => ImageRecipe.ForName(RecipeName(net), size);
+}

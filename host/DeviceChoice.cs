@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Engine.Graph;
+
+namespace Host;
+
+/// <summary>The --device / --gpu options and the backend they pick.</summary>
+public sealed class DeviceChoice
+{
+    public Option<string?> Device { get; } = new("--device") { Description = "Where to run: cpu (default) or gpu (the first GPU; see --gpu)." };
+    public Option<int?> Gpu { get; } = new("--gpu") { Description = "Run on CUDA GPU number N (needs the CUDA backend and an NVIDIA driver)." };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Device);
+        command.Options.Add(Gpu);
+    }
+
+    /// <summary>The GPU index asked for, or null for the CPU. Bad combinations are usage errors.</summary>
+    public int? GpuIndex(ParseResult r)
+    {
+        var device = r.GetValue(Device)?.ToLowerInvariant();
+        var gpu = r.GetValue(Gpu);
+        if (gpu is < 0) throw new UsageException($"--gpu {gpu}: the GPU number must be 0 or more");
+        return device switch
+        {
+            null => gpu,
+            "cpu" when gpu is not null => throw new UsageException("--device cpu and --gpu contradict each other; give one of them"),
+            "cpu" => null,
+            "gpu" or "cuda" => gpu ?? 0,
+            _ => throw new UsageException($"--device '{device}': expected cpu or gpu"),
+        };
+    }
+
+    /// <summary>The backend, float32. A GPU that cannot be used is a <see cref="DeviceUnavailableException"/>.</summary>
+    public static Backend Create(int? gpu)
+    {
+        if (gpu is null) return new CpuBackend<float>();
+        throw new DeviceUnavailableException($"GPU backend not available: this build has no CUDA backend yet (asked for GPU {gpu}); run on the CPU with --device cpu");
+    }
+}
+
+/// <summary>The device asked for cannot be used; printed as one line, non-zero exit.</summary>
+public sealed class DeviceUnavailableException(string message) : Exception(message);

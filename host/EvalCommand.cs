@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Globalization;
+using Engine.Data;
+using Engine.Data.Datasets;
+using Engine.Training;
+
+namespace Host;
+
+/// <summary>`host eval`: top-1/top-5 error (classification) or pixel accuracy and mIoU (segmentation) of trained weights.</summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var net = new NetArguments();
+        var device = new DeviceChoice();
+        var weights = new Option<string>("--weights") { Description = "Weights: a .safetensors file or a run folder.", Required = true };
+        var data = new Option<string?>("--data") { Description = "Data to evaluate: a class-folder tree (every image) or a VOC tree (its validation split). Default: the run's validation split." };
+        var batch = new Option<int?>("--batch") { Description = "Images per forward pass (default 32)." };
+        var threads = new Option<int?>("--threads") { Description = "Data-loading threads (default: the core count)." };
+        var cmd = new Command("eval", "Evaluate trained weights: top-1/top-5 error, or pixel accuracy and mIoU.") { weights, data, batch, threads };
+        net.AddTo(cmd);
+        device.AddTo(cmd);
+        cmd.SetAction(r => CommandGuard.Run(() =>
+        {
+            int b = r.GetValue(batch) is int n ? (n >= 1 ? n : throw new UsageException($"--batch {n}: must be at least 1")) : 32;
+            int t = r.GetValue(threads) is int th ? (th >= 1 ? th : throw new UsageException($"--threads {th}: must be at least 1")) : Environment.ProcessorCount;
+            using var model = TrainedModel.Load(r, net, r.GetValue(weights)!, device.GpuIndex(r));
+            var dataset = Dataset(model, r.GetValue(data));
+            if (dataset.Classes != model.Settings.Classes)
+                throw new UsageException($"{dataset.Name} has {dataset.Classes} classes, the net {model.Settings.Classes}");
+            var task = new TaskInfo(dataset.Task, dataset.Classes, dataset.IgnoreLabel, dataset.ClassNames);
+            using var source = new LoaderBatches(dataset, b, train: false, model.Settings.Seed, t);
+            int skipped = 0;
+            source.Log = m => { Interlocked.Increment(ref skipped); Console.Error.WriteLine(m); };
+            using var evaluator = model.Evaluator(task);
+            Console.WriteLine($"evaluating {model.WeightsFile} ({model.Info.Name}, {model.Settings.Input}) on {dataset.Name}: {dataset.Count} examples");
+            var s = evaluator.Run(source);
+            var inv = CultureInfo.InvariantCulture;
+            Console.WriteLine(string.Create(inv, $"loss {s.Loss:F4}"));
+            if (s.Top1Error is double t1)
+                Console.WriteLine(string.Create(inv, $"top-1 error {t1:P2} (accuracy {1 - t1:P2}), top-5 error {s.Top5Error:P2}"));
+            if (s.PixelAccuracy is double pa)
+            {
+                Console.WriteLine(string.Create(inv, $"pixel accuracy {pa:P2}, mIoU {s.MeanIoU:P2}"));
+                for (int c = 0; c < s.ClassIoU!.Length; c++)
+                    if (!double.IsNaN(s.ClassIoU[c])) Console.WriteLine(string.Create(inv, $"  IoU {task.ClassName(c),-16} {s.ClassIoU[c]:P2}"));
+            }
+            if (skipped > 0) Console.WriteLine($"{skipped} unreadable example(s) skipped");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static IDataset Dataset(TrainedModel model, string? data)
+    {
+        var s = model.Settings;
+        if (data is null)
+        {
+            // The run's own validation split (or, for weights outside a run, the synthetic one).
+            var splits = DataChoice.Open(s with { SyntheticTrain = Math.Max(1, s.SyntheticTrain), SyntheticValidation = s.SyntheticValidation > 0 ? s.SyntheticValidation : 256 },
+                model.Segmentation, model.Input);
+            return splits.Validation ?? splits.Train;
+        }
+        if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder");
+        if (model.Segmentation) return DataChoice.Open(s with { Data = data, ValidationData = null }, true, model.Input).Validation!;
+        try
+        {
+            return ImageFolderDataset.Scan(data, DataChoice.Recipe(s.Net, model.Input[1]), model.Input[0],
+                s.ClassNames.Count > 0 ? s.ClassNames : null);
+        }
+        catch (DatasetException e) { throw new UsageException($"--data {data}: {e.Message}"); }
+    }
+}

@@ -1,0 +1,218 @@
+using System.CommandLine;
+using System.Globalization;
+using Engine.Data;
+using Engine.Nets;
+using Engine.Tensors;
+using Engine.Training;
+using Engine.Training.Checkpoints;
+using Engine.Training.Optimizers;
+using Engine.Training.Schedules;
+
+namespace Host;
+
+/// <summary>
+/// `host train`: trains a net from the registry on a dataset folder or the embedded synthetic
+/// set, on the CPU or a GPU, with the seeds' settings unless told otherwise; writes a run folder
+/// (train.log, steps.csv, metrics.csv, curves.svg, checkpoints, weights.safetensors).
+/// </summary>
+public static class TrainCommand
+{
+    public const string DefaultNet = "vovnet57";
+
+    public static Command Create()
+    {
+        var net = new NetArguments();
+        var device = new DeviceChoice();
+        var o = new Options();
+        var cmd = new Command("train", "Train a network. With no arguments: vovnet57 on the embedded synthetic dataset, small and fast on the CPU.");
+        net.AddTo(cmd);
+        device.AddTo(cmd);
+        o.AddTo(cmd);
+        cmd.SetAction(r => CommandGuard.Run(() => Run(r, net, device, o)));
+        return cmd;
+    }
+
+    private sealed class Options
+    {
+        public Option<string?> Data { get; } = new("--data") { Description = "Dataset folder: class sub-folders (ImageNet style) or a PASCAL VOC tree. Default: the embedded synthetic set." };
+        public Option<string?> ValData { get; } = new("--val-data") { Description = "Separate validation folder (default: a split of --data)." };
+        public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = "Class-folder data: fraction of each class held out for validation (default 0.1)." };
+        public Option<string?> Boundary { get; } = new("--boundary") { Description = "VOC: the boundary label 255 as a class of its own (class, the SegNet seed's 22 classes) or ignored (ignore)." };
+        public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train (default per net)." };
+        public Option<int?> Batch { get; } = new("--batch") { Description = "Mini-batch size (default per net)." };
+        public Option<double?> Lr { get; } = new("--lr") { Description = "Learning rate; the peak for cyclical schedules (default per net)." };
+        public Option<string?> Optimizer { get; } = new("--optimizer") { Description = "sgd (classic momentum v = m*v + g), sgd-unit (CNTK's unit-gain v = m*v + (1-m)*g) or adam." };
+        public Option<double?> Momentum { get; } = new("--momentum") { Description = "SGD momentum, Adam's beta1 (default 0.9)." };
+        public Option<double?> WeightDecay { get; } = new("--weight-decay") { Description = "L2 weight decay (default per net)." };
+        public Option<string?> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule: " + ScheduleSpec.Help };
+        public Option<string?> Out { get; } = new("--out") { Description = "Run folder (default runs/<net>-<timestamp>)." };
+        public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run in --out (default: the latest run of the net) from its checkpoint, exactly." };
+        public Option<string?> InitFrom { get; } = new("--init-from") { Description = "Start from the weights of a .safetensors file, matched by name (e.g. a classification backbone)." };
+        public Option<ulong?> Seed { get; } = new("--seed") { Description = "Seed of init, shuffling, augmentation and dropout (default 1)." };
+        public Option<long?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Write a checkpoint every N steps (default 500; 0: only at epoch ends)." };
+        public Option<int?> Threads { get; } = new("--threads") { Description = "Data-loading threads (default: the core count). The CPU ops use every core the runtime reports; DOTNET_PROCESSOR_COUNT=N limits them." };
+        public Option<int?> Examples { get; } = new("--examples") { Description = "Synthetic data: training examples (validation gets a fifth as many)." };
+        public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
+
+        public void AddTo(Command c)
+        {
+            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, Epochs, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
+                         Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps })
+                c.Options.Add(opt);
+        }
+    }
+
+    private static int Run(ParseResult r, NetArguments netArgs, DeviceChoice deviceChoice, Options o)
+    {
+        var gpu = deviceChoice.GpuIndex(r);
+        int threads = Positive(r.GetValue(o.Threads), "--threads") ?? Environment.ProcessorCount;
+        long checkpointEvery = r.GetValue(o.CheckpointEvery) is long ce ? (ce >= 0 ? ce : throw new UsageException($"--checkpoint-every {ce}: must be 0 or more")) : 500;
+        long? maxSteps = r.GetValue(o.MaxSteps) is long ms ? (ms >= 1 ? ms : throw new UsageException($"--max-steps {ms}: must be at least 1")) : null;
+        var initFrom = r.GetValue(o.InitFrom);
+        if (initFrom is not null && !File.Exists(initFrom)) throw new UsageException($"--init-from {initFrom}: no such file");
+
+        var (settings, runDir, resume) = Settle(r, netArgs, o, gpu);
+        if (resume && initFrom is not null) throw new UsageException("--init-from starts a new run; it cannot be combined with --resume");
+        var info = NetRegistry.Find(settings.Net);
+        var input = NetArguments.ParseInput(settings.Input)!.Value;
+        var data = DataChoice.Open(settings, info.Segmentation, input);
+        if (data.Train.Classes != settings.Classes)
+            throw new UsageException($"--classes {settings.Classes}: the data has {data.Train.Classes} classes ({data.Train.Name})");
+        settings = settings with { ClassNames = [.. data.Train.ClassNames], IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1 };
+        var graph = NetRegistry.Build(info.Name, new NetOptions
+        {
+            Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
+            IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1,
+        });
+
+        using var backend = DeviceChoice.Create(gpu);
+        using var train = new LoaderBatches(data.Train, settings.Batch, train: true, settings.Seed, threads);
+        using var val = data.Validation is null ? null : new LoaderBatches(data.Validation, settings.Batch, train: false, settings.Seed, threads);
+        var progress = ProgressLine.ForConsole();
+        var messages = new ProgressAwareWriter(Console.Out, progress);
+        messages.WriteLine($"data: {data.Describe()}");
+        var trainer = new Trainer(graph, backend, train, val, new TaskInfo(data.Train.Task, data.Train.Classes, data.Train.IgnoreLabel, data.Train.ClassNames),
+            new TrainerOptions
+            {
+                RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
+                Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StopAfterSteps = maxSteps,
+                Config = settings.ToJson(), CreateOptimizer = p => CreateOptimizer(settings, p),
+            })
+        { Messages = messages, Progress = progress.Report };
+
+        using var interrupts = new Interrupts(Console.Error);
+        try
+        {
+            var outcome = trainer.Run(interrupts.Token);
+            progress.Break();
+            return outcome.Status == TrainStatus.Completed ? 0 : 130;
+        }
+        catch (TrainingDivergedException e)
+        {
+            progress.Break();
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("--resume", StringComparison.Ordinal))
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    /// <summary>The run's settings: from the checkpoint when resuming, else the options over the net's defaults.</summary>
+    private static (TrainSettings Settings, string RunDir, bool Resume) Settle(ParseResult r, NetArguments netArgs, Options o, int? gpu)
+    {
+        var netName = r.GetValue(netArgs.Net) ?? DefaultNet;
+        var info = FindNet(netName);
+        if (r.GetValue(o.Resume))
+        {
+            var dir = r.GetValue(o.Out) ?? RunFolders.Latest(info.Name)
+                ?? throw new UsageException($"--resume: no run of {info.Name} with a checkpoint under {RunFolders.Root}/; name the run folder with --out");
+            if (!Checkpoint.Exists(dir)) throw new UsageException($"--resume: {dir} holds no checkpoint ({Checkpoint.RecordName})");
+            var saved = TrainSettings.FromJson(Checkpoint.ReadState(dir).Config, Path.Combine(dir, Checkpoint.RecordName));
+            if (r.GetValue(netArgs.Net) is { } n && !string.Equals(FindNet(n).Name, saved.Net, StringComparison.Ordinal))
+                throw new UsageException($"--resume: {dir} is a run of {saved.Net}, not {n}");
+            int epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? saved.Epochs;
+            Console.WriteLine($"resuming {dir} with its own settings{(epochs != saved.Epochs ? $", now for {epochs} epochs" : "")}");
+            return (saved with { Epochs = epochs }, dir, true);
+        }
+
+        bool segmentation = info.Segmentation;
+        var data = r.GetValue(o.Data);
+        bool quick = data is null && gpu is null;
+        var q = TrainDefaults.Quick(info.Name, segmentation);
+        var d = quick ? q.Settings : TrainDefaults.For(info.Name);
+        var net = netArgs.Options(r);
+        var input = net.Input ?? (quick ? new Shape(3, q.Size, q.Size) : info.DefaultInput);
+        double width = r.GetValue(netArgs.Width) is null && quick ? q.Width : net.Width;
+        int examples = Positive(r.GetValue(o.Examples), "--examples") ?? (quick ? q.TrainExamples : 5000);
+        int classes = net.Classes ?? (data is null ? SyntheticClasses(segmentation) : 0);
+
+        var optimizer = (r.GetValue(o.Optimizer) ?? d.Optimizer).ToLowerInvariant();
+        if (optimizer is not ("sgd" or "sgd-unit" or "adam")) throw new UsageException($"--optimizer '{optimizer}': expected sgd, sgd-unit or adam");
+        double lr = r.GetValue(o.Lr) ?? d.LearningRate;
+        if (!(lr > 0) || !double.IsFinite(lr)) throw new UsageException($"--lr {lr}: must be a positive number");
+        double momentum = r.GetValue(o.Momentum) ?? d.Momentum;
+        if (!(momentum >= 0 && momentum < 1)) throw new UsageException($"--momentum {momentum}: must be in [0, 1)");
+        double wd = r.GetValue(o.WeightDecay) ?? d.WeightDecay;
+        if (!(wd >= 0) || !double.IsFinite(wd)) throw new UsageException($"--weight-decay {wd}: must be 0 or more");
+        double valFraction = r.GetValue(o.ValFraction) ?? 0.1;
+        if (!(valFraction > 0 && valFraction < 1)) throw new UsageException($"--val-fraction {valFraction}: must be between 0 and 1");
+        var boundary = r.GetValue(o.Boundary)?.ToLowerInvariant() ?? (classes is 22 or 0 ? "class" : "ignore");
+        if (boundary is not ("class" or "ignore")) throw new UsageException($"--boundary '{boundary}': expected class or ignore");
+
+        var settings = new TrainSettings
+        {
+            Net = info.Name, Input = input.ToString(), Classes = classes, Norm = r.GetValue(netArgs.Norm)?.ToLowerInvariant(), Width = width,
+            Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class",
+            SyntheticTrain = examples, SyntheticValidation = Math.Max(1, quick ? q.ValidationExamples * examples / q.TrainExamples : examples / 5),
+            Optimizer = optimizer, LearningRate = lr, Momentum = momentum, WeightDecay = wd,
+            Schedule = r.GetValue(o.Schedule) ?? d.Schedule,
+            Batch = Positive(r.GetValue(o.Batch), "--batch") ?? d.Batch,
+            Epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? d.Epochs,
+            Seed = r.GetValue(o.Seed) ?? 1,
+        };
+        if (data is not null && settings.Classes == 0) settings = settings with { Classes = ClassesOf(settings, segmentation, input) };
+        try { ScheduleSpec.Parse(settings.Schedule, new ScheduleContext(lr, 1, 1)); }
+        catch (FormatException e) { throw new UsageException($"--schedule: {e.Message}"); }
+
+        Console.WriteLine(quick
+            ? $"quick CPU run on the embedded synthetic dataset: input {settings.Input}, width x{width.ToString(CultureInfo.InvariantCulture)}, {settings.Epochs} epochs " +
+              $"(with --data DIR or --gpu N the defaults are the seed's: {TrainDefaults.For(info.Name).Source})"
+            : $"defaults: {d.Source}");
+        return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false);
+    }
+
+    /// <summary>A net by its --net name; an unknown name is a usage error listing the known ones.</summary>
+    internal static NetInfo FindNet(string name)
+    {
+        try { return NetRegistry.Find(name); }
+        catch (KeyNotFoundException) { throw new UsageException($"--net '{name}': unknown net; known nets: {NetRegistry.KnownNames}"); }
+    }
+
+    private static int SyntheticClasses(bool segmentation) =>
+        segmentation ? new Engine.Data.Datasets.SyntheticSegmentationDataset(1).Classes : new Engine.Data.Datasets.SyntheticShapesDataset(1).Classes;
+
+    private static int ClassesOf(TrainSettings s, bool segmentation, Shape input) => DataChoice.Open(s, segmentation, input).Train.Classes;
+
+    private static Optimizer CreateOptimizer(TrainSettings s, Engine.Graph.ParameterBuffers p) => s.Optimizer switch
+    {
+        "adam" => new Adam(p, beta1: s.Momentum, weightDecay: s.WeightDecay),
+        "sgd-unit" => new Sgd(p, s.Momentum, s.WeightDecay, unitGain: true),
+        _ => new Sgd(p, s.Momentum, s.WeightDecay, unitGain: false),
+    };
+
+    private static int? Positive(int? v, string option) => v is int n && n < 1 ? throw new UsageException($"{option} {n}: must be at least 1") : v;
+}
+
+/// <summary>Console output that first ends an in-place progress line.</summary>
+internal sealed class ProgressAwareWriter(TextWriter inner, ProgressLine progress) : TextWriter
+{
+    public override System.Text.Encoding Encoding => inner.Encoding;
+    public override void WriteLine(string? value)
+    {
+        progress.Break();
+        inner.WriteLine(value);
+    }
+    public override void Write(char value) => inner.Write(value);
+}

@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Host;
+
+namespace Engine.Tests.Cli;
+
+/// <summary>`host info --net ...` run in-process through the host's error handling, and once as the real program.</summary>
+[NonParallelizable]
+public class InfoCommandTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(InfoCommand.Create());
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var (keepOut, keepErr) = (Console.Out, Console.Error);
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try { return (CliErrors.Run(root, ["info", .. args]), stdout.ToString(), stderr.ToString()); }
+        finally
+        {
+            Console.SetOut(keepOut);
+            Console.SetError(keepErr);
+        }
+    }
+
+    [Test]
+    public void Vovnet57_table_has_a_row_per_layer_and_the_totals()
+    {
+        var (code, stdout, stderr) = Run("--net", "vovnet57");
+        Assert.That(code, Is.Zero, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Is.EqualTo("vovnet57: input 3x224x224, 1000 classes, norm bn, width x1"));
+        Assert.That(lines[1], Does.Match(@"^layer\s+type\s+filters\s+size/stride\s+input\s+output$"));
+        Assert.That(lines, Has.Some.Match(@"^stem\.conv1\s+.*3x224x224\s+64x112x112$"));
+        Assert.That(lines, Has.Some.Match(@"^stage4\.osa2\.concat\s+.*5 x 192x14x14\s+960x14x14$"));
+        Assert.That(lines, Has.Some.Match(@"^head\.fc\s+.*1024x1x1\s+1000$"));
+        Assert.That(lines.Single(l => l.Contains("parameters")), Does.Contain("31,430,184"));
+        Assert.That(lines.Single(l => l.Contains("multiply-accumulates")), Does.Contain("8,853,073,920"));
+    }
+
+    [Test]
+    public void Options_change_the_net_described()
+    {
+        var (code, stdout, _) = Run("--net", "segnet", "--input", "1x32x48", "--classes", "21", "--norm", "gn");
+        Assert.That(code, Is.Zero);
+        Assert.That(stdout, Does.Match(@"classifier\s+.*32x32x48\s+21x32x48"));
+        Assert.That(stdout, Does.Contain("groupnorm").Or.Contain("gn"));
+        Assert.That(stdout, Does.Not.Contain("running statistics"));
+    }
+
+    [Test]
+    public void Without_a_net_it_lists_the_nets_with_descriptions()
+    {
+        var (code, stdout, _) = Run();
+        Assert.That(code, Is.Zero);
+        Assert.That(stdout, Does.Contain("--net"));
+        Assert.That(stdout, Does.Match(@"vovnet57\s+VoVNet"));
+        Assert.That(stdout, Does.Match(@"fcn\s+\S"));
+    }
+
+    [TestCase(new[] { "--net", "resnet50" }, "--net 'resnet50': unknown net; known nets: vovnet57, ")]
+    [TestCase(new[] { "--net", "vgg16", "--input", "3x20x20" }, "--input 3x20x20 does not fit vgg16: layer block5.pool")]
+    [TestCase(new[] { "--net", "vovnet57", "--input", "3x20x20" }, "--input 3x20x20 does not fit vovnet57: input 20x20 is smaller than 32x32")]
+    [TestCase(new[] { "--net", "fcn", "--input", "3x60x60" }, "--input 3x60x60 does not fit fcn: input height and width must be multiples of 16")]
+    [TestCase(new[] { "--net", "vgg16", "--input", "3x224" }, "--input '3x224': expected CxHxW")]
+    [TestCase(new[] { "--net", "vgg16", "--input", "3x224x224x1" }, "--input '3x224x224x1': expected CxHxW")]
+    [TestCase(new[] { "--net", "vgg16", "--input", "axb" }, "--input 'axb': 'a' is not a positive integer")]
+    [TestCase(new[] { "--net", "vgg16", "--input", "3x0x224" }, "--input '3x0x224': '0' is not a positive integer")]
+    [TestCase(new[] { "--net", "vgg16", "--classes", "0" }, "--classes '0': must be a positive integer")]
+    [TestCase(new[] { "--net", "vgg16", "--classes=-3" }, "--classes '-3': must be a positive integer")]
+    [TestCase(new[] { "--net", "vgg16", "--classes", "ten" }, "--classes 'ten': must be a positive integer")]
+    [TestCase(new[] { "--net", "vgg16", "--norm", "ln" }, "--norm 'ln': expected bn, gn or none")]
+    [TestCase(new[] { "--net", "vgg16", "--width", "0" }, "--width '0': must be a positive number")]
+    [TestCase(new[] { "--net", "segnet", "--dense-eval" }, "dense evaluation applies to the vgg nets only")]
+    public void Bad_input_gives_one_error_line_and_exit_code_2(string[] args, string message)
+    {
+        var (code, stdout, stderr) = Run(args);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stdout, Is.Empty);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), stderr);
+        Assert.That(lines[0], Does.StartWith("error: " + message));
+    }
+
+    /// <summary>The real program, so that the exit code and the absence of a stack trace are what a user sees.</summary>
+    [Test]
+    public void The_host_program_reports_a_bad_net_on_one_line_with_exit_code_2()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "host.dll");
+        if (!File.Exists(dll)) Assert.Ignore($"host.dll not beside the tests ({dll})");
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
+        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { dll, "info", "--net", "nosuchnet" }) psi.ArgumentList.Add(a);
+        using var proc = Process.Start(psi)!;
+        var stdout = proc.StandardOutput.ReadToEndAsync();
+        var stderr = proc.StandardError.ReadToEnd();
+        proc.WaitForExit();
+        Assert.That(proc.ExitCode, Is.EqualTo(2), stderr);
+        Assert.That(stdout.Result, Is.Empty);
+        Assert.That(Regex.Split(stderr.Trim(), "\r?\n"), Is.EqualTo(new[] { $"error: --net 'nosuchnet': unknown net; known nets: {Engine.Nets.NetRegistry.KnownNames}" }));
+    }
+}

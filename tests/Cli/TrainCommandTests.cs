@@ -1,0 +1,257 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Engine.Tests.Training.Support;
+using Host;
+
+namespace Engine.Tests.Cli;
+
+/// <summary>`host train`, `host eval` and `host predict` through the host's error handling, on tiny synthetic runs.</summary>
+[NonParallelizable]
+public class TrainCommandTests
+{
+    // segnet at 1/8 width on 32x32 synthetic images: a few milliseconds per step.
+    private static readonly string[] Tiny = ["--net", "segnet", "--width", "0.125", "--examples", "24", "--batch", "4", "--epochs", "2", "--threads", "2"];
+
+    /// <summary><see cref="Tiny"/> with one option's value replaced.</summary>
+    private static string[] TinyWith(string option, string value)
+    {
+        var args = (string[])Tiny.Clone();
+        args[Array.IndexOf(args, option) + 1] = value;
+        return args;
+    }
+
+    internal static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var (keepOut, keepErr) = (Console.Out, Console.Error);
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try { return (CliErrors.Run(root, args), stdout.ToString(), stderr.ToString()); }
+        finally
+        {
+            Console.SetOut(keepOut);
+            Console.SetError(keepErr);
+        }
+    }
+
+    [TestCase(new[] { "--epochs", "0" }, "--epochs 0: must be at least 1")]
+    [TestCase(new[] { "--batch", "-2" }, "--batch -2: must be at least 1")]
+    [TestCase(new[] { "--lr", "-0.1" }, "--lr -0.1: must be a positive number")]
+    [TestCase(new[] { "--momentum", "1.5" }, "--momentum 1.5: must be in [0, 1)")]
+    [TestCase(new[] { "--optimizer", "rmsprop" }, "--optimizer 'rmsprop': expected sgd, sgd-unit or adam")]
+    [TestCase(new[] { "--schedule", "cosine" }, "--schedule: unknown schedule 'cosine'")]
+    [TestCase(new[] { "--schedule", "triangular2:half=x" }, "--schedule: schedule 'triangular2': half=x")]
+    [TestCase(new[] { "--data", "/no/such/folder" }, "--data /no/such/folder: no such folder")]
+    [TestCase(new[] { "--init-from", "/no/such/file.safetensors" }, "--init-from /no/such/file.safetensors: no such file")]
+    [TestCase(new[] { "--device", "tpu" }, "--device 'tpu': expected cpu or gpu")]
+    [TestCase(new[] { "--device", "cpu", "--gpu", "0" }, "--device cpu and --gpu contradict each other")]
+    [TestCase(new[] { "--gpu", "-1" }, "--gpu -1: the GPU number must be 0 or more")]
+    [TestCase(new[] { "--net", "resnet50" }, "--net 'resnet50': unknown net; known nets: vovnet57")]
+    [TestCase(new[] { "--net", "segnet", "--input", "3x32" }, "--input '3x32': expected CxHxW")]
+    [TestCase(new[] { "--net", "segnet", "--input", "1x32x32" }, "--input 1x32x32: the embedded synthetic dataset makes square colour images")]
+    [TestCase(new[] { "--net", "segnet", "--classes", "7" }, "--classes 7: the data has 5 classes")]
+    [TestCase(new[] { "--epochs", "many" }, "Cannot parse argument 'many' for option '--epochs'")]
+    [TestCase(new[] { "--checkpoint-every", "-5" }, "--checkpoint-every -5: must be 0 or more")]
+    public void Bad_input_gives_one_error_line_and_exit_code_2(string[] args, string message)
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = Run(["train", "--out", dir["run"], .. args]);
+        Assert.That(code, Is.EqualTo(2), stderr);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), stderr);
+        Assert.That(lines[0], Does.StartWith("error: " + message));
+        Assert.That(File.Exists(dir["run/checkpoint.json"]), Is.False);
+    }
+
+    [Test]
+    public void Resume_without_a_checkpoint_is_a_usage_error()
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = Run(["train", .. Tiny, "--out", dir.Path, "--resume"]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.Trim(), Is.EqualTo($"error: --resume: {dir.Path} holds no checkpoint (checkpoint.json)"));
+    }
+
+    [Test]
+    public void A_gpu_without_a_gpu_backend_is_one_clear_line_and_a_nonzero_exit()
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = Run(["train", .. Tiny, "--out", dir["run"], "--gpu", "0"]);
+        Assert.That(code, Is.Not.Zero);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), stderr);
+        Assert.That(lines[0], Does.StartWith("error: GPU backend not available"));
+    }
+
+    [Test]
+    public void Train_then_eval_and_predict_the_run()
+    {
+        using var dir = new TempDir();
+        var run = dir["run"];
+        var (code, stdout, stderr) = Run(["train", .. Tiny, "--out", run]);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("quick CPU run").And.Contain("Adam").And.Contain("epoch 2:"));
+        Assert.That(stderr, Does.Contain("loss").And.Contain("img/s").And.Contain("ETA"), "progress lines on stderr");
+        foreach (var f in new[] { "weights.safetensors", "metrics.csv", "steps.csv", "curves.svg", "train.log", "checkpoint.json", "predictions/val-0.png" })
+            Assert.That(File.Exists(Path.Combine(run, f)), f);
+
+        (code, stdout, stderr) = Run("eval", "--weights", run);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Match(@"pixel accuracy \d+\.\d+ %, mIoU \d+\.\d+ %"));
+        // eval on the run's validation split repeats the last epoch's validation accuracy
+        var last = File.ReadAllLines(Path.Combine(run, "metrics.csv"))[^1].Split(',');
+        var accuracy = double.Parse(last[6], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(stdout, Does.Contain((accuracy * 100).ToString("F2", System.Globalization.CultureInfo.InvariantCulture) + " %"));
+
+        var image = Path.Combine(run, "predictions", "val-0.png");
+        var logits = dir["logits.npy"];
+        (code, stdout, stderr) = Run("predict", "--weights", Path.Combine(run, "weights.safetensors"), image, "--out", dir["masks"], "--save-logits", logits);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(File.Exists(dir["masks/val-0.mask.png"]), stdout);
+        var shape = SystemPython.Run("import numpy as np, sys; print(np.load(sys.argv[1]).shape)", logits).Trim();
+        Assert.That(shape, Is.EqualTo("(1, 5, 32, 32)"));
+    }
+
+    [Test]
+    public void Eval_and_predict_report_bad_input_on_one_line()
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = Run("eval", "--weights", dir["none.safetensors"]);
+        Assert.That((code, stderr.Trim()), Is.EqualTo((2, $"error: --weights {dir["none.safetensors"]}: no such file or folder")));
+        File.WriteAllText(dir["w.safetensors"], "not a safetensors file");
+        (code, _, stderr) = Run("eval", "--weights", dir["w.safetensors"]);
+        Assert.That((code, stderr.Trim()), Is.EqualTo((2, $"error: --net is needed: {dir["w.safetensors"]} is not inside a run folder that names its net")));
+        (code, _, stderr) = Run("eval", "--weights", dir["w.safetensors"], "--net", "segnet");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr.Trim(), Does.StartWith($"error: {dir["w.safetensors"]}: not a safetensors file"));
+        (code, _, stderr) = Run("predict", "--weights", dir["w.safetensors"], "--net", "segnet", dir["nothing-here"]);
+        Assert.That((code, stderr.Trim()), Is.EqualTo((2, $"error: INPUT {dir["nothing-here"]}: no such file or folder")));
+    }
+
+    [Test]
+    public void A_stopped_run_resumed_from_the_command_line_repeats_the_uninterrupted_steps()
+    {
+        using var dir = new TempDir();
+        Assert.That(Run(["train", .. Tiny, "--out", dir["whole"]]).Code, Is.Zero);
+        var (code, stdout, _) = Run(["train", .. Tiny, "--out", dir["parts"], "--max-steps", "7"]);
+        Assert.That(code, Is.EqualTo(130));
+        Assert.That(stdout, Does.Contain("continue with --resume"));
+        (code, stdout, var stderr) = Run(["train", "--out", dir["parts"], "--resume"]);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("resuming"));
+        Assert.That(File.ReadAllText(dir["parts/steps.csv"]), Is.EqualTo(File.ReadAllText(dir["whole/steps.csv"])));
+    }
+
+    /// <summary>The real program killed with SIGKILL in the middle of training, then resumed.</summary>
+    [Test]
+    public void A_run_killed_with_sigkill_resumes_to_the_same_steps()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "host.dll");
+        if (!File.Exists(dll)) Assert.Ignore($"host.dll not beside the tests ({dll})");
+        using var dir = new TempDir();
+        string[] args = [.. Tiny, "--checkpoint-every", "1"];
+        Assert.That(Run(["train", .. args, "--out", dir["whole"]]).Code, Is.Zero);
+        int total = File.ReadAllLines(dir["whole/steps.csv"]).Length - 1;
+
+        var child = Start(dll, ["train", .. args, "--out", dir["killed"]]);
+        var steps = dir["killed/steps.csv"];
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!child.HasExited && DateTime.UtcNow < deadline && (!File.Exists(steps) || Lines(steps) < 4)) Thread.Sleep(5);
+        Assert.That(child.HasExited, Is.False, "the child finished before it could be killed");
+        child.Kill();  // SIGKILL: no handler runs, the process stops wherever it is
+        child.WaitForExit();
+        int done = Lines(steps);
+        Assert.That(done, Is.LessThan(total), "killed before the end");
+
+        var (code, _, stderr) = Run("train", "--out", dir["killed"], "--resume");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(File.ReadAllText(steps), Is.EqualTo(File.ReadAllText(dir["whole/steps.csv"])));
+    }
+
+    [Test]
+    public void A_classification_run_reports_top1_and_top5_and_predicts_named_classes()
+    {
+        using var dir = new TempDir();
+        var run = dir["run"];
+        var (code, stdout, stderr) = Run("train", "--net", "vovnet57", "--width", "0.0625", "--examples", "32", "--batch", "16", "--epochs", "1", "--out", run);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Match(@"epoch 1: .* top-1 error \d+\.\d+ % top-5 error \d+\.\d+ %"));
+        (code, stdout, stderr) = Run("eval", "--weights", run);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Match(@"top-1 error \d+\.\d+ % \(accuracy \d+\.\d+ %\), top-5 error \d+\.\d+ %"));
+
+        var image = dir["shape.png"];
+        var sample = new Engine.Data.Datasets.SyntheticShapesDataset(1, 32).Load(0, new Engine.Tensors.Rng(1), augment: false);
+        var rgb = new byte[32 * 32 * 3];
+        for (int p = 0; p < 32 * 32; p++)
+            for (int c = 0; c < 3; c++) rgb[p * 3 + c] = (byte)Math.Clamp(sample.Image[c * 32 * 32 + p] * 255, 0, 255);
+        Engine.Training.Reports.PngWriter.WriteRgb(image, 32, 32, rgb);
+        (code, stdout, stderr) = Run("predict", "--weights", run, image, "--top", "3");
+        Assert.That(code, Is.Zero, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Is.EqualTo(image + ":"));
+        Assert.That(lines.Skip(1).ToArray(), Has.Length.EqualTo(3));
+        Assert.That(lines[1], Does.Match(@"^  1\. (circle|square|triangle|ring|cross|frame|horizontal|vertical|diagonal|checkerboard)\S*\s+\d+\.\d+ %$"));
+    }
+
+    /// <summary>Ctrl-C (SIGINT) to the real program: it finishes the step, writes a checkpoint and exits with 130.</summary>
+    [Test]
+    public void Sigint_writes_a_checkpoint_and_exits_cleanly()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "host.dll");
+        if (!File.Exists(dll)) Assert.Ignore($"host.dll not beside the tests ({dll})");
+        if (!File.Exists("/bin/kill")) Assert.Ignore("/bin/kill is not available to send SIGINT");
+        using var dir = new TempDir();
+        var (child, output) = StartCapturing(dll, ["train", .. TinyWith("--epochs", "50"), "--out", dir["run"], "--checkpoint-every", "0"]);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!child.HasExited && DateTime.UtcNow < deadline && !output.ToString().Contains("img/s")) Thread.Sleep(10);
+        Assert.That(child.HasExited, Is.False, output.ToString());
+        using (var kill = Process.Start("/bin/kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.That(child.WaitForExit(60_000), Is.True, "the program ends after SIGINT");
+        Assert.That(child.ExitCode, Is.EqualTo(130), output.ToString());
+        Assert.That(output.ToString(), Does.Contain("Ctrl-C: stopping after this step").And.Contain("continue with --resume"));
+        var state = Engine.Training.Checkpoints.Checkpoint.ReadState(dir["run"]);
+        Assert.That(state.Step, Is.GreaterThan(0));
+        Assert.That(File.ReadAllLines(dir["run/steps.csv"]), Has.Length.EqualTo(state.Step + 1), "steps.csv holds exactly the checkpointed steps");
+    }
+
+    private static (Process, System.Text.StringBuilder) StartCapturing(string dll, string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
+        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var output = new System.Text.StringBuilder();
+        var proc = Process.Start(psi)!;
+        proc.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        proc.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        proc.BeginOutputReadLine();
+        proc.BeginErrorReadLine();
+        return (proc, output);
+    }
+
+    private static int Lines(string path)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var r = new StreamReader(f);
+        return r.ReadToEnd().Count(c => c == '\n') - 1;
+    }
+
+    private static Process Start(string dll, string[] args)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
+        var psi = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var proc = Process.Start(psi)!;
+        proc.OutputDataReceived += (_, _) => { };
+        proc.ErrorDataReceived += (_, _) => { };
+        proc.BeginOutputReadLine();
+        proc.BeginErrorReadLine();
+        return proc;
+    }
+}
