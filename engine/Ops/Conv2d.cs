@@ -79,16 +79,18 @@ public sealed partial class Conv2d : Op
     {
         var g = Geometry(inShape);
         int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups;
-        int rows = inPerGroup * Kernel * Kernel, outPixels = g.OutPixels, inPlane = g.Height * g.Width;
+        int rows = inPerGroup * Kernel * Kernel, outPixels = g.OutPixels;
         var groupGeometry = g with { Channels = inPerGroup };
-        fixed (T* px = x, pw = weight, py = y)
+        int paddedPlane = (g.Height + 2 * Padding) * (g.Width + 2 * Padding);
+        var padBuffer = Workspace<T>.Padded(PaddedImages.Size(batch, g.Channels, g.Height, g.Width, Padding));
+        fixed (T* px = x, pw = weight, py = y, buffer = padBuffer)
         {
-            for (int grp = 0; grp < Groups; grp++)
-                GemmDriver<T>.Run(outPerGroup, batch * outPixels, rows,
-                    new MatrixOperand<T>(pw + grp * outPerGroup * rows, rows),
-                    new Im2ColOperand<T>(px + grp * inPerGroup * inPlane, (long)g.Channels * inPlane, groupGeometry),
-                    MatrixOperand<T>.Images(py + grp * outPerGroup * outPixels, OutChannels, outPixels),
-                    accumulate: false, parallel: true);
+            T* padded = PaddedImages.Pad(px, batch, g.Channels, g.Height, g.Width, Padding, buffer), w = pw, output = py;
+            ForEachGroup((grp, parallel) => GemmDriver<T>.Run(outPerGroup, batch * outPixels, rows,
+                new MatrixOperand<T>(w + grp * outPerGroup * rows, rows),
+                new Im2ColOperand<T>(padded + grp * inPerGroup * paddedPlane, g.Channels * paddedPlane, groupGeometry),
+                MatrixOperand<T>.Images(output + grp * outPerGroup * outPixels, OutChannels, outPixels),
+                accumulate: false, parallel));
         }
         if (!HasBias) return;
         for (int img = 0; img < batch; img++)
@@ -120,27 +122,30 @@ public sealed partial class Conv2d : Op
     {
         var g = Geometry(inShape);
         int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups;
-        int rows = inPerGroup * Kernel * Kernel, outPixels = g.OutPixels, inPlane = g.Height * g.Width;
+        int rows = inPerGroup * Kernel * Kernel, outPixels = g.OutPixels;
         int pixels = batch * outPixels;
         var groupGeometry = g with { Channels = inPerGroup };
         // Both operands run along pixels. With many pixels per output channel, dot products along
         // them win; otherwise the blocked GEMM, whose transposing copies cost little per output channel.
-        bool dotProducts = pixels >= 6 * outPerGroup;
-        fixed (T* px = x, pdy = dy, pdw = weightGrad)
+        bool dotProducts = pixels >= 64 * outPerGroup;
+        int paddedPlane = (g.Height + 2 * Padding) * (g.Width + 2 * Padding);
+        var padBuffer = Workspace<T>.Padded(PaddedImages.Size(batch, g.Channels, g.Height, g.Width, Padding));
+        fixed (T* px = x, pdy = dy, pdw = weightGrad, buffer = padBuffer)
         {
-            for (int grp = 0; grp < Groups; grp++)
+            T* padded = PaddedImages.Pad(px, batch, g.Channels, g.Height, g.Width, Padding, buffer), outGrads = pdy, weightGrads = pdw;
+            ForEachGroup((grp, parallel) =>
             {
-                var outGrad = MatrixOperand<T>.Images(pdy + grp * outPerGroup * outPixels, OutChannels, outPixels);
-                T* images = px + grp * inPerGroup * inPlane;
-                long imageStride = (long)g.Channels * inPlane;
-                T* gradient = pdw + grp * outPerGroup * rows;
+                var outGrad = MatrixOperand<T>.Images(outGrads + grp * outPerGroup * outPixels, OutChannels, outPixels);
+                T* images = padded + grp * inPerGroup * paddedPlane;
+                int imageStride = g.Channels * paddedPlane;
+                T* gradient = weightGrads + grp * outPerGroup * rows;
                 if (dotProducts)
                     GemmNT<T>.Run(outPerGroup, rows, pixels, outGrad, new Im2ColOperand<T>(images, imageStride, groupGeometry),
-                        gradient, rows, parallel: true);
+                        gradient, rows, parallel);
                 else
                     GemmDriver<T>.Run(outPerGroup, rows, pixels, outGrad, new Im2ColOperand<T>(images, imageStride, groupGeometry, transposed: true),
-                        new MatrixOperand<T>(gradient, rows), accumulate: true, parallel: true);
-            }
+                        new MatrixOperand<T>(gradient, rows), accumulate: true, parallel);
+            });
         }
     }
 
@@ -154,20 +159,30 @@ public sealed partial class Conv2d : Op
         var g = Geometry(inShape);
         int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups, kk = Kernel * Kernel;
         int outPixels = g.OutPixels, inPlane = g.Height * g.Width;
-        var flipped = Workspace<T>.Columns((long)g.Channels * outPerGroup * kk);
+        var flipped = Workspace<T>.Weights((long)g.Channels * outPerGroup * kk);
+        // flipped[group][ci][o'][kk-1-t] = weight[group*outPerGroup + o'][ci][t]
         for (int o = 0; o < OutChannels; o++)
-            for (int ci = 0; ci < inPerGroup; ci++)
-                for (int t = 0; t < kk; t++)
-                    flipped[((o / outPerGroup * inPerGroup + ci) * outPerGroup + o % outPerGroup) * kk + kk - 1 - t] = weight[(o * inPerGroup + ci) * kk + t];
-        var transposed = new ConvGeometry(outPerGroup, g.OutHeight, g.OutWidth, Kernel, 1, (Kernel - 1) * Dilation - Padding, Dilation);
-        fixed (T* pdy = dy, pf = flipped, pdx = inputGrad)
         {
-            for (int grp = 0; grp < Groups; grp++)
-                GemmDriver<T>.Run(inPerGroup, batch * inPlane, outPerGroup * kk,
-                    new MatrixOperand<T>(pf + grp * inPerGroup * outPerGroup * kk, outPerGroup * kk),
-                    new Im2ColOperand<T>(pdy + grp * outPerGroup * outPixels, (long)OutChannels * outPixels, transposed),
-                    MatrixOperand<T>.Images(pdx + grp * inPerGroup * inPlane, g.Channels, inPlane),
-                    accumulate: true, parallel: true);
+            int group = o / outPerGroup, within = o % outPerGroup;
+            for (int ci = 0; ci < inPerGroup; ci++)
+            {
+                var src = weight.Slice((o * inPerGroup + ci) * kk, kk);
+                var dst = flipped.Slice(((group * inPerGroup + ci) * outPerGroup + within) * kk, kk);
+                for (int t = 0; t < kk; t++) dst[kk - 1 - t] = src[t];
+            }
+        }
+        int pad = (Kernel - 1) * Dilation - Padding;
+        var transposed = new ConvGeometry(outPerGroup, g.OutHeight, g.OutWidth, Kernel, 1, pad, Dilation);
+        int paddedPlane = (g.OutHeight + 2 * pad) * (g.OutWidth + 2 * pad);
+        var padBuffer = Workspace<T>.Padded(PaddedImages.Size(batch, OutChannels, g.OutHeight, g.OutWidth, pad));
+        fixed (T* pdy = dy, pf = flipped, pdx = inputGrad, buffer = padBuffer)
+        {
+            T* padded = PaddedImages.Pad(pdy, batch, OutChannels, g.OutHeight, g.OutWidth, pad, buffer), w = pf, inGrads = pdx;
+            ForEachGroup((grp, parallel) => GemmDriver<T>.Run(inPerGroup, batch * inPlane, outPerGroup * kk,
+                new MatrixOperand<T>(w + grp * inPerGroup * outPerGroup * kk, outPerGroup * kk),
+                new Im2ColOperand<T>(padded + grp * outPerGroup * paddedPlane, OutChannels * paddedPlane, transposed),
+                MatrixOperand<T>.Images(inGrads + grp * inPerGroup * inPlane, g.Channels, inPlane),
+                accumulate: true, parallel));
         }
     }
 
@@ -188,12 +203,12 @@ public sealed partial class Conv2d : Op
             for (int first = 0; first < batch; first += imagesAtOnce)
             {
                 int count = Math.Min(imagesAtOnce, batch - first);
-                for (int grp = 0; grp < Groups; grp++)
-                    GemmDriver<T>.Run(rows, count * outPixels, outPerGroup,
-                        new MatrixOperand<T>(pw + grp * outPerGroup * rows, rows, transposed: true),
-                        MatrixOperand<T>.Images(dyPtr + ((long)first * OutChannels + grp * outPerGroup) * outPixels, OutChannels, outPixels),
-                        MatrixOperand<T>.Images(colPtr + (long)grp * rows * outPixels, g.ColumnRows, outPixels),
-                        accumulate: false, parallel: true);
+                T* w = pw, outGrads = dyPtr + (long)first * OutChannels * outPixels;
+                ForEachGroup((grp, parallel) => GemmDriver<T>.Run(rows, count * outPixels, outPerGroup,
+                    new MatrixOperand<T>(w + grp * outPerGroup * rows, rows, transposed: true),
+                    MatrixOperand<T>.Images(outGrads + grp * outPerGroup * outPixels, OutChannels, outPixels),
+                    MatrixOperand<T>.Images(colPtr + (long)grp * rows * outPixels, g.ColumnRows, outPixels),
+                    accumulate: false, parallel));
                 // Each image folds into its own slice of dX: parallel and still deterministic.
                 Parallel.For(0, count * Groups, item =>
                 {
@@ -204,6 +219,16 @@ public sealed partial class Conv2d : Op
                 });
             }
         }
+    }
+
+    /// <summary>
+    /// Runs body(group, parallelGemm) for every group: several groups run side by side with
+    /// serial GEMMs (they write disjoint outputs); a single group's GEMM splits over the cores.
+    /// </summary>
+    private void ForEachGroup(Action<int, bool> body)
+    {
+        if (Groups == 1) body(0, true);
+        else Parallel.For(0, Groups, grp => body(grp, false));
     }
 
     /// <summary>Elements of column gradients held at once by the folding input-gradient path (settable for tests).</summary>

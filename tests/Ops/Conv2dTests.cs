@@ -38,6 +38,8 @@ public class Conv2dTests
     [TestCase(3, 8, 16, 4, 4, 3, 1, 1, 1, 1, true)]
     [TestCase(2, 16, 32, 16, 16, 3, 1, 1, 1, 1, false)] // big enough for the GEMMs to split over the cores
     [TestCase(2, 64, 48, 5, 5, 3, 2, 1, 1, 1, true)]
+    [TestCase(2, 4, 8, 24, 24, 3, 1, 1, 1, 1, true)] // weight gradient by dot products over more than one chunk of pixels
+    [TestCase(2, 4, 6, 11, 12, 3, 2, 2, 2, 2, true)]
     public void Float_forward_and_backward_match_a_direct_loop_convolution(int batch, int inC, int outC, int h, int w, int k, int stride, int pad, int dilation, int groups, bool bias)
     {
         var op = new Conv2d(outC, k, stride, pad, dilation, groups, bias);
@@ -68,6 +70,14 @@ public class Conv2dTests
         ExpectClose("input gradient", exec.ReadGrad(g.Input("x0")), dx, dxScale);
         ExpectClose("weight gradient", grads.AsSpan(0, naive.WeightCount).ToArray(), dw, dwScale);
         if (bias) ExpectClose("bias gradient", grads.AsSpan(naive.WeightCount, outC).ToArray(), db, dbScale);
+    }
+
+    [Test]
+    public void Gradient_over_more_pixels_than_one_dot_product_chunk()
+    {
+        var (g, y) = OpHarness.Single(new Conv2d(3, 3, padding: 1), new Shape(2, 24, 24));
+        var report = new GradientChecker { SamplesPerTensor = 60 }.Check(g, 1, y[0]);
+        Assert.That(report.Failures, Is.Empty, report.ToString());
     }
 
     [Test]

@@ -22,9 +22,12 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     private static readonly int MB = 64 * MR;
     // Below this many multiply-adds a product runs on the calling thread.
     private const long ParallelThreshold = 1 << 21;
+    // Largest A (elements) packed once up front and shared by parallel column strips.
+    private const long SharedALimit = 1 << 23;
 
     [ThreadStatic] private static T[]? _packA;
     [ThreadStatic] private static T[]? _packB;
+    [ThreadStatic] private static T[]? _sharedA;
 
     public static void Run<TA, TB>(int m, int n, int k, TA a, TB b, MatrixOperand<T> c, bool accumulate, bool parallel)
         where TA : struct, IGemmOperand<T> where TB : struct, IGemmOperand<T>
@@ -46,24 +49,50 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         bool alongN = nTiles >= Math.Min(mTiles, 2 * threads);
         int tiles = alongN ? nTiles : mTiles, tile = alongN ? NR : MR, size = alongN ? n : m;
         int strips = Math.Min(threads, tiles);
-        Parallel.For(0, strips, s =>
+        long sharedSize = (long)mTiles * MR * k;
+        if (!alongN || sharedSize > SharedALimit)
         {
-            int lo = (int)((long)s * tiles / strips) * tile;
-            int hi = Math.Min(size, (int)((long)(s + 1) * tiles / strips) * tile);
-            if (alongN) RunRange(0, m, lo, hi, k, a, b, c, accumulate);
-            else RunRange(lo, hi, 0, n, k, a, b, c, accumulate);
-        });
+            Parallel.For(0, strips, s =>
+            {
+                int lo = (int)((long)s * tiles / strips) * tile;
+                int hi = Math.Min(size, (int)((long)(s + 1) * tiles / strips) * tile);
+                if (alongN) RunRange(0, m, lo, hi, k, a, b, c, accumulate);
+                else RunRange(lo, hi, 0, n, k, a, b, c, accumulate);
+            });
+            return;
+        }
+        // Column strips all need the whole of A: pack it once, in parallel, then share it.
+        if (_sharedA is null || _sharedA.LongLength < sharedSize) _sharedA = new T[sharedSize];
+        fixed (T* shared = _sharedA)
+        {
+            T* packed = shared;
+            int kBlocks = (k + KC - 1) / KC;
+            Parallel.For(0, kBlocks * mTiles, item =>
+            {
+                int block = item / mTiles, panel = item % mTiles, p0 = block * KC, i = panel * MR;
+                int kc = Math.Min(KC, k - p0);
+                a.PackA(i, Math.Min(MR, m - i), p0, kc, MR, packed + (long)block * mTiles * MR * KC + (long)i * kc);
+            });
+            Parallel.For(0, strips, s =>
+            {
+                int lo = (int)((long)s * tiles / strips) * tile;
+                int hi = Math.Min(size, (int)((long)(s + 1) * tiles / strips) * tile);
+                RunRange(0, m, lo, hi, k, a, b, c, accumulate, packed);
+            });
+        }
     }
 
+    /// <param name="sharedA">All of A already packed (rows iStart..iEnd must then be all rows), or null to pack here.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunRange<TA, TB>(int iStart, int iEnd, int jStart, int jEnd, int k, TA a, TB b, MatrixOperand<T> c, bool accumulate)
+    private static void RunRange<TA, TB>(int iStart, int iEnd, int jStart, int jEnd, int k, TA a, TB b, MatrixOperand<T> c, bool accumulate,
+        T* sharedA = null)
         where TA : struct, IGemmOperand<T> where TB : struct, IGemmOperand<T>
     {
-        int mr = MR, nr = NR, kcMax = KC, nbMax = NB, mbMax = MB;
-        var packA = _packA ??= new T[mbMax * kcMax];
+        int mr = MR, nr = NR, kcMax = KC, nbMax = NB, mbMax = sharedA is null ? MB : iEnd - iStart;
+        var packA = _packA ??= new T[MB * KC];
         var packB = _packB ??= new T[nbMax * kcMax];
         T* edge = stackalloc T[mr * nr];
-        fixed (T* pa = packA, pb = packB)
+        fixed (T* ownA = packA, pb = packB)
         {
             for (int i0 = iStart; i0 < iEnd; i0 += mbMax)
             {
@@ -72,7 +101,9 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                 {
                     int kc = Math.Min(kcMax, k - p0);
                     bool overwrite = !accumulate && p0 == 0;
-                    a.PackA(i0, mb, p0, kc, mr, pa);
+                    T* pa = ownA;
+                    if (sharedA is null) a.PackA(i0, mb, p0, kc, mr, pa);
+                    else pa = sharedA + (long)(p0 / kcMax) * RoundUp(mb, mr) * kcMax;
                     for (int j0 = jStart; j0 < jEnd; j0 += nbMax)
                     {
                         int nb = Math.Min(nbMax, jEnd - j0);
@@ -107,6 +138,8 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
             }
         }
     }
+
+    private static int RoundUp(int x, int to) => (x + to - 1) / to * to;
 
     /// <summary>C[i, j..j+count] = (or +=) values; null values store zeros.</summary>
     private static void StoreRow(MatrixOperand<T> c, int i, int j, int count, T* values, bool overwrite)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Engine.Ops.Cpu;
 
@@ -9,6 +10,7 @@ namespace Engine.Ops.Cpu;
 public static class Im2Col
 {
     /// <summary>imageGrad[C x H x W] += fold(columns[ColumnRows x OutPixels]), the adjoint of the im2col unfolding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FoldAdd<T>(in ConvGeometry g, ReadOnlySpan<T> columns, Span<T> imageGrad) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = g.Kernel, s = g.Stride, oh = g.OutHeight, ow = g.OutWidth, w = g.Width;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Engine.Ops.Cpu;
 
@@ -30,6 +31,7 @@ internal readonly unsafe struct MatrixOperand<T> : IGemmOperand<T>, IRowSource<T
     public T* At(int r, int c) => _data + (c / _blockCols) * _blockStride + (long)r * _ld + c % _blockCols;
 
     /// <summary>Stored row r, columns c..c+count, to dst at a stride (crossing column blocks as needed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyRow(int r, int c, int count, T* dst, int dstStride)
     {
         T* src = At(r, c);
@@ -50,6 +52,7 @@ internal readonly unsafe struct MatrixOperand<T> : IGemmOperand<T>, IRowSource<T
     /// Stored rows s0..s0+depth, columns x0..x0+len, packed with the columns across panels of
     /// width w: element (s0 + p, x0 + t) goes to panel t / w, row p, slot t % w.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackColumnsAcrossPanels(int s0, int depth, int x0, int len, int w, T* dst)
     {
         int panelSize = w * depth;
@@ -77,6 +80,7 @@ internal readonly unsafe struct MatrixOperand<T> : IGemmOperand<T>, IRowSource<T
     /// Stored rows x0..x0+len, columns s0..s0+depth, packed with the rows across panels of
     /// width w: element (x0 + t, s0 + p) goes to panel t / w, row p, slot t % w.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackRowsAcrossPanels(int x0, int len, int s0, int depth, int w, T* dst)
     {
         int panelSize = w * depth;
