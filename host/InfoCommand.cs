@@ -4,18 +4,20 @@ using Engine.Ops;
 
 namespace Host;
 
-/// <summary>`host info --net NAME`: a net's layer table, parameter count and multiply-accumulates.</summary>
+/// <summary>`host info`: CUDA devices and the known nets; `host info --net NAME`: a net's layer table, parameter count and multiply-accumulates.</summary>
 public static class InfoCommand
 {
     public static Command Create()
     {
         var args = new NetArguments();
-        var cmd = new Command("info", "Describe a network (layer table, parameters, multiply-accumulates).");
+        var cmd = new Command("info", "Without --net: list CUDA devices (or say why none is usable) and the known nets. With --net: the layer table, parameters and multiply-accumulates.");
         args.AddTo(cmd);
         cmd.SetAction(r =>
         {
             if (r.GetValue(args.Net) is not { } name)
             {
+                foreach (var line in DevicesInfo.Lines()) Console.WriteLine(line);
+                Console.WriteLine();
                 Console.WriteLine("Give --net NAME to describe a network:");
                 foreach (var net in NetRegistry.All) Console.WriteLine($"  {net.Name,-16} {net.Description}");
                 return 0;

@@ -147,6 +147,8 @@ public sealed class Executor : IDisposable
 
     public void Dispose()
     {
+        // Per-node backend state may hold device memory and native descriptors (CUDA backend).
+        foreach (var run in _runs) (run.BackendState as IDisposable)?.Dispose();
         foreach (var b in _values) b?.Dispose();
         foreach (var b in _grads) b?.Dispose();
         if (_ownsParameters) Parameters.Dispose();

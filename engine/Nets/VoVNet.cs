@@ -21,7 +21,6 @@ namespace Engine.Nets;
 /// Multiply-accumulates per 224x224 image: 8,853,073,920 (convolutions and the dense layer;
 /// norms, activations and pools are not counted).
 /// </remarks>
-/// </remarks>
 public static class VoVNet
 {
     /// <summary>(mid channels, out channels, modules) of stages 2..5.</summary>
@@ -30,9 +29,16 @@ public static class VoVNet
 
     private static readonly int[] StemWidths = [64, 64, 128];
 
+    /// <summary>Five stride-2 layers (stem conv, four pools) reduce the image 32-fold (224 -> 7).</summary>
+    public const int MinimumSide = 32;
+
     /// <param name="inputInConcat">The VoVNet paper's OSA: the module input joins the concatenation.</param>
     public static Graph.Graph Build(string name, Shape input, int classes, Norm norm, double width, bool inputInConcat)
     {
+        // Padded strided layers would still "work" below this, but each stage would then see a
+        // map it cannot halve, degenerating into 1x1 convolutions on a single pixel.
+        if (input[1] < MinimumSide || input[2] < MinimumSide)
+            throw new ShapeException($"input {input[1]}x{input[2]} is smaller than {MinimumSide}x{MinimumSide}, the least {name} takes: its five stride-2 layers reduce the image {MinimumSide}-fold (224 -> 7)");
         var b = new GraphBuilder(name);
         var (image, label) = Blocks.Inputs(b, input, new Shape());
         var x = image;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using Engine.Graph;
 using Engine.Ops.Cpu;
@@ -9,7 +8,8 @@ namespace Engine.Ops;
 /// <summary>
 /// 2-D convolution (cross-correlation, as PyTorch) with a square kernel, stride, zero padding,
 /// dilation and groups; weight [out, in/groups, k, k], optional bias [out].
-/// CPU reference: per image and group, im2col then one GEMM; images run in parallel chunks.
+/// CPU reference: per group one GEMM over the whole batch, weight * im2col(x), with the im2col
+/// matrix packed straight from the images; the GEMM splits its output over the cores.
 /// </summary>
 public sealed partial class Conv2d : Op
 {
@@ -72,100 +72,167 @@ public sealed partial class Conv2d : Op
 
     private ConvGeometry Geometry(Shape x) => new(x[1], x[2], x[3], Kernel, Stride, Padding, Dilation);
 
-    public override void Forward<T>(CpuNode<T> n)
+    public override void Forward<T>(CpuNode<T> n) => Forward(n.InShape(0), n.In(0), n.Param(0), HasBias ? n.Param(1) : default, n.Out(0));
+
+    internal unsafe void Forward<T>(Shape inShape, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var g = Geometry(n.InShape(0));
-        int outPixels = g.OutPixels, inSize = g.Channels * g.Height * g.Width, outSize = OutChannels * outPixels;
-        int outPerGroup = OutChannels / Groups, rows = g.ColumnRows / Groups;
-        var chunks = BatchChunks.For(n.Batch);
-        chunks.Run(chunk =>
+        var g = Geometry(inShape);
+        int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups;
+        int rows = inPerGroup * Kernel * Kernel, outPixels = g.OutPixels;
+        var groupGeometry = g with { Channels = inPerGroup };
+        int paddedPlane = (g.Height + 2 * Padding) * (g.Width + 2 * Padding);
+        var padBuffer = Workspace<T>.Padded(PaddedImages.Size(batch, g.Channels, g.Height, g.Width, Padding));
+        fixed (T* px = x, pw = weight, py = y, buffer = padBuffer)
         {
-            var (start, end) = chunks.Range(chunk);
-            var x = n.In(0);
-            var y = n.Out(0);
-            var w = n.Param(0);
-            for (int img = start; img < end; img++)
-            {
-                var image = x.Slice(img * inSize, inSize);
-                var columns = g.IsPointwise ? image : Workspace<T>.Columns((long)g.ColumnRows * outPixels);
-                if (!g.IsPointwise) Im2Col.Unfold(g, image, columns);
-                var output = y.Slice(img * outSize, outSize);
-                for (int grp = 0; grp < Groups; grp++)
-                    Gemm.Multiply<T>(false, false, outPerGroup, outPixels, rows,
-                        w.Slice(grp * outPerGroup * rows, outPerGroup * rows), rows,
-                        columns.Slice(grp * rows * outPixels, rows * outPixels), outPixels,
-                        output.Slice(grp * outPerGroup * outPixels, outPerGroup * outPixels), outPixels, accumulate: false);
-                if (HasBias)
-                {
-                    var bias = n.Param(1);
-                    for (int o = 0; o < OutChannels; o++) SpanMath.AddScalar(output.Slice(o * outPixels, outPixels), bias[o]);
-                }
-            }
-        });
+            T* padded = PaddedImages.Pad(px, batch, g.Channels, g.Height, g.Width, Padding, buffer), w = pw, output = py;
+            ForEachGroup((grp, parallel) => GemmDriver<T>.Run(outPerGroup, batch * outPixels, rows,
+                new MatrixOperand<T>(w + grp * outPerGroup * rows, rows),
+                new Im2ColOperand<T>(padded + grp * inPerGroup * paddedPlane, g.Channels * paddedPlane, groupGeometry),
+                MatrixOperand<T>.Images(output + grp * outPerGroup * outPixels, OutChannels, outPixels),
+                accumulate: false, parallel));
+        }
+        if (!HasBias) return;
+        for (int img = 0; img < batch; img++)
+            for (int o = 0; o < OutChannels; o++)
+                SpanMath.AddScalar(y.Slice((img * OutChannels + o) * outPixels, outPixels), bias[o]);
     }
 
     public override void Backward<T>(CpuNode<T> n)
     {
-        var g = Geometry(n.InShape(0));
-        int outPixels = g.OutPixels, inSize = g.Channels * g.Height * g.Width, outSize = OutChannels * outPixels;
-        int outPerGroup = OutChannels / Groups, rows = g.ColumnRows / Groups;
-        int weightCount = OutChannels * rows;
-        bool inputGrad = n.HasInGrad(0);
-        var chunks = BatchChunks.For(n.Batch);
-        // Chunk 0 adds straight into the weight gradient; the others fill partial sums added after, in chunk order.
-        var partials = new T[]?[chunks.Count];
-        for (int c = 1; c < chunks.Count; c++) partials[c] = ArrayPool<T>.Shared.Rent(weightCount);
-        try
-        {
-            chunks.Run(chunk =>
-            {
-                var (start, end) = chunks.Range(chunk);
-                var x = n.In(0);
-                var dy = n.OutGrad(0);
-                var w = n.Param(0);
-                var dw = chunk == 0 ? n.ParamGrad(0) : partials[chunk].AsSpan(0, weightCount);
-                for (int img = start; img < end; img++)
-                {
-                    var image = x.Slice(img * inSize, inSize);
-                    var outGrad = dy.Slice(img * outSize, outSize);
-                    var columns = g.IsPointwise ? image : Workspace<T>.Columns((long)g.ColumnRows * outPixels);
-                    if (!g.IsPointwise) Im2Col.Unfold(g, image, columns);
-                    bool accumulate = chunk == 0 || img > start;
-                    for (int grp = 0; grp < Groups; grp++)
-                        Gemm.Multiply<T>(false, true, outPerGroup, rows, outPixels,
-                            outGrad.Slice(grp * outPerGroup * outPixels, outPerGroup * outPixels), outPixels,
-                            columns.Slice(grp * rows * outPixels, rows * outPixels), outPixels,
-                            dw.Slice(grp * outPerGroup * rows, outPerGroup * rows), rows, accumulate);
-                    if (!inputGrad) continue;
-
-                    var imageGrad = n.InGrad(0).Slice(img * inSize, inSize);
-                    // A pointwise conv's column gradient is the image gradient itself: accumulate into it directly.
-                    var columnGrads = g.IsPointwise ? imageGrad : Workspace<T>.ColumnGrads((long)g.ColumnRows * outPixels);
-                    for (int grp = 0; grp < Groups; grp++)
-                        Gemm.Multiply<T>(true, false, rows, outPixels, outPerGroup,
-                            w.Slice(grp * outPerGroup * rows, outPerGroup * rows), rows,
-                            outGrad.Slice(grp * outPerGroup * outPixels, outPerGroup * outPixels), outPixels,
-                            columnGrads.Slice(grp * rows * outPixels, rows * outPixels), outPixels, accumulate: g.IsPointwise);
-                    if (!g.IsPointwise) Im2Col.FoldAdd(g, columnGrads, imageGrad);
-                }
-            });
-            var weightGrad = n.ParamGrad(0);
-            for (int c = 1; c < chunks.Count; c++) SpanMath.AddTo(partials[c].AsSpan(0, weightCount), weightGrad);
-        }
-        finally
-        {
-            for (int c = 1; c < chunks.Count; c++) ArrayPool<T>.Shared.Return(partials[c]!);
-        }
-
+        var inShape = n.InShape(0);
+        WeightGradient(inShape, n.In(0), n.OutGrad(0), n.ParamGrad(0));
         if (HasBias)
         {
             var dy = n.OutGrad(0);
             var biasGrad = n.ParamGrad(1);
+            int outPixels = n.OutShape(0)[2] * n.OutShape(0)[3];
             for (int img = 0; img < n.Batch; img++)
                 for (int o = 0; o < OutChannels; o++)
-                    biasGrad[o] += SpanMath.Sum<T>(dy.Slice(img * outSize + o * outPixels, outPixels));
+                    biasGrad[o] += SpanMath.Sum<T>(dy.Slice((img * OutChannels + o) * outPixels, outPixels));
+        }
+        if (!n.HasInGrad(0)) return;
+        if (Stride == 1 && Padding <= (Kernel - 1) * Dilation) InputGradientAsConvolution(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0));
+        else InputGradientByFolding(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0));
+    }
+
+    /// <summary>dW[o, (c, ky, kx)] += sum over images and pixels of dY[o, pixel] * columns[(c, ky, kx), pixel], per group.</summary>
+    internal unsafe void WeightGradient<T>(Shape inShape, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> weightGrad)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = Geometry(inShape);
+        int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups;
+        int rows = inPerGroup * Kernel * Kernel, outPixels = g.OutPixels;
+        int pixels = batch * outPixels;
+        var groupGeometry = g with { Channels = inPerGroup };
+        // Both operands run along pixels. With many pixels per output channel, dot products along
+        // them win; otherwise the blocked GEMM, whose transposing copies cost little per output channel.
+        bool dotProducts = pixels >= 64 * outPerGroup;
+        int paddedPlane = (g.Height + 2 * Padding) * (g.Width + 2 * Padding);
+        var padBuffer = Workspace<T>.Padded(PaddedImages.Size(batch, g.Channels, g.Height, g.Width, Padding));
+        fixed (T* px = x, pdy = dy, pdw = weightGrad, buffer = padBuffer)
+        {
+            T* padded = PaddedImages.Pad(px, batch, g.Channels, g.Height, g.Width, Padding, buffer), outGrads = pdy, weightGrads = pdw;
+            ForEachGroup((grp, parallel) =>
+            {
+                var outGrad = MatrixOperand<T>.Images(outGrads + grp * outPerGroup * outPixels, OutChannels, outPixels);
+                T* images = padded + grp * inPerGroup * paddedPlane;
+                int imageStride = g.Channels * paddedPlane;
+                T* gradient = weightGrads + grp * outPerGroup * rows;
+                if (dotProducts)
+                    GemmNT<T>.Run(outPerGroup, rows, pixels, outGrad, new Im2ColOperand<T>(images, imageStride, groupGeometry),
+                        gradient, rows, parallel);
+                else
+                    GemmDriver<T>.Run(outPerGroup, rows, pixels, outGrad, new Im2ColOperand<T>(images, imageStride, groupGeometry, transposed: true),
+                        new MatrixOperand<T>(gradient, rows), accumulate: true, parallel);
+            });
         }
     }
+
+    /// <summary>
+    /// At stride 1 the input gradient is itself a convolution: of dY with the kernel flipped and
+    /// in/out channels swapped, padded by (k-1)*d - pad. That reuses the implicit-im2col GEMM.
+    /// </summary>
+    internal unsafe void InputGradientAsConvolution<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = Geometry(inShape);
+        int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups, kk = Kernel * Kernel;
+        int outPixels = g.OutPixels, inPlane = g.Height * g.Width;
+        var flipped = Workspace<T>.Weights((long)g.Channels * outPerGroup * kk);
+        // flipped[group][ci][o'][kk-1-t] = weight[group*outPerGroup + o'][ci][t]
+        for (int o = 0; o < OutChannels; o++)
+        {
+            int group = o / outPerGroup, within = o % outPerGroup;
+            for (int ci = 0; ci < inPerGroup; ci++)
+            {
+                var src = weight.Slice((o * inPerGroup + ci) * kk, kk);
+                var dst = flipped.Slice(((group * inPerGroup + ci) * outPerGroup + within) * kk, kk);
+                for (int t = 0; t < kk; t++) dst[kk - 1 - t] = src[t];
+            }
+        }
+        int pad = (Kernel - 1) * Dilation - Padding;
+        var transposed = new ConvGeometry(outPerGroup, g.OutHeight, g.OutWidth, Kernel, 1, pad, Dilation);
+        int paddedPlane = (g.OutHeight + 2 * pad) * (g.OutWidth + 2 * pad);
+        var padBuffer = Workspace<T>.Padded(PaddedImages.Size(batch, OutChannels, g.OutHeight, g.OutWidth, pad));
+        fixed (T* pdy = dy, pf = flipped, pdx = inputGrad, buffer = padBuffer)
+        {
+            T* padded = PaddedImages.Pad(pdy, batch, OutChannels, g.OutHeight, g.OutWidth, pad, buffer), w = pf, inGrads = pdx;
+            ForEachGroup((grp, parallel) => GemmDriver<T>.Run(inPerGroup, batch * inPlane, outPerGroup * kk,
+                new MatrixOperand<T>(w + grp * inPerGroup * outPerGroup * kk, outPerGroup * kk),
+                new Im2ColOperand<T>(padded + grp * outPerGroup * paddedPlane, OutChannels * paddedPlane, transposed),
+                MatrixOperand<T>.Images(inGrads + grp * inPerGroup * inPlane, g.Channels, inPlane),
+                accumulate: true, parallel));
+        }
+    }
+
+    /// <summary>Strided convolutions: column gradients W^T * dY for a few images at a time, folded back onto dX.</summary>
+    internal unsafe void InputGradientByFolding<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = Geometry(inShape);
+        int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups;
+        int rows = inPerGroup * Kernel * Kernel, outPixels = g.OutPixels, inPlane = g.Height * g.Width;
+        var groupGeometry = g with { Channels = inPerGroup };
+        long perImage = (long)g.ColumnRows * outPixels;
+        int imagesAtOnce = (int)Math.Clamp(FoldBudget / perImage, 1, batch);
+        var columnGrads = Workspace<T>.ColumnGrads(perImage * imagesAtOnce);
+        fixed (T* pdy = dy, pw = weight, pcol = columnGrads, pdx = inputGrad)
+        {
+            T* dyPtr = pdy, dxPtr = pdx, colPtr = pcol;
+            for (int first = 0; first < batch; first += imagesAtOnce)
+            {
+                int count = Math.Min(imagesAtOnce, batch - first);
+                T* w = pw, outGrads = dyPtr + (long)first * OutChannels * outPixels;
+                ForEachGroup((grp, parallel) => GemmDriver<T>.Run(rows, count * outPixels, outPerGroup,
+                    new MatrixOperand<T>(w + grp * outPerGroup * rows, rows, transposed: true),
+                    MatrixOperand<T>.Images(outGrads + grp * outPerGroup * outPixels, OutChannels, outPixels),
+                    MatrixOperand<T>.Images(colPtr + (long)grp * rows * outPixels, g.ColumnRows, outPixels),
+                    accumulate: false, parallel));
+                // Each image folds into its own slice of dX: parallel and still deterministic.
+                Parallel.For(0, count * Groups, item =>
+                {
+                    int img = item / Groups, grp = item % Groups;
+                    var cols = new ReadOnlySpan<T>(colPtr + img * perImage + (long)grp * rows * outPixels, rows * outPixels);
+                    var target = new Span<T>(dxPtr + ((long)(first + img) * g.Channels + grp * inPerGroup) * inPlane, inPerGroup * inPlane);
+                    Im2Col.FoldAdd(groupGeometry, cols, target);
+                });
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs body(group, parallelGemm) for every group: several groups run side by side with
+    /// serial GEMMs (they write disjoint outputs); a single group's GEMM splits over the cores.
+    /// </summary>
+    private void ForEachGroup(Action<int, bool> body)
+    {
+        if (Groups == 1) body(0, true);
+        else Parallel.For(0, Groups, grp => body(grp, false));
+    }
+
+    /// <summary>Elements of column gradients held at once by the folding input-gradient path (settable for tests).</summary>
+    internal static long FoldBudget { get; set; } = 1 << 22;
 }
 
 public static partial class Layers

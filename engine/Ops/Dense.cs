@@ -43,14 +43,16 @@ public sealed partial class Dense : Op
 
     public override (string Filters, string Size) Describe() => (OutFeatures.ToString(), "");
 
-    public override void Forward<T>(CpuNode<T> n)
+    public override unsafe void Forward<T>(CpuNode<T> n)
     {
         int batch = n.Batch, inFeatures = (int)InFeatures(n.InShape(0));
         var y = n.Out(0);
-        Gemm.Multiply<T>(false, true, batch, OutFeatures, inFeatures, n.In(0), n.Param(0), y, accumulate: false);
-        if (!HasBias) return;
-        var bias = n.Param(1);
-        for (int i = 0; i < batch; i++) SpanMath.AddTo<T>(bias, y.Slice(i * OutFeatures, OutFeatures));
+        if (HasBias) for (int i = 0; i < batch; i++) n.Param(1).CopyTo(y.Slice(i * OutFeatures, OutFeatures));
+        else y.Clear();
+        // x and weight both lie along the input features: dot products need no transposing copy of the weight.
+        fixed (T* px = n.In(0), pw = n.Param(0), py = y)
+            GemmNT<T>.Run(batch, OutFeatures, inFeatures, new MatrixOperand<T>(px, inFeatures), new MatrixOperand<T>(pw, inFeatures),
+                py, OutFeatures, parallel: true);
     }
 
     public override void Backward<T>(CpuNode<T> n)
@@ -58,8 +60,8 @@ public sealed partial class Dense : Op
         int batch = n.Batch, inFeatures = (int)InFeatures(n.InShape(0));
         var dy = n.OutGrad(0);
         if (n.HasInGrad(0))
-            Gemm.Multiply<T>(false, false, batch, inFeatures, OutFeatures, dy, n.Param(0), n.InGrad(0), accumulate: true);
-        Gemm.Multiply<T>(true, false, OutFeatures, inFeatures, batch, dy, n.In(0), n.ParamGrad(0), accumulate: true);
+            Gemm.Multiply<T>(false, false, batch, inFeatures, OutFeatures, dy, n.Param(0), n.InGrad(0), accumulate: true, parallel: true);
+        Gemm.Multiply<T>(true, false, OutFeatures, inFeatures, batch, dy, n.In(0), n.ParamGrad(0), accumulate: true, parallel: true);
         if (!HasBias) return;
         var biasGrad = n.ParamGrad(1);
         for (int i = 0; i < batch; i++) SpanMath.AddTo<T>(dy.Slice(i * OutFeatures, OutFeatures), biasGrad);

@@ -62,6 +62,7 @@ public class InfoCommandTests
 
     [TestCase(new[] { "--net", "resnet50" }, "--net 'resnet50': unknown net; known nets: vovnet57, ")]
     [TestCase(new[] { "--net", "vgg16", "--input", "3x20x20" }, "--input 3x20x20 does not fit vgg16: layer block5.pool")]
+    [TestCase(new[] { "--net", "vovnet57", "--input", "3x20x20" }, "--input 3x20x20 does not fit vovnet57: input 20x20 is smaller than 32x32")]
     [TestCase(new[] { "--net", "fcn", "--input", "3x60x60" }, "--input 3x60x60 does not fit fcn: input height and width must be multiples of 16")]
     [TestCase(new[] { "--net", "vgg16", "--input", "3x224" }, "--input '3x224': expected CxHxW")]
     [TestCase(new[] { "--net", "vgg16", "--input", "3x224x224x1" }, "--input '3x224x224x1': expected CxHxW")]

@@ -68,10 +68,11 @@ public class NetRegistryTests
     }
 
     [Test]
-    public void Vovnet_takes_inputs_down_to_a_single_pixel_because_its_strided_layers_are_padded()
+    public void Vovnet_rejects_inputs_smaller_than_its_32_fold_reduction_and_takes_32()
     {
-        // (1 + 2*1 - 3) / 2 + 1 = 1 for every padded 3x3/2 layer: a 20x20 image ends as 1024x1x1.
-        var g = NetRegistry.Build("vovnet57", new() { Input = new Shape(3, 20, 20) });
+        var e = Assert.Throws<ShapeException>(() => NetRegistry.Build("vovnet57", new() { Input = new Shape(3, 20, 20) }));
+        Assert.That(e!.Message, Does.Contain("20x20").And.Contain("32x32"));
+        var g = NetRegistry.Build("vovnet57", new() { Input = new Shape(3, 32, 32) });
         Assert.That(g.Nodes.Single(n => n.Name == "stage5.osa3.proj_mish").Outputs[0].Shape.DropFirst(), Is.EqualTo(new Shape(1024, 1, 1)));
     }
 

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using Engine.Graph;
 using Engine.Nets;
 using Engine.Tensors;
+using Engine.Tests.PyTorch;
 
 namespace Engine.Tests.Nets;
 
@@ -10,10 +10,8 @@ namespace Engine.Tests.Nets;
 /// BN running statistics, an image), the PyTorch twin loads them by name and computes logits in
 /// float64 eval mode. Same names and shapes, and the same logits, mean the same architecture.
 /// </summary>
-[Category("PyTorch")]
 public class PyTorchTwinTests
 {
-    private const string Python = "/usr/bin/python3";
     private const int Batch = 2;
 
     private static readonly (string Net, NetOptions Options, string Args)[] Cases =
@@ -33,7 +31,8 @@ public class PyTorchTwinTests
     [Test]
     public void Twins_have_our_names_and_shapes_and_compute_our_logits()
     {
-        var script = FindScript();
+        var python = PythonTorch.Python(out var reason) ?? Ignore(reason);
+        var script = Path.Combine(PythonTorch.RepoRoot, "tools", "reference", "nets.py");
         var root = Directory.CreateTempSubdirectory("nets-parity-");
         try
         {
@@ -44,7 +43,8 @@ public class PyTorchTwinTests
                 File.WriteAllText(Path.Combine(dir, "args.txt"), $"{net} {args}");
                 expected[net] = Export(NetRegistry.Build(net, options), dir);
             }
-            RunTwin(script, root.FullName);
+            var (code, output) = PythonTorch.Run(python, script, "--parity", root.FullName);
+            Assert.That(code, Is.Zero, output);
 
             foreach (var (net, options, _) in Cases)
             {
@@ -90,27 +90,9 @@ public class PyTorchTwinTests
         return exec.Read(g.Output("logits"));
     }
 
-    private static string FindScript()
+    private static string Ignore(string reason)
     {
-        if (!File.Exists(Python)) Assert.Ignore($"{Python} not found (PyTorch twins need it)");
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            var s = Path.Combine(d.FullName, "tools", "reference", "nets.py");
-            if (File.Exists(s)) return s;
-        }
-        Assert.Ignore("tools/reference/nets.py not found above the test directory");
+        Assert.Ignore(reason);
         return "";
-    }
-
-    private static void RunTwin(string script, string root)
-    {
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, "--parity", root }) psi.ArgumentList.Add(a);
-        using var proc = Process.Start(psi)!;
-        var stdout = proc.StandardOutput.ReadToEndAsync();
-        var stderr = proc.StandardError.ReadToEnd();
-        proc.WaitForExit();
-        if (proc.ExitCode != 0 && stderr.Contains("No module named 'torch'")) Assert.Ignore("PyTorch is not installed for " + Python);
-        Assert.That(proc.ExitCode, Is.Zero, stderr + stdout.Result);
     }
 }

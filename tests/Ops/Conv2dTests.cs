@@ -17,6 +17,9 @@ public class Conv2dTests
     [TestCase(2, 5, 3, 4, 3, 1, 1, 0, 1, 1, true, TestName = "1x1 pointwise")]
     [TestCase(2, 3, 2, 5, 5, 1, 2, 0, 1, 1, false, TestName = "1x1/2")]
     [TestCase(1, 2, 2, 6, 6, 2, 2, 1, 1, 1, true, TestName = "2x2/2 pad 1 even kernel")]
+    [TestCase(2, 3, 16, 3, 3, 3, 1, 1, 1, 1, true, TestName = "many filters on few pixels (blocked weight-gradient GEMM)")]
+    [TestCase(2, 2, 3, 3, 3, 1, 1, 1, 1, 1, true, TestName = "1x1 pad 1 (input gradient by folding at stride 1)")]
+    [TestCase(3, 2, 9, 2, 4, 3, 1, 1, 1, 1, false, TestName = "8-pixel outputs (output tiles split between images)")]
     public void Gradient_matches_central_differences(int batch, int inC, int outC, int h, int w, int k, int stride, int pad, int dilation, int groups, bool bias)
     {
         var op = new Conv2d(outC, k, stride, pad, dilation, groups, bias);
@@ -32,6 +35,11 @@ public class Conv2dTests
     [TestCase(2, 3, 3, 9, 9, 3, 1, 2, 2, 3, false)]
     [TestCase(3, 8, 16, 6, 6, 1, 1, 0, 1, 1, true)]
     [TestCase(2, 4, 40, 13, 17, 5, 3, 2, 1, 1, true)]
+    [TestCase(3, 8, 16, 4, 4, 3, 1, 1, 1, 1, true)]
+    [TestCase(2, 16, 32, 16, 16, 3, 1, 1, 1, 1, false)] // big enough for the GEMMs to split over the cores
+    [TestCase(2, 64, 48, 5, 5, 3, 2, 1, 1, 1, true)]
+    [TestCase(2, 4, 8, 24, 24, 3, 1, 1, 1, 1, true)] // weight gradient by dot products over more than one chunk of pixels
+    [TestCase(2, 4, 6, 11, 12, 3, 2, 2, 2, 2, true)]
     public void Float_forward_and_backward_match_a_direct_loop_convolution(int batch, int inC, int outC, int h, int w, int k, int stride, int pad, int dilation, int groups, bool bias)
     {
         var op = new Conv2d(outC, k, stride, pad, dilation, groups, bias);
@@ -65,6 +73,14 @@ public class Conv2dTests
     }
 
     [Test]
+    public void Gradient_over_more_pixels_than_one_dot_product_chunk()
+    {
+        var (g, y) = OpHarness.Single(new Conv2d(3, 3, padding: 1), new Shape(2, 24, 24));
+        var report = new GradientChecker { SamplesPerTensor = 60 }.Check(g, 1, y[0]);
+        Assert.That(report.Failures, Is.Empty, report.ToString());
+    }
+
+    [Test]
     public void Backward_accumulates_and_is_bitwise_reproducible()
     {
         var (g, y) = OpHarness.Single(new Conv2d(6, 3, padding: 1), new Shape(5, 8, 8));
@@ -93,6 +109,35 @@ public class Conv2dTests
         double largest = once.Max(Math.Abs);
         for (int i = 0; i < once.Length; i++)
             Assert.That(twice[i], Is.EqualTo(2 * once[i]).Within(1e-5 * largest), $"parameter gradient {i} must accumulate");
+    }
+
+    [Test]
+    public void Strided_input_gradient_does_not_depend_on_how_many_images_fold_at_once()
+    {
+        var (g, y) = OpHarness.Single(new Conv2d(4, 3, stride: 2, padding: 1), new Shape(3, 9, 9));
+        double[] InputGradient()
+        {
+            using var backend = new CpuBackend<float>();
+            using var exec = new Executor(g, backend, 5, inputGradients: true);
+            exec.Parameters.Initialize(5);
+            var rng = new Rng(9);
+            var x = new double[5 * 3 * 81];
+            for (int i = 0; i < x.Length; i++) x[i] = rng.NextNormal();
+            exec.SetInput("x0", x);
+            exec.Forward(true);
+            var dy = new double[exec.ShapeOf(y[0]).Numel];
+            for (int i = 0; i < dy.Length; i++) dy[i] = rng.NextNormal();
+            exec.Backward(y[0], dy);
+            return exec.ReadGrad(g.Input("x0"));
+        }
+        var allAtOnce = InputGradient();
+        long budget = Conv2d.FoldBudget;
+        try
+        {
+            Conv2d.FoldBudget = 2 * 27 * 25; // two images' column gradients
+            Assert.That(InputGradient(), Is.EqualTo(allAtOnce));
+        }
+        finally { Conv2d.FoldBudget = budget; }
     }
 
     [Test]

@@ -31,6 +31,53 @@ public class DenseTests
     }
 
     [Test]
+    public void Float_matches_naive_loops_over_long_rows()
+    {
+        // 2500 features cross several dot-product chunks; 200 outputs split over the cores.
+        const int batch = 5, inFeatures = 2500, outFeatures = 200;
+        var (g, y) = OpHarness.Single(new Dense(outFeatures), new Shape(inFeatures));
+        using var backend = new CpuBackend<float>();
+        using var exec = new Executor(g, backend, batch, inputGradients: true);
+        var rng = new Rng(4);
+        var p = exec.Parameters.GetValues();
+        for (int i = 0; i < p.Length; i++) p[i] = (float)rng.NextNormal();
+        exec.Parameters.SetValues(p);
+        var x = new double[batch * inFeatures];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextNormal();
+        exec.SetInput("x0", x);
+        exec.Forward(training: false);
+        var output = exec.Read(y[0]);
+        var dy = new double[batch * outFeatures];
+        for (int i = 0; i < dy.Length; i++) dy[i] = (float)rng.NextNormal();
+        exec.Parameters.ZeroGrads();
+        exec.Backward(y[0], dy);
+        var dx = exec.ReadGrad(g.Input("x0"));
+        var grads = exec.Parameters.GetGrads();
+
+        for (int n = 0; n < batch; n++)
+            for (int o = 0; o < outFeatures; o++)
+            {
+                double sum = p[outFeatures * inFeatures + o], scale = Math.Abs(sum);
+                for (int i = 0; i < inFeatures; i++) { sum += x[n * inFeatures + i] * p[o * inFeatures + i]; scale += Math.Abs(x[n * inFeatures + i] * p[o * inFeatures + i]); }
+                Assert.That(output[n * outFeatures + o], Is.EqualTo(sum).Within(1e-5 * scale), $"y[{n},{o}]");
+            }
+        for (int n = 0; n < batch; n++)
+            for (int i = 0; i < inFeatures; i += 7)
+            {
+                double sum = 0, scale = 0;
+                for (int o = 0; o < outFeatures; o++) { sum += dy[n * outFeatures + o] * p[o * inFeatures + i]; scale += Math.Abs(dy[n * outFeatures + o] * p[o * inFeatures + i]); }
+                Assert.That(dx[n * inFeatures + i], Is.EqualTo(sum).Within(1e-5 * scale), $"dx[{n},{i}]");
+            }
+        for (int o = 0; o < outFeatures; o += 3)
+            for (int i = 0; i < inFeatures; i += 11)
+            {
+                double sum = 0, scale = 0;
+                for (int n = 0; n < batch; n++) { sum += dy[n * outFeatures + o] * x[n * inFeatures + i]; scale += Math.Abs(dy[n * outFeatures + o] * x[n * inFeatures + i]); }
+                Assert.That(grads[o * inFeatures + i], Is.EqualTo(sum).Within(1e-5 * scale), $"dW[{o},{i}]");
+            }
+    }
+
+    [Test]
     public void Declares_glorot_weight_out_by_in_and_counts_macs()
     {
         var b = new GraphBuilder("t");

@@ -42,6 +42,21 @@ public class GemmTests
                 CheckAgainstNaive<float>(ta, tb, 11, 35, 17, accumulate: true, padding: 3, tolerance: 1e-5);
     }
 
+    // Large enough to be split over the cores: along the columns, then along the rows.
+    [TestCase(64, 300, 200)]
+    [TestCase(200, 20, 600)]
+    public void Parallel_result_is_bitwise_the_serial_one(int m, int n, int k)
+    {
+        var rng = new Rng(11);
+        var a = Random<float>(rng, m * k);
+        var b = Random<float>(rng, k * n);
+        var serial = Random<float>(rng, m * n);
+        var parallel = (float[])serial.Clone();
+        Gemm.Multiply<float>(false, true, m, n, k, a, b, serial, accumulate: true, parallel: false);
+        Gemm.Multiply<float>(false, true, m, n, k, a, b, parallel, accumulate: true, parallel: true);
+        Assert.That(parallel, Is.EqualTo(serial));
+    }
+
     [Test]
     public void Overwrite_ignores_what_was_in_C()
     {

@@ -36,7 +36,14 @@ public sealed class CrossCheckRun : IDisposable
 
     private string Dir(CrossCheckCase c, bool dbl) => Path.Combine(_root, c.Id + (dbl ? ".f64" : ".f32"));
 
-    public void Compare(CrossCheckCase c, bool useDouble, double tolerance)
+    /// <param name="roundoffFallback">
+    /// float32 only: a tensor that misses <paramref name="tolerance"/> still passes when the
+    /// engine is about as close to PyTorch's float64 result as PyTorch's own float32 result is
+    /// (within 4x: summation order alone moves a tensor's roundoff by 2x either way). Deep nets in
+    /// training mode amplify float32 roundoff to ~1e-4 in any implementation; a real error is
+    /// orders of magnitude larger.
+    /// </param>
+    public void Compare(CrossCheckCase c, bool useDouble, double tolerance, bool roundoffFallback = false)
     {
         if (_skip is not null) Assert.Ignore(_skip);
         var dir = Dir(c, useDouble);
@@ -55,19 +62,34 @@ public sealed class CrossCheckRun : IDisposable
             var b = Npy.Read<double>(torchPath);
             compared.Add(name);
             if (a.Shape.Numel != b.Shape.Numel) { problems.Add($"{name}: shape {a.Shape} vs PyTorch {b.Shape}"); continue; }
-            double maxDiff = 0, scale = 1e-6;
-            long worst = 0;
-            for (long i = 0; i < a.Data.LongLength; i++)
+            var (maxDiff, scale, worst) = Difference(a, b);
+            if (maxDiff <= tolerance * scale) continue;
+            if (roundoffFallback && !useDouble && File.Exists(Path.Combine(Dir(c, true), "torch_" + name)))
             {
-                scale = Math.Max(scale, Math.Abs(b.Data[i]));
-                double d = Math.Abs(a.Data[i] - b.Data[i]);
-                if (!(d <= maxDiff)) { maxDiff = d; worst = i; }
+                var truth = Npy.Read<double>(Path.Combine(Dir(c, true), "torch_" + name));
+                var (engineError, truthScale, _) = Difference(a, truth);
+                var (torchRoundoff, _, _) = Difference(b, truth);
+                if (engineError <= 4 * torchRoundoff) continue;
+                problems.Add($"{name}: engine float32 is {engineError / truthScale:G3} from PyTorch float64, PyTorch float32 only {torchRoundoff / truthScale:G3}");
+                continue;
             }
-            if (!(maxDiff <= tolerance * scale))
-                problems.Add($"{name}: max |diff| {maxDiff:G3} at {worst} (engine {a.Data[worst]:G10}, torch {b.Data[worst]:G10}), scale {scale:G3}, relative {maxDiff / scale:G3} > {tolerance:G1}");
+            problems.Add($"{name}: max |diff| {maxDiff:G3} at {worst} (engine {a.Data[worst]:G10}, torch {b.Data[worst]:G10}), scale {scale:G3}, relative {maxDiff / scale:G3} > {tolerance:G1}");
         }
         Assert.That(compared, Is.Not.Empty, $"{c.Id}: nothing compared");
         Assert.That(problems, Is.Empty, $"{c.Id} ({(useDouble ? "float64" : "float32")}):\n  " + string.Join("\n  ", problems));
+    }
+
+    private static (double MaxDiff, double Scale, long Worst) Difference(Tensor<double> a, Tensor<double> b)
+    {
+        double maxDiff = 0, scale = 1e-6;
+        long worst = 0;
+        for (long i = 0; i < a.Data.LongLength; i++)
+        {
+            scale = Math.Max(scale, Math.Abs(b.Data[i]));
+            double d = Math.Abs(a.Data[i] - b.Data[i]);
+            if (!(d <= maxDiff)) { maxDiff = d; worst = i; }
+        }
+        return (maxDiff, scale, worst);
     }
 
     public void Dispose()

@@ -17,6 +17,8 @@ public sealed class GradientChecker
     public double Threshold { get; init; } = 1e-6;
     /// <summary>Check at most this many elements of each parameter and input (all when null).</summary>
     public int? SamplesPerTensor { get; init; }
+    /// <summary>Check only the parameters and inputs whose name passes (all when null): whole nets check a sample of tensors.</summary>
+    public Func<string, bool>? Include { get; init; }
     public bool Training { get; init; } = true;
     public ulong Seed { get; init; } = 1;
 
@@ -79,7 +81,7 @@ public sealed class GradientChecker
 
         var report = new Report();
         var values = exec.Parameters.GetValues();
-        foreach (var view in graph.Parameters.Views)
+        foreach (var view in graph.Parameters.Views.Where(v => Include?.Invoke(v.Name) ?? true))
         {
             foreach (long i in Sample(view.Count, rng))
             {
@@ -95,7 +97,7 @@ public sealed class GradientChecker
                 Compare(report, view.Name, i, paramGrads[at], Numeric);
             }
         }
-        foreach (var (v, x) in inputs)
+        foreach (var (v, x) in inputs.Where(i => Include?.Invoke(i.Key.Name) ?? true))
         {
             foreach (long i in Sample(x.Length, rng))
             {

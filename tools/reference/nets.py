@@ -262,6 +262,19 @@ def parity(root):
         np.save(os.path.join(folder, "logits.npy"), logits.numpy())
 
 
+def run_for_xcheck(args, x, p, s, training):
+    """For tools/reference/xcheck.py: the twin of args["net"] run on the engine's parameters and
+    states (dicts by name); returns [logits, loss] in the engine's output order (by name)."""
+    from torch.nn.utils.stateless import functional_call
+    import torch.nn.functional as F
+    shape = tuple(x["image"].shape[1:])
+    m = build(args["net"], classes=args["classes"], input_shape=shape, norm=args.get("norm"), width=args["width"])
+    m = m.to(x["image"].dtype).train(training)
+    logits = functional_call(m, {**p, **s}, (x["image"],))
+    loss = F.cross_entropy(logits, x["label"].long(), ignore_index=args.get("ignore", -100))
+    return [logits, loss.reshape(1)]
+
+
 def parser():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("net", nargs="?", help="net name (for --parity's args.txt)")

@@ -17,9 +17,6 @@ public readonly record struct ConvGeometry(int Channels, int Height, int Width, 
 
     private int OutSize(int size) => (size + 2 * Padding - Span) / Stride + 1;
 
-    /// <summary>True when the column matrix is the input itself (1x1 kernel, stride 1, no padding).</summary>
-    public bool IsPointwise => Kernel == 1 && Stride == 1 && Padding == 0;
-
     /// <summary>
     /// The output columns [lo, hi) whose input column ox * Stride - Padding + offset lies inside
     /// 0..Width-1, for a tap at horizontal <paramref name="offset"/> = kx * Dilation.

@@ -22,15 +22,19 @@ internal static class GemmKernels<T> where T : unmanaged, IFloatingPointIeee754<
     /// <summary>Columns of a micro-tile (two vectors wide).</summary>
     public static readonly int NR = Use switch { Kind.V512 => 2 * Vector512<T>.Count, Kind.Vec => 2 * Vector<T>.Count, _ => 4 };
 
-    /// <summary>One full MR x NR tile; <paramref name="overwrite"/> stores instead of adding to C.</summary>
+    /// <summary>
+    /// One full MR x NR tile; <paramref name="overwrite"/> stores instead of adding to C. The left
+    /// and right halves of the tile's columns start at <paramref name="c0"/> and <paramref name="c1"/>
+    /// (c1 = c0 + NR/2 in a plain matrix; elsewhere when the halves belong to different images).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tile(int kc, ref T a, ref T b, ref T c, nint ldc, bool overwrite)
+    public static void Tile(int kc, ref T a, ref T b, ref T c0, ref T c1, nint ldc, bool overwrite)
     {
         switch (Use)
         {
-            case Kind.V512: Tile512(kc, ref a, ref b, ref c, ldc, overwrite); break;
-            case Kind.Vec: TileVec(kc, ref a, ref b, ref c, ldc, overwrite); break;
-            default: TileScalar(kc, ref a, ref b, ref c, ldc, overwrite); break;
+            case Kind.V512: Tile512(kc, ref a, ref b, ref c0, ref c1, ldc, overwrite); break;
+            case Kind.Vec: TileVec(kc, ref a, ref b, ref c0, ref c1, ldc, overwrite); break;
+            default: TileScalar(kc, ref a, ref b, ref c0, ref c1, ldc, overwrite); break;
         }
     }
 
@@ -52,7 +56,7 @@ internal static class GemmKernels<T> where T : unmanaged, IFloatingPointIeee754<
 
     // 8 rows x 2 vectors: 16 accumulators + 2 B vectors + 1 broadcast of the 32 AVX-512 registers.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile512(int kc, ref T a, ref T b, ref T c, nint ldc, bool overwrite)
+    private static void Tile512(int kc, ref T a, ref T b, ref T c0, ref T c1, nint ldc, bool overwrite)
     {
         nint w = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
@@ -72,32 +76,33 @@ internal static class GemmKernels<T> where T : unmanaged, IFloatingPointIeee754<
             a = ref Unsafe.Add(ref a, 8);
             b = ref Unsafe.Add(ref b, 2 * w);
         }
-        Store(ref c, 0, w, c00, c01, overwrite);
-        Store(ref c, ldc, w, c10, c11, overwrite);
-        Store(ref c, 2 * ldc, w, c20, c21, overwrite);
-        Store(ref c, 3 * ldc, w, c30, c31, overwrite);
-        Store(ref c, 4 * ldc, w, c40, c41, overwrite);
-        Store(ref c, 5 * ldc, w, c50, c51, overwrite);
-        Store(ref c, 6 * ldc, w, c60, c61, overwrite);
-        Store(ref c, 7 * ldc, w, c70, c71, overwrite);
+        Store(ref c0, ref c1, 0, c00, c01, overwrite);
+        Store(ref c0, ref c1, ldc, c10, c11, overwrite);
+        Store(ref c0, ref c1, 2 * ldc, c20, c21, overwrite);
+        Store(ref c0, ref c1, 3 * ldc, c30, c31, overwrite);
+        Store(ref c0, ref c1, 4 * ldc, c40, c41, overwrite);
+        Store(ref c0, ref c1, 5 * ldc, c50, c51, overwrite);
+        Store(ref c0, ref c1, 6 * ldc, c60, c61, overwrite);
+        Store(ref c0, ref c1, 7 * ldc, c70, c71, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref T c, nint at, nint w, Vector512<T> v0, Vector512<T> v1, bool overwrite)
+    private static void Store(ref T c0, ref T c1, nint at, Vector512<T> v0, Vector512<T> v1, bool overwrite)
     {
-        ref T row = ref Unsafe.Add(ref c, at);
+        ref T left = ref Unsafe.Add(ref c0, at);
+        ref T right = ref Unsafe.Add(ref c1, at);
         if (!overwrite)
         {
-            v0 += Vector512.LoadUnsafe(ref row);
-            v1 += Vector512.LoadUnsafe(ref row, (nuint)w);
+            v0 += Vector512.LoadUnsafe(ref left);
+            v1 += Vector512.LoadUnsafe(ref right);
         }
-        v0.StoreUnsafe(ref row);
-        v1.StoreUnsafe(ref row, (nuint)w);
+        v0.StoreUnsafe(ref left);
+        v1.StoreUnsafe(ref right);
     }
 
     // 6 rows x 2 vectors: 12 accumulators, fits the 16 registers of AVX2 (and NEON's 32).
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void TileVec(int kc, ref T a, ref T b, ref T c, nint ldc, bool overwrite)
+    private static void TileVec(int kc, ref T a, ref T b, ref T c0, ref T c1, nint ldc, bool overwrite)
     {
         nint w = Vector<T>.Count;
         Vector<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -115,29 +120,30 @@ internal static class GemmKernels<T> where T : unmanaged, IFloatingPointIeee754<
             a = ref Unsafe.Add(ref a, 6);
             b = ref Unsafe.Add(ref b, 2 * w);
         }
-        Store(ref c, 0, w, c00, c01, overwrite);
-        Store(ref c, ldc, w, c10, c11, overwrite);
-        Store(ref c, 2 * ldc, w, c20, c21, overwrite);
-        Store(ref c, 3 * ldc, w, c30, c31, overwrite);
-        Store(ref c, 4 * ldc, w, c40, c41, overwrite);
-        Store(ref c, 5 * ldc, w, c50, c51, overwrite);
+        Store(ref c0, ref c1, 0, c00, c01, overwrite);
+        Store(ref c0, ref c1, ldc, c10, c11, overwrite);
+        Store(ref c0, ref c1, 2 * ldc, c20, c21, overwrite);
+        Store(ref c0, ref c1, 3 * ldc, c30, c31, overwrite);
+        Store(ref c0, ref c1, 4 * ldc, c40, c41, overwrite);
+        Store(ref c0, ref c1, 5 * ldc, c50, c51, overwrite);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref T c, nint at, nint w, Vector<T> v0, Vector<T> v1, bool overwrite)
+    private static void Store(ref T c0, ref T c1, nint at, Vector<T> v0, Vector<T> v1, bool overwrite)
     {
-        ref T row = ref Unsafe.Add(ref c, at);
+        ref T left = ref Unsafe.Add(ref c0, at);
+        ref T right = ref Unsafe.Add(ref c1, at);
         if (!overwrite)
         {
-            v0 += Vector.LoadUnsafe(ref row);
-            v1 += Vector.LoadUnsafe(ref row, (nuint)w);
+            v0 += Vector.LoadUnsafe(ref left);
+            v1 += Vector.LoadUnsafe(ref right);
         }
-        v0.StoreUnsafe(ref row);
-        v1.StoreUnsafe(ref row, (nuint)w);
+        v0.StoreUnsafe(ref left);
+        v1.StoreUnsafe(ref right);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileScalar(int kc, ref T a, ref T b, ref T c, nint ldc, bool overwrite)
+    private static void TileScalar(int kc, ref T a, ref T b, ref T c0, ref T c1, nint ldc, bool overwrite)
     {
         Span<T> acc = stackalloc T[16];
         acc.Clear();
@@ -152,7 +158,7 @@ internal static class GemmKernels<T> where T : unmanaged, IFloatingPointIeee754<
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++)
             {
-                ref T dst = ref Unsafe.Add(ref c, i * ldc + j);
+                ref T dst = ref Unsafe.Add(ref j < 2 ? ref c0 : ref c1, i * ldc + j % 2);
                 dst = overwrite ? acc[i * 4 + j] : dst + acc[i * 4 + j];
             }
     }

@@ -1,0 +1,227 @@
+using Engine.Cuda.Native;
+using Engine.Graph;
+
+namespace Engine.Cuda;
+
+/// <summary>
+/// Runs graphs on one GPU in float32. Buffers are device memory from a caching allocator; all
+/// work of this backend goes onto one stream in order, and only Download and Synchronize wait
+/// for it. Each op's GPU path lives beside its CPU reference (engine/Ops/Name.Cuda.cs): cuDNN
+/// for convolution and batch norm, cuBLAS for dense layers, our kernels (kernels/ABI.md) for
+/// the rest.
+/// </summary>
+public sealed partial class CudaBackend : Backend
+{
+    private readonly HostTransfer _transfer;
+    private readonly List<DeferredCheck> _checks = [];
+    private Blas? _blas;
+    private Dnn? _dnn;
+    private bool _disposed;
+
+    private CudaBackend(CudaDevice device, CudaOptions options)
+    {
+        Device = device;
+        Options = options;
+        Stream = CudaStream.Create(device);
+        Stream.SyncDebug = options.SyncDebug;
+        Allocator = new DeviceAllocator(Stream);
+        _transfer = new HostTransfer(Stream);
+        Kernels = KernelCatalog.Default();
+    }
+
+    /// <summary>
+    /// A backend on GPU <paramref name="ordinal"/> (the `--gpu N` of the command line). Throws
+    /// <see cref="CudaUnavailableException"/> with one line saying why when there is no usable GPU.
+    /// </summary>
+    public static CudaBackend Create(int ordinal, CudaOptions? options = null)
+    {
+        CudaDevice device;
+        try
+        {
+            device = CudaDevice.Open(ordinal);
+        }
+        catch (CudaLibraryNotFoundException e)
+        {
+            throw new CudaUnavailableException($"GPU {ordinal} is not usable: {e.Message}", e);
+        }
+        catch (CudaException e)
+        {
+            throw new CudaUnavailableException($"GPU {ordinal} is not usable: {e.Call} returned {e.ErrorName}{(e.Detail is { } d ? $" ({d})" : "")}", e);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new CudaUnavailableException($"GPU {ordinal} is not usable: {e.Message.Split(" (Parameter")[0]}", e);
+        }
+        try
+        {
+            return new CudaBackend(device, options ?? new CudaOptions());
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
+    public CudaDevice Device { get; }
+    public CudaOptions Options { get; }
+    public CudaStream Stream { get; }
+    public DeviceAllocator Allocator { get; }
+    public KernelCatalog Kernels { get; }
+
+    /// <summary>cuBLAS on this backend's stream, created on first use.</summary>
+    public Blas Blas => _blas ??= new Blas(Stream, Options.Tf32);
+    /// <summary>cuDNN on this backend's stream, created on first use (loading cuDNN then).</summary>
+    public Dnn Dnn => _dnn ??= new Dnn(Stream, Allocator, Options);
+
+    /// <summary>How often each op pass ("batchnorm backward") ran its CPU reference on host copies (slow) for want of a GPU path.</summary>
+    public IReadOnlyDictionary<string, int> HostFallbacks => _hostFallbacks;
+    private readonly SortedDictionary<string, int> _hostFallbacks = new(StringComparer.Ordinal);
+    internal void NoteHostFallback(string what) => _hostFallbacks[what] = _hostFallbacks.GetValueOrDefault(what) + 1;
+
+    public override string Name => $"cuda:{Device.Ordinal} ({Device.Info.Name})";
+    public override bool IsDouble => false;
+
+    public override Graph.Buffer Allocate(long count, bool isInt)
+    {
+        Device.MakeCurrent();
+        return new CudaBuffer(Allocator, count, isInt);
+    }
+
+    public override void Zero(BufferSlice s)
+    {
+        Device.MakeCurrent();
+        Stream.Fill32(Ptr(s), 0, s.Count);
+    }
+
+    public override void Upload(BufferSlice dst, ReadOnlySpan<double> src)
+    {
+        CheckLength(src.Length, dst);
+        Device.MakeCurrent();
+        if (dst.Buffer.IsInt) throw new ArgumentException("cannot upload floating-point values into an integer buffer");
+        _transfer.UploadAsFloat(Ptr(dst), src);
+    }
+
+    public override void Upload(BufferSlice dst, ReadOnlySpan<float> src)
+    {
+        CheckLength(src.Length, dst);
+        Device.MakeCurrent();
+        if (dst.Buffer.IsInt) throw new ArgumentException("cannot upload floating-point values into an integer buffer");
+        _transfer.Upload(Ptr(dst), src);
+    }
+
+    public override void Upload(BufferSlice dst, ReadOnlySpan<int> src)
+    {
+        CheckLength(src.Length, dst);
+        Device.MakeCurrent();
+        if (!dst.Buffer.IsInt) throw new ArgumentException("cannot upload integers into a floating-point buffer");
+        _transfer.Upload(Ptr(dst), src);
+    }
+
+    public override void Download(BufferSlice src, Span<double> dst)
+    {
+        CheckLength(dst.Length, src);
+        Device.MakeCurrent();
+        _transfer.DownloadAsDouble(Ptr(src), dst);
+        RunDeferredChecks();
+    }
+
+    public override void Download(BufferSlice src, Span<float> dst)
+    {
+        CheckLength(dst.Length, src);
+        Device.MakeCurrent();
+        _transfer.Download(Ptr(src), dst);
+        RunDeferredChecks();
+    }
+
+    public override void Download(BufferSlice src, Span<int> dst)
+    {
+        CheckLength(dst.Length, src);
+        Device.MakeCurrent();
+        _transfer.Download(Ptr(src), dst);
+        RunDeferredChecks();
+    }
+
+    public override void Copy(BufferSlice dst, BufferSlice src)
+    {
+        if (dst.Count != src.Count) throw new ArgumentException($"copy of {src.Count} elements into a slice of {dst.Count}");
+        Device.MakeCurrent();
+        Stream.CopyDeviceToDevice(Ptr(dst), Ptr(src), src.Count * CudaBuffer.ElementBytes);
+    }
+
+    public override void Forward(NodeRun run)
+    {
+        Device.MakeCurrent();
+        var node = Node(run);
+        run.Node.Op.ForwardCuda(node);
+    }
+
+    public override void Backward(NodeRun run)
+    {
+        Device.MakeCurrent();
+        var node = Node(run);
+        run.Node.Op.BackwardCuda(node);
+    }
+
+    public override void Synchronize()
+    {
+        Device.MakeCurrent();
+        Stream.Synchronize();
+        RunDeferredChecks();
+    }
+
+    /// <summary>Launches an elementwise kernel over <paramref name="count"/> items with kernels/ABI.md's elementwise grid.</summary>
+    internal void LaunchElementwise(string kernel, long count, scoped ref KernelArgs args)
+    {
+        var blocks = (uint)Math.Clamp((count + 1023) / 1024, 1, 32L * Device.Info.Multiprocessors);
+        Stream.Launch(Kernels.Get(kernel), blocks, CudaNode.BlockSize, ref args);
+    }
+
+    /// <summary>The device address of a slice's first element.</summary>
+    public static DevicePtr Ptr(BufferSlice s) =>
+        s.Buffer is CudaBuffer b ? b.At(s.Offset) : throw new ArgumentException($"a {s.Buffer.GetType().Name} is not CUDA device memory");
+
+    private CudaNode Node(NodeRun run) => (CudaNode)(run.BackendState ??= new CudaNode(this, run));
+
+    /// <summary>
+    /// Registers a check of a device-side int (e.g. a kernel's "bad label" flag) to run at the next
+    /// point where the host waits anyway (Download, Synchronize), so that it costs no extra sync.
+    /// </summary>
+    internal void DeferCheck(DeferredCheck check, DevicePtr flag)
+    {
+        bool registered = check.Pending;
+        check.Capture(flag, Stream);
+        if (!registered) _checks.Add(check);
+    }
+
+    private void RunDeferredChecks()
+    {
+        if (_checks.Count == 0) return;
+        Stream.Synchronize();
+        var pending = _checks.ToArray();
+        _checks.Clear();
+        foreach (var c in pending) c.Verify();
+    }
+
+    private static void CheckLength(int hostLength, BufferSlice s)
+    {
+        if (hostLength != s.Count) throw new ArgumentException($"copy of {hostLength} elements into a slice of {s.Count}");
+    }
+
+    public override void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Device.MakeCurrent();
+        try { Stream.Synchronize(); }
+        catch (CudaException) { } // a failed kernel is reported where it happened; release what we can
+        _dnn?.Dispose();
+        _blas?.Dispose();
+        Kernels.Dispose();
+        _transfer.Dispose();
+        Allocator.Dispose();
+        Stream.Dispose();
+        Device.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,24 @@
+namespace Engine.Cuda;
+
+/// <summary>How cuDNN picks convolution algorithms.</summary>
+public enum ConvAlgorithmSearch
+{
+    /// <summary>cuDNN's heuristics (cudnnGet*Algorithm_v7): instant, usually good.</summary>
+    Heuristic,
+    /// <summary>Time every algorithm once per shape (cudnnFind*AlgorithmEx): slower first step, best kernels.</summary>
+    Benchmark,
+}
+
+/// <summary>Switches of a CUDA backend. The defaults favour agreement with the CPU reference.</summary>
+public sealed record CudaOptions
+{
+    /// <summary>Let cuBLAS and cuDNN use TF32 tensor cores for float32 (faster, ~1e-3 relative error).</summary>
+    public bool Tf32 { get; init; }
+    /// <summary>Synchronise after every kernel launch so that a failure is reported at the kernel that caused it.</summary>
+    public bool SyncDebug { get; init; }
+    /// <summary>Only convolution algorithms cuDNN marks deterministic (bitwise-reproducible gradients).</summary>
+    public bool Deterministic { get; init; } = true;
+    public ConvAlgorithmSearch ConvSearch { get; init; } = ConvAlgorithmSearch.Heuristic;
+    /// <summary>Largest cuDNN workspace an algorithm may ask for.</summary>
+    public long WorkspaceLimitBytes { get; init; } = 1L << 30;
+}

@@ -1,0 +1,167 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Engine.Ops.Cpu;
+
+/// <summary>
+/// The im2col matrix of a batch of zero-padded images, never stored: row (c, ky, kx), column
+/// img * OutPixels + oy * OutWidth + ox holds padded input (img, c, oy*s + ky*d, ox*s + kx*d).
+/// Packing copies it straight from the images, so a convolution is one GEMM without an
+/// unfolded copy of its input; its rows also feed the weight gradient's dot-product GEMM.
+/// Every row is the same pattern of runs of pixels shifted by the tap's offset, so each pack
+/// works out the runs (one per output row piece) once and replays them for every tap.
+/// </summary>
+internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T* _padded;
+    private readonly int _imageStride;
+    private readonly ConvGeometry _g;
+    private readonly bool _transposed;
+
+    [ThreadStatic] private static int[]? _runs;
+    [ThreadStatic] private static int[]? _taps;
+
+    /// <param name="padded">Images already padded by geometry.Padding on every side (see <see cref="PaddedImages"/>), at the group's first channel.</param>
+    /// <param name="imageStride">Elements from one padded image to the next (all channels, not just the group's).</param>
+    /// <param name="geometry">The convolution seen by this operand; its Channels are those of one group.</param>
+    /// <param name="transposed">Use as columns^T (rows pixels, columns taps): the weight gradient's right operand.</param>
+    public Im2ColOperand(T* padded, int imageStride, ConvGeometry geometry, bool transposed = false)
+    {
+        _padded = padded; _imageStride = imageStride; _g = geometry; _transposed = transposed;
+    }
+
+    public void PackA(int i0, int mb, int p0, int kc, int mr, T* dst) => throw new NotSupportedException("im2col columns are only a right-hand GEMM operand");
+
+    public void PackB(int p0, int kc, int j0, int nb, int nr, T* dst)
+    {
+        int panelSize = nr * kc;
+        if (!_transposed)
+        {
+            // Rows are taps, columns pixels: each tap's pixels are cut into the panels' rows.
+            fixed (int* runs = Scratch(ref _runs, 3 * (nb + 2)), taps = Scratch(ref _taps, kc))
+            {
+                int count = BuildRuns(j0, nb, nr, panelSize, 1, runs);
+                TapOffsets(p0, kc, taps);
+                for (int p = 0; p < kc; p++) Replay(_padded + taps[p], runs, count, dst + (nint)p * nr, 1);
+            }
+        }
+        else
+        {
+            // Rows are pixels, columns taps: each tap's pixels go down one panel column.
+            fixed (int* runs = Scratch(ref _runs, 3 * (kc + 2)), taps = Scratch(ref _taps, nb))
+            {
+                int count = BuildRuns(p0, kc, kc, 0, nr, runs);
+                TapOffsets(j0, nb, taps);
+                for (int t = 0; t < nb; t++) Replay(_padded + taps[t], runs, count, dst + (nint)(t / nr) * panelSize + t % nr, nr);
+            }
+        }
+        int used = nb % nr;
+        if (used == 0) return;
+        T* last = dst + (nint)(nb / nr) * panelSize;
+        for (int p = 0; p < kc; p++) PackCopy<T>.Zero(last + (nint)p * nr + used, nr - used, 1);
+    }
+
+    public void CopyRows(int r0, int rows, int c0, int count, T* dst, int dstStride)
+    {
+        if (_transposed) throw new NotSupportedException("row copies of transposed im2col columns");
+        fixed (int* runs = Scratch(ref _runs, 3 * (count + 2)), taps = Scratch(ref _taps, rows))
+        {
+            int runCount = BuildRuns(c0, count, count, 0, 1, runs);
+            TapOffsets(r0, rows, taps);
+            for (int r = 0; r < rows; r++) Replay(_padded + taps[r], runs, runCount, dst + (nint)r * dstStride, 1);
+        }
+    }
+
+    /// <summary>Offsets into a padded image of taps r0..r0+count: c * plane + ky*d * width + kx*d.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void TapOffsets(int r0, int count, int* offsets)
+    {
+        int k = _g.Kernel, kk = k * k, d = _g.Dilation, width = _g.Width + 2 * _g.Padding;
+        int plane = (_g.Height + 2 * _g.Padding) * width;
+        for (int i = 0; i < count; i++)
+        {
+            int r = r0 + i;
+            offsets[i] = r / kk * plane + r % kk / k * d * width + r % k * d;
+        }
+    }
+
+    /// <summary>
+    /// Splits pixels j0..j0+count into runs along output rows, also cut every <paramref name="piece"/>
+    /// pixels; pixel t of the range goes to (t / piece) * pieceStride + (t % piece) * step.
+    /// Each run is (source offset of its first pixel for tap (0,0,0), destination offset, length).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int BuildRuns(int j0, int count, int piece, int pieceStride, int step, int* runs)
+    {
+        int ow = _g.OutWidth, outPixels = _g.OutPixels, s = _g.Stride, width = _g.Width + 2 * _g.Padding;
+        int img = j0 / outPixels, pixel = j0 % outPixels, oy = pixel / ow, ox = pixel % ow;
+        int n = 0;
+        for (int t = 0; t < count;)
+        {
+            int inPiece = t % piece;
+            int run = Math.Min(count - t, Math.Min(ow - ox, piece - inPiece));
+            runs[3 * n] = img * _imageStride + oy * s * width + ox * s;
+            runs[3 * n + 1] = t / piece * pieceStride + inPiece * step;
+            runs[3 * n + 2] = run;
+            n++;
+            t += run;
+            ox += run;
+            if (ox == ow)
+            {
+                ox = 0;
+                if (++oy == _g.OutHeight) { oy = 0; img++; }
+            }
+        }
+        return n;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Replay(T* source, int* runs, int count, T* dst, int step)
+    {
+        int s = _g.Stride;
+        for (int i = 0; i < count; i++, runs += 3)
+        {
+            T* from = source + runs[0];
+            T* to = dst + runs[1];
+            if (s == 1) PackCopy<T>.Copy(from, to, runs[2], step);
+            else for (int t = 0; t < runs[2]; t++) to[(nint)t * step] = from[(nint)t * s];
+        }
+    }
+
+    private static int[] Scratch(ref int[]? array, int count) => array is not null && array.Length >= count ? array : (array = new int[count]);
+}
+
+/// <summary>Zero-padded copies of a batch of images, the source the im2col packing reads.</summary>
+internal static unsafe class PaddedImages
+{
+    /// <summary>
+    /// The images [batch, channels, h, w] padded by <paramref name="pad"/> on every side into
+    /// <paramref name="buffer"/>, or the images themselves when there is no padding.
+    /// </summary>
+    public static T* Pad<T>(T* images, int batch, int channels, int h, int w, int pad, T* buffer) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (pad == 0) return images;
+        int width = w + 2 * pad, plane = (h + 2 * pad) * width;
+        void Plane(int index)
+        {
+            T* src = images + (long)index * h * w;
+            T* dst = buffer + (long)index * plane;
+            new Span<T>(dst, pad * width + pad).Clear();
+            for (int y = 0; y < h; y++)
+            {
+                T* row = dst + (long)(y + pad) * width + pad;
+                new ReadOnlySpan<T>(src + (long)y * w, w).CopyTo(new Span<T>(row, w));
+                // Right border of this row and left border of the next one.
+                new Span<T>(row + w, 2 * pad).Clear();
+            }
+            new Span<T>(dst + (long)(h + pad) * width + pad, pad * width - pad).Clear();
+        }
+        int planes = batch * channels;
+        if ((long)planes * plane < 1 << 16) for (int i = 0; i < planes; i++) Plane(i);
+        else Parallel.For(0, planes, Plane);
+        return buffer;
+    }
+
+    /// <summary>Elements of the padded copy; none when there is no padding.</summary>
+    public static long Size(int batch, int channels, int h, int w, int pad) => pad == 0 ? 0 : (long)batch * channels * (h + 2 * pad) * (w + 2 * pad);
+}

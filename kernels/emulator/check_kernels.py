@@ -1,0 +1,542 @@
+"""Runs every kernel of kernels/ABI.md on the CPU emulator (libkernels_emu.so, see build.sh)
+and compares it with PyTorch / NumPy references on small shapes chosen to reach every code
+path: grid-stride loops (small grids), float4 and scalar paths (aligned and misaligned
+pointers), 32- and 64-bit-free index paths, ceil mode, ignore labels, ties and NaN.
+Prints one line per check; exits 1 on any mismatch. Needs torch (use /usr/bin/python3 here)."""
+import ctypes
+import math
+import os
+import re
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KERNELS = os.path.dirname(HERE)
+LIB_PATH = os.environ.get("EMU_LIB", os.path.join(KERNELS, "build", "emulator", "libkernels_emu.so"))
+
+CTYPES = {"int": ctypes.c_int, "unsigned int": ctypes.c_uint, "long long": ctypes.c_longlong,
+          "unsigned long long": ctypes.c_ulonglong, "float": ctypes.c_float}
+
+
+def load():
+    lib = ctypes.CDLL(LIB_PATH)
+    abi = open(os.path.join(KERNELS, "ABI.md")).read()
+    kernels = {}
+    for name, params in re.findall(r"^###\s+(\w+)\s*\n`\(([^)]*)\)`", abi, re.M):
+        types = []
+        for p in params.split(","):
+            t = p.strip().replace("const ", "").rsplit(" ", 1)[0].strip()
+            types.append(ctypes.c_void_p if p.strip().rsplit(" ", 1)[0].endswith("*") else CTYPES[t])
+        fn = getattr(lib, "emu_" + name)
+        fn.argtypes = [ctypes.c_uint, ctypes.c_uint, ctypes.c_uint] + types
+        fn.restype = None
+        kernels[name] = fn
+    return kernels
+
+
+K = load()
+
+
+class At:
+    """A pointer `offset` elements into a NumPy array (offset 1 makes it misaligned for float4)."""
+    def __init__(self, array, offset=0):
+        self.array, self.offset = array, offset
+
+    @property
+    def address(self):
+        return self.array.ctypes.data + self.offset * self.array.itemsize
+
+
+def launch(name, grid, block, *args, shared=0):
+    conv = []
+    for a in args:
+        if isinstance(a, np.ndarray):
+            assert a.flags.c_contiguous
+            conv.append(a.ctypes.data)
+        elif isinstance(a, At):
+            conv.append(a.address)
+        elif a is None:
+            conv.append(None)
+        else:
+            conv.append(a)
+    K[name](grid, block, shared, *conv)
+
+
+failures = 0
+checks = 0
+
+
+def check(label, got, want, atol=1e-6, rtol=1e-5):
+    """llm.c-style: elementwise |got - want| <= atol + rtol * |want|, NaN must match NaN; shows up to 10 mismatches."""
+    global failures, checks
+    checks += 1
+    got = np.asarray(got, dtype=np.float64).ravel()
+    want = np.asarray(want, dtype=np.float64).ravel()
+    if got.shape != want.shape:
+        failures += 1
+        print(f"FAIL {label}: shape {got.shape} vs {want.shape}")
+        return
+    both_nan = np.isnan(got) & np.isnan(want)
+    with np.errstate(invalid="ignore"):
+        bad = ~both_nan & ~(np.abs(got - want) <= atol + rtol * np.abs(want))
+        bad |= ~both_nan & (np.isinf(got) | np.isinf(want)) & (got != want)
+    if bad.any():
+        failures += 1
+        idx = np.flatnonzero(bad)
+        print(f"FAIL {label}: {len(idx)} of {got.size} differ")
+        for i in idx[:10]:
+            print(f"    [{i}] got {got[i]!r} want {want[i]!r}")
+    else:
+        err = np.nanmax(np.abs(got - want)[~both_nan]) if (~both_nan).any() else 0.0
+        print(f"ok   {label} (max abs err {err:.2e})")
+
+
+rng = np.random.default_rng(1234)
+
+
+def randn(*shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def buf(n, fill=np.nan):
+    return np.full(n, fill, dtype=np.float32)
+
+
+# ---------------------------------------------------------------- elementwise
+def test_elementwise():
+    for n, off in [(1003, 0), (1003, 1), (8, 0), (3, 2)]:
+        tag = f"n={n} offset={off}"
+        y = buf(n + off + 1, 5.0)
+        launch("fill_f32", 3, 64, At(y, off), np.float32(-2.5), n)
+        want = np.full(n + off + 1, 5.0, np.float32); want[off:off + n] = -2.5
+        check(f"fill_f32 {tag}", y, want, 0, 0)
+
+        y0 = randn(n + off + 1); y = y0.copy()
+        launch("scale_f32", 2, 64, At(y, off), np.float32(0.75), n)
+        want = y0.copy(); want[off:off + n] *= np.float32(0.75)
+        check(f"scale_f32 {tag}", y, want, 0, 0)
+
+        a, b = randn(n + off), randn(n + off); y = buf(n + off)
+        launch("add_f32", 2, 64, At(y, off), At(a, off), At(b, off), n)
+        check(f"add_f32 {tag}", y[off:], a[off:] + b[off:], 0, 0)
+
+        y0 = randn(n + off); x = randn(n + off); y = y0.copy()
+        launch("axpy_f32", 2, 64, At(y, off), At(x, off), np.float32(-1.5), n)
+        check(f"axpy_f32 {tag}", y[off:], y0[off:].astype(np.float64) - 1.5 * x[off:], 1e-6, 1e-6)
+    # mixed alignment: y aligned, x not
+    y0 = randn(101); x = randn(102); y = y0.copy()
+    launch("axpy_f32", 1, 32, y, At(x, 1), np.float32(1.0), 101)
+    check("axpy_f32 mixed alignment", y, y0 + x[1:], 1e-6, 1e-6)
+
+
+# ---------------------------------------------------------------- activation
+def mish_ref(x):
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    y = t * torch.tanh(F.softplus(t))
+    y.backward(torch.ones_like(t))
+    return y.detach().numpy(), t.grad.numpy()
+
+
+def test_activation():
+    special = np.array([-100, -40, -20, -1e-3, 0, 1e-3, 1, 19.99, 20, 20.01, 40, 100], np.float32)
+    for n, off in [(1001, 0), (1001, 1)]:
+        x = np.concatenate([special, randn(n - len(special) + off, scale=6)])
+        m = x[off:off + n]
+        y = buf(n + off)
+        launch("relu_fwd_f32", 2, 64, At(y, off), At(x, off), n)
+        check(f"relu_fwd_f32 offset={off}", y[off:], np.maximum(m, 0), 0, 0)
+        dy = randn(n + off); dx0 = randn(n + off); dx = dx0.copy()
+        launch("relu_bwd_f32", 2, 64, At(dx, off), At(x, off), At(dy, off), n)
+        check(f"relu_bwd_f32 offset={off}", dx[off:], dx0[off:] + np.where(m > 0, dy[off:], 0), 0, 0)
+
+        ym, gm = mish_ref(m)
+        y = buf(n + off)
+        launch("mish_fwd_f32", 2, 64, At(y, off), At(x, off), n)
+        check(f"mish_fwd_f32 offset={off}", y[off:], ym, 1e-6, 2e-6)
+        dx = dx0.copy()
+        launch("mish_bwd_f32", 2, 64, At(dx, off), At(x, off), At(dy, off), n)
+        check(f"mish_bwd_f32 offset={off}", dx[off:], dx0[off:] + dy[off:].astype(np.float64) * gm, 1e-6, 2e-6)
+
+    # 2-D forms: layer output [N, C, HW] into the channel slice at cOffset of [N, Ctot, HW]
+    for N, C, Ctot, cOff, HW in [(3, 4, 10, 2, 8), (3, 3, 7, 1, 5)]:
+        x = randn(N, C, HW, scale=3)
+        cat = buf(N * Ctot * HW).reshape(N, Ctot, HW)
+        launch("mish_fwd_2d_f32", 3, 64, At(cat.reshape(-1), cOff * HW), Ctot * HW, x, C * HW, N, C * HW)
+        ym, gm = mish_ref(x)
+        check(f"mish_fwd_2d_f32 HW={HW}", cat[:, cOff:cOff + C], ym, 1e-6, 2e-6)
+        assert np.isnan(np.delete(cat, range(cOff, cOff + C), axis=1)).all(), "mish_fwd_2d wrote outside its slice"
+        dcat = randn(N, Ctot, HW); dx0 = randn(N, C, HW); dx = dx0.copy()
+        launch("mish_bwd_2d_f32", 3, 64, dx, C * HW, x, C * HW, At(dcat.reshape(-1), cOff * HW), Ctot * HW, N, C * HW)
+        check(f"mish_bwd_2d_f32 HW={HW}", dx, dx0 + dcat[:, cOff:cOff + C].astype(np.float64) * gm, 1e-6, 2e-6)
+
+
+# ---------------------------------------------------------------- bias
+def test_bias():
+    for N, C, inner in [(3, 5, 7), (2, 6, 8), (4, 9, 1)]:
+        y0 = randn(N, C, inner); b = randn(C); y = y0.copy()
+        launch("bias_add_f32", 2, 64, y, b, C, inner, N * C * inner)
+        check(f"bias_add_f32 inner={inner}", y, y0 + b[None, :, None], 0, 0)
+        dy = randn(N, C, inner); db0 = randn(C); db = db0.copy()
+        launch("bias_grad_f32", 2, 64, db, dy, N, C, inner)
+        check(f"bias_grad_f32 inner={inner}", db, db0 + dy.astype(np.float64).sum(axis=(0, 2)), 1e-5, 1e-5)
+
+
+# ---------------------------------------------------------------- dropout
+M64 = (1 << 64) - 1
+
+
+def mix(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def hash24(seed, stream, index):
+    return mix(seed ^ mix((stream + 0x632BE59BD9B4E019) & M64) ^ ((index * 0x9E3779B97F4A7C15) & M64)) >> 40
+
+
+def test_dropout():
+    for p, base, n, off in [(0.3, 0, 1001, 0), (0.5, 77, 1001, 1), (0.1, 0, 64, 0)]:
+        seed, stream = 0xC0FFEE, (5 << 32) + 9
+        threshold = math.ceil(p * 16777216.0)
+        scale = np.float32(1.0 / (1.0 - p))
+        keep = np.array([hash24(seed, stream, base + i) >= threshold for i in range(n)])
+        x = randn(n + off); y = buf(n + off)
+        launch("dropout_fwd_f32", 2, 64, At(y, off), At(x, off), seed, stream, base, threshold, scale, n)
+        check(f"dropout_fwd_f32 p={p} base={base} offset={off}", y[off:], np.where(keep, x[off:] * scale, 0), 0, 0)
+        dy = randn(n + off); dx0 = randn(n + off); dx = dx0.copy()
+        launch("dropout_bwd_f32", 2, 64, At(dx, off), At(dy, off), seed, stream, base, threshold, scale, n)
+        check(f"dropout_bwd_f32 p={p} base={base} offset={off}", dx[off:], dx0[off:] + np.where(keep, dy[off:] * scale, 0), 0, 0)
+        print(f"     kept {keep.mean():.3f} (expected {1 - p:.3f})")
+
+
+# ---------------------------------------------------------------- concat
+def test_concat():
+    for HW in [7, 16]:
+        N, parts = 3, [3, 5, 4]
+        Cy = sum(parts)
+        xs = [randn(N, c, HW) for c in parts]
+        y = buf(N * Cy * HW)
+        off = 0
+        for x, c in zip(xs, parts):
+            launch("concat_fwd_f32", 2, 64, y, x, N, c, HW, Cy, off)
+            off += c
+        check(f"concat_fwd_f32 HW={HW}", y, np.concatenate(xs, axis=1), 0, 0)
+        dy = randn(N, Cy, HW)
+        off = 0
+        for c in parts:
+            dx0 = randn(N, c, HW); dx = dx0.copy()
+            launch("concat_bwd_f32", 2, 64, dx, dy, N, c, HW, Cy, off)
+            check(f"concat_bwd_f32 HW={HW} offset={off}", dx, dx0 + dy[:, off:off + c], 0, 0)
+            off += c
+
+
+# ---------------------------------------------------------------- pooling
+def pool_out(size, k, s, p, ceil):
+    span = size + 2 * p - k
+    o = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (o - 1) * s >= size + p:
+        o -= 1
+    return o
+
+
+POOLS = [(3, 2, 1, False), (2, 2, 0, True), (3, 1, 1, False), (3, 2, 0, True), (2, 2, 0, False), (3, 3, 1, True)]
+
+
+def test_maxpool():
+    for (k, s, p, ceil) in POOLS:
+        for kind in ["random", "ties", "nan"]:
+            N, C, H, W = 2, 3, 9, 11
+            if kind == "ties":
+                x = rng.integers(-2, 3, size=(N, C, H, W)).astype(np.float32)
+            else:
+                x = randn(N, C, H, W)
+            if kind == "nan":
+                x[0, 1, 4, 5] = np.nan
+                x[1, 2, 0, 0] = np.nan
+            OH, OW = pool_out(H, k, s, p, ceil), pool_out(W, k, s, p, ceil)
+            t = torch.tensor(x, requires_grad=True)
+            ty, ti = F.max_pool2d(t, k, s, p, ceil_mode=ceil, return_indices=True)
+            assert ty.shape[2:] == (OH, OW), (ty.shape, OH, OW)
+            y = buf(N * C * OH * OW); idx = np.full(N * C * OH * OW, -7, np.int32)
+            args = (N * C, H, W, OH, OW, k, k, s, s, p, p)
+            launch("maxpool_fwd_f32", 3, 64, y, idx, x, *args)
+            tag = f"k{k}/s{s} p{p} ceil={ceil} {kind}"
+            check(f"maxpool_fwd_f32 values {tag}", y, ty.detach().numpy(), 0, 0)
+            check(f"maxpool_fwd_f32 indices {tag}", idx, ti.numpy(), 0, 0)
+            if kind == "nan":
+                continue
+            dy = randn(N, C, OH, OW)
+            ty.backward(torch.tensor(dy))
+            dx0 = randn(N, C, H, W); dx = dx0.copy()
+            launch("maxpool_bwd_f32", 3, 64, dx, dy, ti.numpy().astype(np.int32), *args)
+            check(f"maxpool_bwd_f32 {tag}", dx, dx0 + t.grad.numpy().astype(np.float64), 1e-6, 1e-6)
+
+
+def test_maxunpool():
+    N, C, H, W = 2, 3, 8, 10
+    x = randn(N, C, H, W)
+    _, ti = F.max_pool2d(torch.tensor(x), 2, 2, return_indices=True)
+    v = randn(N, C, H // 2, W // 2)
+    tv = torch.tensor(v, requires_grad=True)
+    ty = F.max_unpool2d(tv, ti, 2, 2, output_size=(H, W))
+    idx = ti.numpy().astype(np.int32)
+    y = buf(N * C * H * W)
+    launch("fill_f32", 2, 64, y, np.float32(0), y.size)
+    launch("maxunpool_fwd_f32", 2, 64, y, v, idx, N * C, (H // 2) * (W // 2), H * W)
+    check("maxunpool_fwd_f32", y, ty.detach().numpy(), 0, 0)
+    dy = randn(N, C, H, W)
+    ty.backward(torch.tensor(dy))
+    dv0 = randn(N, C, H // 2, W // 2); dv = dv0.copy()
+    launch("maxunpool_bwd_f32", 2, 64, dv, dy, idx, N * C, (H // 2) * (W // 2), H * W)
+    check("maxunpool_bwd_f32", dv, dv0 + tv.grad.numpy(), 0, 0)
+    # out-of-range indices are skipped (fwd) and contribute nothing (bwd)
+    bad = idx.copy(); bad.flat[3] = H * W; bad.flat[5] = -1
+    y = np.zeros(N * C * H * W, np.float32)
+    launch("maxunpool_fwd_f32", 1, 64, y, v, bad, N * C, (H // 2) * (W // 2), H * W)
+    want = ty.detach().numpy().ravel().copy()
+    for j in (3, 5):
+        want[(j // ((H // 2) * (W // 2))) * H * W + idx.flat[j]] = 0
+    check("maxunpool_fwd_f32 out-of-range indices skipped", y, want, 0, 0)
+    dv = dv0.copy()
+    launch("maxunpool_bwd_f32", 1, 64, dv, dy, bad, N * C, (H // 2) * (W // 2), H * W)
+    want = dv0 + tv.grad.numpy(); want.flat[3] = dv0.flat[3]; want.flat[5] = dv0.flat[5]
+    check("maxunpool_bwd_f32 out-of-range indices add nothing", dv, want, 0, 0)
+
+
+def test_avgpool():
+    for (k, s, p, ceil) in POOLS:
+        for include in [True, False]:
+            N, C, H, W = 2, 3, 9, 11
+            x = randn(N, C, H, W)
+            OH, OW = pool_out(H, k, s, p, ceil), pool_out(W, k, s, p, ceil)
+            t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+            ty = F.avg_pool2d(t, k, s, p, ceil_mode=ceil, count_include_pad=include)
+            assert ty.shape[2:] == (OH, OW)
+            args = (N * C, H, W, OH, OW, k, k, s, s, p, p, int(include))
+            y = buf(N * C * OH * OW)
+            launch("avgpool_fwd_f32", 3, 64, y, x, *args)
+            tag = f"k{k}/s{s} p{p} ceil={ceil} includePad={include}"
+            check(f"avgpool_fwd_f32 {tag}", y, ty.detach().numpy(), 1e-6, 1e-5)
+            dy = randn(N, C, OH, OW)
+            ty.backward(torch.tensor(dy, dtype=torch.float64))
+            dx0 = randn(N, C, H, W); dx = dx0.copy()
+            launch("avgpool_bwd_f32", 3, 64, dx, dy, *args)
+            check(f"avgpool_bwd_f32 {tag}", dx, dx0 + t.grad.numpy(), 1e-6, 1e-5)
+
+
+def test_global_avgpool():
+    for NC, HW in [(19, 49), (5, 3), (4, 200)]:
+        x = randn(NC, HW)
+        y = buf(NC)
+        launch("global_avgpool_fwd_f32", 2, 64, y, x, NC, HW)
+        check(f"global_avgpool_fwd_f32 NC={NC} HW={HW}", y, x.astype(np.float64).mean(axis=1), 1e-6, 1e-5)
+        dy = randn(NC); dx0 = randn(NC, HW); dx = dx0.copy()
+        launch("global_avgpool_bwd_f32", 2, 64, dx, dy, NC, HW)
+        check(f"global_avgpool_bwd_f32 NC={NC} HW={HW}", dx, dx0 + dy[:, None].astype(np.float64) / HW, 1e-6, 1e-5)
+
+
+def test_upsample():
+    for s in [2, 3]:
+        N, C, H, W = 2, 3, 4, 5
+        x = randn(N, C, H, W)
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        ty = F.interpolate(t, scale_factor=s, mode="nearest")
+        y = buf(N * C * H * W * s * s)
+        launch("upsample_nearest_fwd_f32", 2, 64, y, x, N * C, H, W, s)
+        check(f"upsample_nearest_fwd_f32 x{s}", y, ty.detach().numpy(), 0, 0)
+        dy = randn(*ty.shape)
+        ty.backward(torch.tensor(dy, dtype=torch.float64))
+        dx0 = randn(N, C, H, W); dx = dx0.copy()
+        launch("upsample_nearest_bwd_f32", 2, 64, dx, dy, N * C, H, W, s)
+        check(f"upsample_nearest_bwd_f32 x{s}", dx, dx0 + t.grad.numpy(), 1e-6, 1e-5)
+
+
+# ---------------------------------------------------------------- softmax cross-entropy
+def test_softmax_ce():
+    cases = [("per-sample K=10", (37, 10), -1), ("per-sample K=1000", (9, 1000), -1),
+             ("per-pixel", (2, 5, 6, 7), 255), ("per-pixel S=3", (3, 4, 3, 1), 255)]
+    for label, shape, ignore in cases:
+        N, Kc = shape[0], shape[1]
+        S = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+        x = randn(*shape, scale=3)
+        labels = rng.integers(0, Kc, size=(N,) + shape[2:]).astype(np.int32)
+        labels.flat[::4] = ignore
+        E = N * S
+        loss, lse = buf(E), buf(E)
+        bad = np.array([ignore], np.int32)
+        launch("softmax_ce_fwd_f32", 2, 64, loss, lse, x, labels, N, Kc, S, ignore, bad)
+        tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        tl = torch.tensor(labels.astype(np.int64))
+        want_loss = F.cross_entropy(tx, tl, ignore_index=ignore, reduction="none")
+        check(f"softmax_ce_fwd_f32 loss {label}", loss, want_loss.detach().numpy(), 1e-5, 1e-5)
+        want_lse = torch.logsumexp(tx.detach(), dim=1)
+        check(f"softmax_ce_fwd_f32 lse {label}", lse, want_lse.numpy(), 1e-5, 1e-6)
+        check(f"softmax_ce_fwd_f32 badLabel untouched {label}", bad, [ignore], 0, 0)
+        result = buf(2)
+        launch("softmax_ce_mean_f32", 1, 1024 if E > 100 else 64, result, loss, labels, E, Kc, ignore)
+        mean = F.cross_entropy(tx, tl, ignore_index=ignore)
+        check(f"softmax_ce_mean_f32 {label}", result, [mean.item(), (labels != ignore).sum()], 1e-6, 1e-6)
+        dloss = np.array([0.7], np.float32)
+        (mean * 0.7).backward()
+        dx0 = randn(*shape); dx = dx0.copy()
+        launch("softmax_ce_bwd_f32", 2, 64, dx, x, lse, labels, dloss, result, N, Kc, S, ignore)
+        check(f"softmax_ce_bwd_f32 {label}", dx, dx0 + tx.grad.numpy(), 1e-6, 1e-5)
+
+    # a label outside [0, K): NaN loss, reported, NaN mean, not counted
+    N, Kc = 6, 4
+    x = randn(N, Kc); labels = np.array([0, 1, 9, -1, 3, 2], np.int32)
+    loss, lse, bad = buf(N), buf(N), np.array([-1], np.int32)
+    launch("softmax_ce_fwd_f32", 1, 64, loss, lse, x, labels, N, Kc, 1, -1, bad)
+    check("softmax_ce_fwd_f32 bad label -> NaN loss", np.isnan(loss), [0, 0, 1, 0, 0, 0], 0, 0)
+    check("softmax_ce_fwd_f32 bad label reported", bad, [9], 0, 0)
+    result = buf(2)
+    launch("softmax_ce_mean_f32", 1, 64, result, loss, labels, N, Kc, -1)
+    check("softmax_ce_mean_f32 bad label -> NaN mean, count 4", result, [np.nan, 4], 0, 0)
+
+    # everything ignored: loss 0, count 0, backward adds nothing
+    labels = np.full(N, -1, np.int32)
+    launch("softmax_ce_fwd_f32", 1, 64, loss, lse, x, labels, N, Kc, 1, -1, None)
+    launch("softmax_ce_mean_f32", 1, 64, result, loss, labels, N, Kc, -1)
+    check("softmax_ce_mean_f32 all ignored", result, [0, 0], 0, 0)
+    dx0 = randn(N, Kc); dx = dx0.copy()
+    launch("softmax_ce_bwd_f32", 1, 64, dx, x, lse, labels, np.ones(1, np.float32), result, N, Kc, 1, -1)
+    check("softmax_ce_bwd_f32 all ignored adds nothing", dx, dx0, 0, 0)
+
+
+# ---------------------------------------------------------------- group norm
+def test_groupnorm():
+    for N, C, HW, G, block in [(2, 8, 12, 4, 128), (2, 16, 5, 2, 64), (3, 6, 33, 3, 32), (2, 64, 16, 32, 64)]:
+        x = randn(N, C, HW, scale=2) + 3
+        gamma, beta = randn(C), randn(C)
+        eps = 1e-5
+        tag = f"N{N} C{C} HW{HW} G{G} block{block}"
+        tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        tg = torch.tensor(gamma, dtype=torch.float64, requires_grad=True)
+        tb = torch.tensor(beta, dtype=torch.float64, requires_grad=True)
+        ty = F.group_norm(tx, G, tg, tb, eps)
+        y, mean, rstd = buf(N * C * HW), buf(N * G), buf(N * G)
+        launch("groupnorm_fwd_f32", 3, block, y, mean, rstd, x, gamma, beta, N, C, HW, G, np.float32(eps))
+        xg = x.astype(np.float64).reshape(N * G, -1)
+        check(f"groupnorm_fwd_f32 y {tag}", y, ty.detach().numpy(), 1e-5, 1e-5)
+        check(f"groupnorm_fwd_f32 mean {tag}", mean, xg.mean(axis=1), 1e-6, 1e-6)
+        check(f"groupnorm_fwd_f32 rstd {tag}", rstd, 1 / np.sqrt(xg.var(axis=1) + eps), 1e-6, 1e-5)
+        dy = randn(N, C, HW)
+        ty.backward(torch.tensor(dy, dtype=torch.float64))
+        scratch = buf(2 * N * C)
+        dx0 = randn(N, C, HW); dx = dx0.copy()
+        launch("groupnorm_bwd_f32", 3, block, dx, scratch, dy, x, mean, rstd, gamma, N, C, HW, G)
+        check(f"groupnorm_bwd_f32 dx {tag}", dx, dx0 + tx.grad.numpy(), 1e-5, 1e-4)
+        dg0, db0 = randn(C), randn(C); dg, db = dg0.copy(), db0.copy()
+        launch("groupnorm_param_grad_f32", 1, 32, dg, db, scratch, rstd, N, C, G)
+        check(f"groupnorm_param_grad_f32 dgamma {tag}", dg, dg0 + tg.grad.numpy(), 1e-5, 1e-4)
+        check(f"groupnorm_param_grad_f32 dbeta {tag}", db, db0 + tb.grad.numpy(), 1e-5, 1e-5)
+        scratch2 = buf(2 * N * C)
+        launch("groupnorm_bwd_f32", 2, block, None, scratch2, dy, x, mean, rstd, gamma, N, C, HW, G)
+        check(f"groupnorm_bwd_f32 dx=NULL fills the same scratch {tag}", scratch2, scratch, 0, 0)
+
+
+# ---------------------------------------------------------------- optimizers
+def test_optimizer():
+    n = 1001
+    for off in [0, 1]:
+        for unit in [False, True]:
+            w0, v0, g = randn(n + off), randn(n + off), randn(n + off)
+            w, v = w0.copy(), v0.copy()
+            lr, m, wd = 0.1, 0.9, 5e-4
+            gain = 1 - m if unit else 1.0
+            launch("sgd_momentum_f32", 2, 64, At(w, off), At(v, off), At(g, off), np.float32(lr), np.float32(m), np.float32(gain), np.float32(wd), n)
+            gd = g.astype(np.float64) + wd * w0
+            vv = m * v0 + gain * gd
+            check(f"sgd_momentum_f32 unitGain={unit} offset={off} v", v[off:], vv[off:], 1e-6, 1e-5)
+            check(f"sgd_momentum_f32 unitGain={unit} offset={off} w", w[off:], (w0 - lr * vv)[off:], 1e-6, 1e-5)
+        w0, m0, g = randn(n + off), randn(n + off) * 0.1, randn(n + off)
+        v0 = np.abs(randn(n + off)) * 0.01
+        w, mm, vv = w0.copy(), m0.copy(), v0.copy()
+        lr, b1, b2, eps, wd, t = 1e-3, 0.9, 0.999, 1e-8, 1e-4, 7
+        step = lr / (1 - b1 ** t); sq = math.sqrt(1 - b2 ** t)
+        launch("adam_f32", 2, 64, At(w, off), At(mm, off), At(vv, off), At(g, off), np.float32(b1), np.float32(b2), np.float32(eps), np.float32(wd), np.float32(step), np.float32(sq), n)
+        gd = g.astype(np.float64) + wd * w0
+        m1 = b1 * m0 + (1 - b1) * gd
+        m2 = b2 * v0 + (1 - b2) * gd * gd
+        check(f"adam_f32 offset={off} m", mm[off:], m1[off:], 1e-6, 1e-5)
+        check(f"adam_f32 offset={off} v", vv[off:], m2[off:], 1e-7, 1e-5)
+        check(f"adam_f32 offset={off} w", w[off:], (w0 - step * m1 / (np.sqrt(m2) / sq + eps))[off:], 1e-6, 1e-5)
+
+
+# ---------------------------------------------------------------- reductions and metrics
+def test_reduce():
+    for n, off in [(10007, 0), (10007, 1), (3, 0)]:
+        x = randn(n + off)
+        out = buf(1)
+        launch("sum_f32", 1, 256, out, At(x, off), n)
+        check(f"sum_f32 n={n} offset={off}", out, [x[off:].astype(np.float64).sum()], 1e-5, 1e-6)
+        launch("sum_squares_f32", 1, 256, out, At(x, off), n)
+        check(f"sum_squares_f32 n={n} offset={off}", out, [(x[off:].astype(np.float64) ** 2).sum()], 1e-5, 1e-6)
+
+    for N, Kc in [(23, 10), (5, 100)]:
+        x = rng.integers(-3, 4, size=(N, Kc)).astype(np.float32)  # many ties
+        labels = rng.integers(0, Kc, size=N).astype(np.int32); labels[2] = Kc; labels[3] = -1
+        want = []
+        for i in range(N):
+            L = labels[i]
+            if not 0 <= L < Kc:
+                want.append(-1)
+                continue
+            want.append(sum(1 for k in range(Kc) if x[i, k] > x[i, L] or (x[i, k] == x[i, L] and k < L)))
+        rank = np.full(N, -9, np.int32)
+        launch("class_rank_f32", 2, 64, rank, x, labels, N, Kc)
+        check(f"class_rank_f32 N={N} K={Kc}", rank, want, 0, 0)
+        xt = randn(N, Kc)
+        launch("class_rank_f32", 2, 64, rank, xt, labels, N, Kc)
+        ok = (labels >= 0) & (labels < Kc)
+        top5 = torch.topk(torch.tensor(xt), 5, dim=1).indices.numpy()
+        want5 = np.array([labels[i] in top5[i] for i in range(N)])
+        check(f"class_rank_f32 top-5 matches torch.topk N={N} K={Kc}", (rank < 5) & ok, want5 & ok, 0, 0)
+
+    N, Kc, H, W = 2, 5, 6, 7
+    x = rng.integers(-2, 3, size=(N, Kc, H, W)).astype(np.float32)
+    x[0, 2, 1, 1] = np.nan
+    pred = np.full(N * H * W, -1, np.int32)
+    launch("argmax_classes_f32", 2, 64, pred, x, N, Kc, H * W)
+    want = []
+    for n in range(N):
+        for s in range(H * W):
+            col = x[n, :, s // W, s % W]
+            best, at = col[0], 0
+            for k in range(1, Kc):
+                if col[k] > best or (np.isnan(best) and not np.isnan(col[k])):
+                    best, at = col[k], k
+            want.append(at)
+    check("argmax_classes_f32 (first max, NaN never wins)", pred, want, 0, 0)
+    labels = rng.integers(0, Kc, size=(N, H, W)).astype(np.int32)
+    labels.flat[::5] = 255
+    labels.flat[7] = Kc + 1
+    wantc = np.zeros((Kc, Kc), np.int64)
+    for e, L in enumerate(labels.ravel()):
+        if 0 <= L < Kc:
+            wantc[L, want[e]] += 1
+    for use_shared in [0, 1]:
+        conf0 = rng.integers(0, 5, size=Kc * Kc).astype(np.int32); conf = conf0.copy()
+        launch("confusion_f32", 3, 64, conf, x, labels, N, Kc, H * W, 255, use_shared, shared=Kc * Kc * 4 if use_shared else 0)
+        check(f"confusion_f32 useShared={use_shared}", conf, conf0 + wantc.ravel(), 0, 0)
+
+
+def main():
+    tests = [test_elementwise, test_activation, test_bias, test_dropout, test_concat, test_maxpool, test_maxunpool,
+             test_avgpool, test_global_avgpool, test_upsample, test_softmax_ce, test_groupnorm, test_optimizer, test_reduce]
+    only = sys.argv[1:]
+    for t in tests:
+        if only and not any(o in t.__name__ for o in only):
+            continue
+        print(f"== {t.__name__[5:]}")
+        t()
+    print(f"{checks - failures} of {checks} checks passed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

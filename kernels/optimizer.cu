@@ -1,0 +1,59 @@
+// In-place optimizer updates matching Backend.SgdStep / Backend.AdamStep (ABI.md, "optimizer").
+#include "common.cuh"
+
+struct Sgd {
+    float lr, momentum, gain, weightDecay;
+    __device__ __forceinline__ void operator()(float& w, float& v, float g) const
+    {
+        const float gd = fmaf(weightDecay, w, g);
+        v = fmaf(momentum, v, gain * gd);
+        w = fmaf(-lr, v, w);
+    }
+};
+
+struct Adam {
+    float beta1, beta2, eps, weightDecay, stepSize, sqrtBc2;
+    __device__ __forceinline__ void operator()(float& w, float& m, float& v, float g) const
+    {
+        const float gd = fmaf(weightDecay, w, g);
+        m = fmaf(beta1, m, (1.f - beta1) * gd);
+        v = fmaf(beta2, v, (1.f - beta2) * gd * gd);
+        w -= stepSize * m / (sqrtf(v) / sqrtBc2 + eps);
+    }
+};
+
+KERNEL void sgd_momentum_f32(float* __restrict__ w, float* __restrict__ v, const float* __restrict__ g,
+                             float lr, float momentum, float gain, float weightDecay, i64 n)
+{
+    const Sgd op{lr, momentum, gain, weightDecay};
+    if (aligned16(w) && aligned16(v) && aligned16(g)) {
+        const i64 n4 = n >> 2;
+        GRID_STRIDE(i, n4) {
+            float4 a = load4(w + 4 * i), b = load4(v + 4 * i);
+            const float4 c = load4(g + 4 * i);
+            op(a.x, b.x, c.x); op(a.y, b.y, c.y); op(a.z, b.z, c.z); op(a.w, b.w, c.w);
+            store4(w + 4 * i, a); store4(v + 4 * i, b);
+        }
+        for (i64 i = (n4 << 2) + thread_index(); i < n; i += thread_count()) op(w[i], v[i], g[i]);
+    } else {
+        GRID_STRIDE(i, n) op(w[i], v[i], g[i]);
+    }
+}
+
+KERNEL void adam_f32(float* __restrict__ w, float* __restrict__ m, float* __restrict__ v, const float* __restrict__ g,
+                     float beta1, float beta2, float eps, float weightDecay, float stepSize, float sqrtBc2, i64 n)
+{
+    const Adam op{beta1, beta2, eps, weightDecay, stepSize, sqrtBc2};
+    if (aligned16(w) && aligned16(m) && aligned16(v) && aligned16(g)) {
+        const i64 n4 = n >> 2;
+        GRID_STRIDE(i, n4) {
+            float4 a = load4(w + 4 * i), b = load4(m + 4 * i), c = load4(v + 4 * i);
+            const float4 d = load4(g + 4 * i);
+            op(a.x, b.x, c.x, d.x); op(a.y, b.y, c.y, d.y); op(a.z, b.z, c.z, d.z); op(a.w, b.w, c.w, d.w);
+            store4(w + 4 * i, a); store4(m + 4 * i, b); store4(v + 4 * i, c);
+        }
+        for (i64 i = (n4 << 2) + thread_index(); i < n; i += thread_count()) op(w[i], m[i], v[i], g[i]);
+    } else {
+        GRID_STRIDE(i, n) op(w[i], m[i], v[i], g[i]);
+    }
+}

@@ -1,0 +1,111 @@
+// Softmax cross-entropy over logits [N, K, S] with int32 labels [N, S] and an ignore label:
+// fused per-element forward, a one-block mean, and the fused backward (p - onehot) * scale
+// (ABI.md, "softmax_ce"). S == 1 (per sample) uses a warp per row, S > 1 a thread per pixel.
+#include "common.cuh"
+
+__device__ __forceinline__ bool counted(int label, int K) { return (unsigned int)label < (unsigned int)K; }
+
+// Loss of one element from its log-sum-exp and its label's logit.
+__device__ __forceinline__ float element_loss(float lse, const float* x, i64 classStride, int label, int K, int ignoreLabel, int* badLabel)
+{
+    if (label == ignoreLabel) return 0.f;
+    if (!counted(label, K)) {
+        if (badLabel) atomicExch(badLabel, label);
+        return __int_as_float(0x7fc00000);  // NaN: poisons the mean
+    }
+    return lse - x[label * classStride];
+}
+
+KERNEL void softmax_ce_fwd_f32(float* __restrict__ loss, float* __restrict__ lse, const float* __restrict__ logits,
+                               const int* __restrict__ labels, int N, int K, int S, int ignoreLabel, int* badLabel)
+{
+    if (S == 1) {
+        for (i64 n = warp_index(); n < N; n += warp_count()) {
+            const float* x = logits + n * K;
+            float m = -INFINITY;
+            for (int k = lane_id(); k < K; k += 32) m = fmaxf(m, x[k]);
+            m = warp_max(m);
+            float s = 0.f;
+            for (int k = lane_id(); k < K; k += 32) s += expf(x[k] - m);
+            s = warp_sum(s);
+            if (lane_id() == 0) {
+                const float l = m + logf(s);
+                lse[n] = l;
+                loss[n] = element_loss(l, x, 1, labels[n], K, ignoreLabel, badLabel);
+            }
+        }
+        return;
+    }
+    DISPATCH_INDEX((i64)N * K * S, [&](auto zero) {
+        typedef decltype(zero) I;
+        const I total = (I)N * S;
+        GRID_STRIDE_T(I, e, total) {
+            const I n = e / S;
+            const float* x = logits + n * (I)K * S + (e - n * S);
+            // Online max and sum of exponentials, one pass over the classes.
+            float m = -INFINITY, s = 0.f;
+            for (int k = 0; k < K; k++) {
+                const float v = x[(I)k * S];
+                if (v > m) { s = s * expf(m - v) + 1.f; m = v; }
+                else s += expf(v - m);
+            }
+            const float l = m + logf(s);
+            lse[e] = l;
+            loss[e] = element_loss(l, x, S, labels[e], K, ignoreLabel, badLabel);
+        }
+    });
+}
+
+// One block: result[0] = sum(loss) / count (ignored elements hold 0, bad ones NaN), result[1] = count.
+KERNEL void softmax_ce_mean_f32(float* __restrict__ result, const float* __restrict__ loss, const int* __restrict__ labels,
+                                i64 E, int K, int ignoreLabel)
+{
+    double sum = 0.0;
+    long long count = 0;
+    for (i64 e = threadIdx.x; e < E; e += blockDim.x) {
+        const int label = labels[e];
+        if (label == ignoreLabel) continue;
+        sum += loss[e];
+        count += counted(label, K);
+    }
+    sum = block_sum(sum);
+    count = block_sum(count);
+    if (threadIdx.x == 0) {
+        result[0] = count > 0 ? (float)(sum / (double)count) : 0.f;
+        result[1] = (float)count;
+    }
+}
+
+KERNEL void softmax_ce_bwd_f32(float* __restrict__ dlogits, const float* __restrict__ logits, const float* __restrict__ lse,
+                               const int* __restrict__ labels, const float* __restrict__ dloss, const float* __restrict__ result,
+                               int N, int K, int S, int ignoreLabel)
+{
+    const float count = result[1];
+    if (!(count > 0.f)) return;
+    const float scale = dloss[0] / count;
+    if (S == 1) {
+        for (i64 n = warp_index(); n < N; n += warp_count()) {
+            const int label = labels[n];
+            if (!counted(label, K)) continue;
+            const float* x = logits + n * K;
+            float* dx = dlogits + n * K;
+            const float l = lse[n];
+            for (int k = lane_id(); k < K; k += 32) dx[k] += (expf(x[k] - l) - (k == label ? 1.f : 0.f)) * scale;
+        }
+        return;
+    }
+    DISPATCH_INDEX((i64)N * K * S, [&](auto zero) {
+        typedef decltype(zero) I;
+        const I total = (I)N * S;
+        GRID_STRIDE_T(I, e, total) {
+            const int label = labels[e];
+            if (!counted(label, K)) continue;
+            const I n = e / S;
+            const I offset = n * (I)K * S + (e - n * S);
+            const float* x = logits + offset;
+            float* dx = dlogits + offset;
+            const float l = lse[e];
+            for (int k = 0; k < K; k++) dx[(I)k * S] += (expf(x[(I)k * S] - l) - (k == label ? 1.f : 0.f)) * scale;
+        }
+    });
+}

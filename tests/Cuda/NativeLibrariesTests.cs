@@ -1,0 +1,24 @@
+using Engine.Cuda.Native;
+
+namespace Engine.Tests.Cuda;
+
+public class NativeLibrariesTests
+{
+    [Test]
+    public void CublasLoadsWhereTheToolkitIsInstalled()
+    {
+        if (!NativeLibraries.TryLoadCublas(out var why)) Assert.Ignore($"no cuBLAS on this machine: {why}");
+        Assert.That(LibraryVersions.Cublas(), Does.Match(@"^\d+\.\d+\.\d+$"));
+    }
+
+    [Test]
+    public void MissingCudnnIsAClearErrorNotACrash()
+    {
+        if (NativeLibraries.TryLoadCudnn(out _)) Assert.Ignore("cuDNN is installed here");
+        var e = Assert.Throws<CudaLibraryNotFoundException>(() => LibraryVersions.Cudnn())!;
+        Assert.That(e.Message, Does.Contain("libcudnn.so.9").And.Contain(LibrarySearch.OverrideVariable));
+        // The failure is remembered: asking again gives the same answer without searching again.
+        Assert.That(NativeLibraries.TryLoadCudnn(out var again), Is.False);
+        Assert.That(again, Is.EqualTo(e.Message));
+    }
+}

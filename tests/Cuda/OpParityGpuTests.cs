@@ -1,0 +1,215 @@
+using Engine.Cuda;
+using Engine.Graph;
+using Engine.Ops;
+using Engine.Tensors;
+using Engine.Tests.Support;
+
+namespace Engine.Tests.Cuda;
+
+/// <summary>Every op's GPU path against its CPU reference (forward, input and parameter gradients, states).</summary>
+[Category("Gpu")]
+public class OpParityGpuTests
+{
+    private CudaBackend? _gpu;
+
+    [OneTimeSetUp]
+    public void Open()
+    {
+        if (GpuAvailability.Reason() is null) _gpu = CudaBackend.Create(0);
+    }
+
+    [OneTimeTearDown]
+    public void Close() => _gpu?.Dispose();
+
+    private CudaBackend Gpu
+    {
+        get
+        {
+            GpuAvailability.Require();
+            if (_gpu!.Kernels.EntryNames.Count == 0) Assert.Ignore("no PTX is embedded in the Engine assembly (nvcc was absent at build time)");
+            return _gpu;
+        }
+    }
+
+    /// <summary>Ignores the test (with the reason) where cuDNN is missing.</summary>
+    private static void RequireCudnn()
+    {
+        if (!Engine.Cuda.Native.NativeLibraries.TryLoadCudnn(out var why)) Assert.Ignore($"needs cuDNN: {why}");
+    }
+
+    private void Single(Op op, int batch, params Shape[] shapes) => Single(new GpuParity(), op, batch, shapes);
+
+    private void Single(GpuParity parity, Op op, int batch, params Shape[] shapes) => Single(parity, op, batch, shapes, false);
+
+    private void Single(GpuParity parity, Op op, int batch, Shape[] shapes, bool allowHostFallback)
+    {
+        var (g, y) = OpHarness.Single(op, shapes);
+        var before = Gpu.HostFallbacks.Values.Sum();
+        parity.Check(Gpu, g, batch, y[0]);
+        if (parity.Training && !allowHostFallback) Assert.That(Gpu.HostFallbacks.Values.Sum(), Is.EqualTo(before), "the GPU path ran, not the host fallback");
+    }
+
+    [Test] public void Relu() => Single(new Relu(), 3, new Shape(5, 7, 9));
+    [Test] public void Add() => Single(new Add(), 2, new Shape(4, 5, 6), new Shape(4, 5, 6));
+    [Test] public void Mish() => Single(new Mish(), 3, new Shape(4, 33, 17));
+
+    [TestCase(3, 1, 1, 1, 1, true)]
+    [TestCase(3, 2, 1, 1, 1, false)]
+    [TestCase(1, 1, 0, 1, 1, true)]
+    [TestCase(3, 1, 2, 2, 1, true)]
+    [TestCase(3, 1, 1, 1, 2, true)]
+    [TestCase(7, 2, 3, 1, 1, true)]
+    public void Conv2d(int kernel, int stride, int padding, int dilation, int groups, bool bias)
+    {
+        RequireCudnn();
+        Single(new GpuParity { Tolerance = 2e-4 }, new Conv2d(8, kernel, stride, padding, dilation, groups, bias), 2, new Shape(4, 13, 11));
+    }
+
+    [TestCase(ConvAlgorithmSearch.Benchmark, true)]
+    [TestCase(ConvAlgorithmSearch.Heuristic, false)]
+    public void Conv2dWithOtherAlgorithmChoices(ConvAlgorithmSearch search, bool deterministic)
+    {
+        RequireCudnn();
+        GpuAvailability.Require();
+        using var gpu = CudaBackend.Create(0, new CudaOptions { ConvSearch = search, Deterministic = deterministic });
+        var (g, y) = OpHarness.Single(new Conv2d(6, 3, padding: 1), new Shape(3, 9, 8));
+        // Two steps: the second reuses the cached choices; the gradients accumulate over both.
+        new GpuParity { Tolerance = 2e-4 }.Check(gpu, g, 2, y[0], steps: 2);
+        Assert.That(gpu.Dnn.Algorithms.Count, Is.EqualTo(3), "forward, backward data and backward filter chosen once each");
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Dense(bool bias) => Single(new Dense(7, bias), 5, new Shape(3, 4, 2));
+
+    [Test]
+    public void BatchNormTraining()
+    {
+        RequireCudnn();
+        Single(new GpuParity { Tolerance = 2e-4 }, new BatchNorm(), 4, new Shape(6, 5, 7));
+    }
+
+    [Test]
+    public void BatchNormOnFeatures()
+    {
+        RequireCudnn();
+        Single(new GpuParity { Tolerance = 2e-4 }, new BatchNorm(momentum: 0.3), 8, new Shape(6));
+    }
+
+    [Test]
+    public void BatchNormEvaluation()
+    {
+        RequireCudnn();
+        Single(new GpuParity { Tolerance = 2e-4, Training = false }, new BatchNorm(), 3, new Shape(6, 5, 7));
+    }
+
+    [Test]
+    public void BatchNormWithTinyEpsRunsTheCpuReference() =>
+        Single(new GpuParity { Tolerance = 2e-4 }, new BatchNorm(eps: 1e-6), 4, [new Shape(3, 2, 2)], allowHostFallback: true);
+
+    [Test]
+    public void BatchNormRunningStatisticsFollowSeveralSteps()
+    {
+        RequireCudnn();
+        var (g, y) = OpHarness.Single(new BatchNorm(), new Shape(3, 4, 4));
+        new GpuParity { Tolerance = 2e-4 }.Check(Gpu, g, 5, y[0], steps: 3);
+    }
+
+    [TestCase(4)]
+    [TestCase(1)]
+    public void GroupNorm(int groups) => Single(new GpuParity { Tolerance = 2e-4 }, new GroupNorm(groups), 3, new Shape(8, 6, 5));
+
+    [TestCase(2, 2, 0, false)]
+    [TestCase(3, 2, 1, false)]
+    [TestCase(3, 2, 1, true)]
+    public void MaxPool(int kernel, int stride, int padding, bool ceil) => Single(new MaxPool(kernel, stride, padding, ceil), 2, new Shape(3, 9, 10));
+
+    [Test]
+    public void MaxPoolWithIndicesThenUnpool()
+    {
+        var b = new GraphBuilder("segnet-cell");
+        var x = b.Input("x", new Shape(3, 8, 6));
+        var (v, idx) = b.MaxPoolWithIndices(x, 2, 2);
+        var y = b.MaxUnpool(b.Relu(v), idx, 8, 6);
+        b.Output("y", y);
+        new GpuParity().Check(Gpu, b.Build(), 2, y);
+    }
+
+    [TestCase(3, 2, 1, false, true)]
+    [TestCase(3, 2, 1, true, false)]
+    [TestCase(2, 2, 0, false, true)]
+    public void AvgPool(int kernel, int stride, int padding, bool ceil, bool includePad) =>
+        Single(new AvgPool(kernel, stride, padding, ceil, includePad), 2, new Shape(3, 9, 10));
+
+    [Test] public void GlobalAvgPool() => Single(new GlobalAvgPool(), 3, new Shape(37, 5, 7));
+    [Test] public void UpsampleNearest() => Single(new UpsampleNearest(3), 2, new Shape(4, 5, 3));
+
+    [Test]
+    public void Concat()
+    {
+        var b = new GraphBuilder("concat");
+        var x0 = b.Input("x0", new Shape(3, 4, 5));
+        var x1 = b.Input("x1", new Shape(1, 4, 5));
+        var x2 = b.Input("x2", new Shape(6, 4, 5));
+        var y = b.Concat([x0, b.Relu(x1), x2]);
+        b.Output("y", y);
+        new GpuParity().Check(Gpu, b.Build(), 2, y);
+    }
+
+    [Test]
+    public void DropoutTrainingMaskMatchesTheCpuHash()
+    {
+        var (g, y) = OpHarness.Single(new Dropout(0.3), new Shape(4, 16, 16));
+        new GpuParity().Check(Gpu, g, 3, y[0], steps: 2);
+    }
+
+    [Test] public void DropoutEvaluationIsTheIdentity() => Single(new GpuParity { Training = false }, new Dropout(0.5), 2, new Shape(100));
+
+    [TestCase(-1)]
+    [TestCase(255)]
+    public void SoftmaxCrossEntropyPerSample(int ignore)
+    {
+        var (g, y) = OpHarness.Single(new SoftmaxCrossEntropy(ignore), new Shape(10), new Shape());
+        var rng = new Rng(3);
+        new GpuParity { IntInput = (_, n) => Enumerable.Range(0, n).Select(i => i % 4 == 3 ? ignore : rng.NextInt(10)).ToArray() }
+            .Check(Gpu, g, 16, y[0]);
+    }
+
+    [Test]
+    public void SoftmaxCrossEntropyPerPixelWithIgnoredPixels()
+    {
+        var b = new GraphBuilder("seg-loss");
+        var logits = b.Input("logits", new Shape(5, 6, 7));
+        var labels = b.Input("labels", new Shape(6, 7), isInt: true);
+        var loss = b.SoftmaxCrossEntropy(logits, labels, ignoreLabel: 255);
+        b.Output("loss", loss);
+        var rng = new Rng(4);
+        new GpuParity { IntInput = (_, n) => Enumerable.Range(0, n * 42).Select(i => i % 5 == 0 ? 255 : rng.NextInt(5)).ToArray() }
+            .Check(Gpu, b.Build(), 3, loss);
+    }
+
+    [Test]
+    public void BadLabelIsReportedWithTheLabelAndTheClassCount()
+    {
+        var (g, y) = OpHarness.Single(new SoftmaxCrossEntropy(), new Shape(4), new Shape());
+        using var e = new Executor(g, Gpu, 2);
+        e.SetInput("x0", new float[8]);
+        e.SetInput("x1", new[] { 1, 9 });
+        e.Forward(training: true);
+        var ex = Assert.Throws<LabelOutOfRangeException>(() => e.Read(y[0]))!;
+        Assert.That(ex.Message, Does.Contain("label 9").And.Contain("[0, 4)"));
+    }
+
+    [Test]
+    public void ConvBlockWithBatchNormAndMishTrainsLikeTheCpu()
+    {
+        RequireCudnn();
+        var b = new GraphBuilder("block");
+        var x = b.Input("x", new Shape(3, 12, 12));
+        var h = b.Mish(b.BatchNorm(b.Conv2d(x, 8, 3, padding: 1, bias: false)));
+        h = b.MaxPool(h, 2, 2);
+        var y = b.Dense(b.GlobalAvgPool(h), 5);
+        b.Output("y", y);
+        new GpuParity { Tolerance = 5e-4 }.Check(Gpu, b.Build(), 4, y, steps: 2);
+    }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One CPU training step of segnet (64x64, batch 4) and vgg11 (32x32, batch 16): this engine's
+# float32 CPU backend against the same net in PyTorch CPU, on this machine, in one run.
+# Writes results/cpu-step.md (machine, commit, date, command, times and ratios).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${ENGINE_TORCH_PYTHON:-/usr/bin/python3}
+STEPS=${STEPS:-10}
+dotnet build tools/bench/CpuStep/CpuStep.csproj -c Release -nologo -v:q >/dev/null
+bench=tools/bench/CpuStep/bin/Release/net10.0/cpu-step
+out=results/cpu-step.md
+rows=""
+for cfg in "segnet 3x64x64 4 22" "vgg11 3x32x32 16 10"; do
+  set -- $cfg
+  args=(--net "$1" --input "$2" --batch "$3" --classes "$4" --steps "$STEPS")
+  e=$("$bench" "${args[@]}" | tee /dev/stderr | awk '/^RESULT/ {print $3}')
+  t=$("$PY" tools/reference/step_bench.py "${args[@]}" | tee /dev/stderr | awk '/^RESULT/ {print $3}')
+  ratio=$(awk -v e="$e" -v t="$t" 'BEGIN { printf "%.2f", e / t }')
+  rows+="| $1 | $2 | $3 | $e | $t | $ratio |"$'\n'
+done
+{
+  echo "# CPU training step: engine vs PyTorch"
+  echo
+  echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "- engine: float32 CPU backend, commit $(git rev-parse --short HEAD), $(dotnet --version)"
+  echo "- PyTorch: $("$PY" -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())')"
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "- command: tools/bench/cpu-step.sh (STEPS=$STEPS; median ms of forward + backward + SGD update)"
+  echo
+  echo "| net | input | batch | engine ms/step | PyTorch ms/step | engine / PyTorch |"
+  echo "|---|---|---|---|---|---|"
+  printf '%s' "$rows"
+} > "$out"
+cat "$out"
