@@ -17,7 +17,8 @@ public static class EvalCommand
         var data = new Option<string?>("--data") { Description = "Data to evaluate: a class-folder tree (every image) or a VOC tree (its validation split). Default: the run's validation split." };
         var batch = new Option<int?>("--batch") { Description = "Images per forward pass (default 32)." };
         var threads = new Option<int?>("--threads") { Description = "Data-loading threads (default: the core count)." };
-        var cmd = new Command("eval", "Evaluate trained weights: top-1/top-5 error, or pixel accuracy and mIoU.") { weights, data, batch, threads };
+        var flip = new Option<bool>("--flip") { Description = "Average the scores of each image and its mirror image (VGG's test protocol; on with --dense-eval)." };
+        var cmd = new Command("eval", "Evaluate trained weights: top-1/top-5 error, or pixel accuracy and mIoU.") { weights, data, batch, threads, flip };
         net.AddTo(cmd);
         device.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
@@ -32,8 +33,10 @@ public static class EvalCommand
             using var source = new LoaderBatches(dataset, b, train: false, model.Settings.Seed, t);
             int skipped = 0;
             source.Log = m => { Interlocked.Increment(ref skipped); Console.Error.WriteLine(m); };
-            using var evaluator = model.Evaluator(task);
-            Console.WriteLine($"evaluating {model.WeightsFile} ({model.Info.Name}, {model.Settings.Input}) on {dataset.Name}: {dataset.Count} examples");
+            bool averageFlip = r.GetValue(flip) || r.GetValue(net.DenseEval);
+            using var evaluator = model.Evaluator(task, averageFlip);
+            Console.WriteLine($"evaluating {model.WeightsFile} ({model.Info.Name}, {model.Settings.Input}{(r.GetValue(net.DenseEval) ? ", dense evaluation" : "")}" +
+                $"{(averageFlip ? ", scores averaged with the mirror image" : "")}) on {dataset.Name}: {dataset.Count} examples");
             var s = evaluator.Run(source);
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(inv, $"loss {s.Loss:F4}"));

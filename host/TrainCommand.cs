@@ -137,6 +137,7 @@ public static class TrainCommand
             return (saved with { Epochs = epochs }, dir, true);
         }
 
+        if (r.GetValue(netArgs.DenseEval)) throw new UsageException("--dense-eval is a way of evaluating (host eval / predict); training uses the FC form");
         bool segmentation = info.Segmentation;
         var data = r.GetValue(o.Data);
         bool quick = data is null && gpu is null;

@@ -62,10 +62,13 @@ public sealed class TrainedModel : IDisposable
         }
         var info = NetRegistry.Find(settings.Net);
         var input = NetArguments.ParseInput(settings.Input)!.Value;
+        bool dense = r.GetValue(netArgs.DenseEval);
         var graph = NetRegistry.Build(info.Name, new NetOptions
         {
             Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
             IgnoreLabel = info.Segmentation ? settings.IgnoreLabel : -1,
+            // fc6 becomes a convolution over the final feature map of the training resolution (7x7 at 224).
+            DenseEvaluation = dense, DenseKernel = Math.Max(1, input[1] / 32),
         });
         var backend = DeviceChoice.Create(gpu);
         var parameters = new ParameterBuffers(graph, backend);
@@ -79,7 +82,7 @@ public sealed class TrainedModel : IDisposable
         return new TrainedModel(settings, info, input, graph, backend, parameters, weights);
     }
 
-    public Evaluator Evaluator(TaskInfo task) => new(Graph, Backend, Parameters, task);
+    public Evaluator Evaluator(TaskInfo task, bool averageFlip = false) => new(Graph, Backend, Parameters, task) { AverageFlip = averageFlip };
 
     public void Dispose()
     {

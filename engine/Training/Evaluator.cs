@@ -26,6 +26,11 @@ public sealed class Evaluator : IDisposable
     public TaskInfo Task { get; }
     public Value Logits { get; }
     public Value? Loss { get; }
+    /// <summary>
+    /// Average the scores of each image and its left-right mirror (VGG's test protocol); for
+    /// segmentation the mirror's score map is mirrored back first. The loss is the unmirrored pass's.
+    /// </summary>
+    public bool AverageFlip { get; init; }
 
     /// <summary>Measures every batch of one pass; <paramref name="each"/> sees each batch with its logits.</summary>
     public MetricSummary Run(IBatchSource source, int epoch = 0, Action<Batch, float[]>? each = null, CancellationToken cancel = default)
@@ -49,7 +54,27 @@ public sealed class Evaluator : IDisposable
         if (Graph.Inputs.Any(v => v.Name == "label")) exec.SetInput("label", batch.Labels.Span);
         exec.Forward(training: false);
         double loss = Loss is null ? double.NaN : exec.Read(Loss)[0];
-        return (loss, exec.ReadFloat(Logits));
+        var logits = exec.ReadFloat(Logits);
+        if (!AverageFlip) return (loss, logits);
+
+        var image = exec.ShapeOf(Graph.Input("image"));
+        exec.SetInput("image", Mirror(batch.Images.Span, image));
+        exec.Forward(training: false);
+        var mirrored = exec.ReadFloat(Logits);
+        var shape = exec.ShapeOf(Logits);
+        if (shape.Rank == 4) mirrored = Mirror(mirrored, shape);
+        for (int i = 0; i < logits.Length; i++) logits[i] = 0.5f * (logits[i] + mirrored[i]);
+        return (loss, logits);
+    }
+
+    /// <summary>NCHW data mirrored left-right.</summary>
+    public static float[] Mirror(ReadOnlySpan<float> data, Engine.Tensors.Shape nchw)
+    {
+        int w = nchw[3];
+        var r = new float[data.Length];
+        for (int row = 0; row < data.Length / w; row++)
+            for (int x = 0; x < w; x++) r[row * w + x] = data[row * w + w - 1 - x];
+        return r;
     }
 
     private Executor ExecutorFor(int count)

@@ -204,6 +204,22 @@ public class TrainCommandTests
         Assert.That(lines[1], Does.Match(@"^  1\. (circle|square|triangle|ring|cross|frame|horizontal|vertical|diagonal|checkerboard)\S*\s+\d+\.\d+ %$"));
     }
 
+    [Test]
+    public void Vgg_evaluates_densely_with_mirror_averaging()
+    {
+        using var dir = new TempDir();
+        var run = dir["run"];
+        var (code, _, stderr) = Run("train", "--net", "vgg11", "--width", "0.0625", "--examples", "32", "--batch", "16", "--epochs", "1", "--out", run);
+        Assert.That(code, Is.Zero, stderr);
+        (code, _, stderr) = Run("eval", "--weights", run);
+        Assert.That(code, Is.Zero, stderr);
+        (code, var dense, stderr) = Run("eval", "--weights", run, "--dense-eval");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(dense, Does.Contain("dense evaluation, scores averaged with the mirror image").And.Match(@"top-1 error \d+\.\d+ %"));
+        (code, _, stderr) = Run("train", "--net", "vgg11", "--dense-eval", "--out", dir["other"]);
+        Assert.That((code, stderr.Trim()), Is.EqualTo((2, "error: --dense-eval is a way of evaluating (host eval / predict); training uses the FC form")));
+    }
+
     /// <summary>Ctrl-C (SIGINT) to the real program: it finishes the step, writes a checkpoint and exits with 130.</summary>
     [Test]
     public void Sigint_writes_a_checkpoint_and_exits_cleanly()

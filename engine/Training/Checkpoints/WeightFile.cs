@@ -46,7 +46,7 @@ public static class WeightFile
         foreach (var (buffer, view) in Views(p))
         {
             if (!byName.TryGetValue(view.Name, out var t)) problems.Add($"'{view.Name}' is missing");
-            else if (t.Shape != view.Shape) problems.Add($"'{view.Name}' has shape {t.Shape}, the net needs {view.Shape}");
+            else if (!Fits(t.Shape, view.Shape)) problems.Add($"'{view.Name}' has shape {t.Shape}, the net needs {view.Shape}");
             else p.Backend.Upload(p.Slice(buffer, view), t.Data);
         }
         if (problems.Count > 0)
@@ -75,7 +75,7 @@ public static class WeightFile
         }
         string Map(string name) => prefix + name;
 
-        var mismatches = tensors.Where(t => views.TryGetValue(Map(t.Name), out var v) && v.View.Shape != t.Shape)
+        var mismatches = tensors.Where(t => views.TryGetValue(Map(t.Name), out var v) && !Fits(t.Shape, v.View.Shape))
             .Select(t => $"'{Map(t.Name)}' is {t.Shape} in the file but {views[Map(t.Name)].View.Shape} in the net").ToList();
         if (mismatches.Count > 0)
             throw new InvalidDataException($"{path}: {mismatches.Count} tensor(s) have other shapes than in net '{p.Graph.Name}': " +
@@ -94,6 +94,14 @@ public static class WeightFile
         var extra = tensors.Where(t => !views.ContainsKey(Map(t.Name))).Select(t => t.Name).ToList();
         return new InitReport(matched.Count, missing, extra, prefix);
     }
+
+    /// <summary>
+    /// Same shape, or the same values in another layout: equal element count and equal first
+    /// (output) dimension, as between a dense layer [out, C*K*K] and the KxK convolution
+    /// [out, C, K, K] that replaces it for VGG's dense evaluation.
+    /// </summary>
+    public static bool Fits(Shape file, Shape net) =>
+        file == net || (file.Numel == net.Numel && file.Rank >= 1 && net.Rank >= 1 && file[0] == net[0]);
 
     private static IEnumerable<(Engine.Graph.Buffer Buffer, ParamView View)> Views(ParameterBuffers p) =>
         p.Graph.Parameters.Views.Select(v => (p.Values, v)).Concat(p.Graph.States.Views.Select(v => (p.States, v)));
