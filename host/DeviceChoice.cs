@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Cuda;
 using Engine.Graph;
 
 namespace Host;
@@ -34,8 +35,15 @@ public sealed class DeviceChoice
     /// <summary>The backend, float32. A GPU that cannot be used is a <see cref="DeviceUnavailableException"/>.</summary>
     public static Backend Create(int? gpu)
     {
-        if (gpu is null) return new CpuBackend<float>();
-        throw new DeviceUnavailableException($"GPU backend not available: this build has no CUDA backend yet (asked for GPU {gpu}); run on the CPU with --device cpu");
+        if (gpu is not int ordinal) return new CpuBackend<float>();
+        try
+        {
+            return CudaBackend.Create(ordinal);
+        }
+        catch (CudaUnavailableException e)
+        {
+            throw new DeviceUnavailableException($"{e.Message}; run on the CPU with --device cpu");
+        }
     }
 }
 
