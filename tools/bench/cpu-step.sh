@@ -23,7 +23,7 @@ done
   echo
   echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "- engine: float32 CPU backend, commit $(git rev-parse --short HEAD), $(dotnet --version)"
-  echo "- PyTorch: $("$PY" -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())')"
+  echo "- PyTorch: $("$PY" -c 'import torch; print(torch.__version__)') (Debian python3-torch), $(nproc) threads (step_bench.py sets them)"
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- command: tools/bench/cpu-step.sh (STEPS=$STEPS; median ms of forward + backward + SGD update)"
   echo
