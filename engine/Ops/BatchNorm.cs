@@ -1,3 +1,4 @@
+using Engine.Ops.Cpu;
 using System.Numerics;
 using Engine.Graph;
 using Engine.Tensors;
@@ -42,11 +43,11 @@ public sealed partial class BatchNorm : Op
 
     public override void Forward<T>(CpuNode<T> n)
     {
-        var (batch, channels, plane) = Layout(n.InShape(0));
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         long perChannel = (long)batch * plane;
         if (!n.Training)
         {
-            For(channels, perChannel, c =>
+            ParallelWork.For(channels, perChannel, c =>
             {
                 double invStd = 1 / Math.Sqrt(double.CreateTruncating(n.State(1)[c]) + Eps);
                 Normalize(n, c, double.CreateTruncating(n.State(0)[c]), invStd);
@@ -57,7 +58,7 @@ public sealed partial class BatchNorm : Op
             throw Bad($"{n.Node.Name}: training needs more than one value per channel, got input {n.InShape(0)}");
         // [mean, 1 / std] per channel, kept for backward.
         var stats = n.Scratch<double>(0, 2L * channels);
-        For(channels, perChannel, c =>
+        ParallelWork.For(channels, perChannel, c =>
         {
             var (mean, variance) = Moments(n, c);
             double invStd = 1 / Math.Sqrt(variance + Eps);
@@ -74,10 +75,10 @@ public sealed partial class BatchNorm : Op
 
     public override void Backward<T>(CpuNode<T> n)
     {
-        var (batch, channels, plane) = Layout(n.InShape(0));
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         long perChannel = (long)batch * plane;
         double[]? stats = n.Training ? n.Scratch<double>(0, 2L * channels) : null;
-        For(channels, perChannel, c =>
+        ParallelWork.For(channels, perChannel, c =>
         {
             double mean, invStd;
             if (stats is not null) { mean = stats[2 * c]; invStd = stats[2 * c + 1]; }
@@ -93,7 +94,7 @@ public sealed partial class BatchNorm : Op
     /// <summary>y = (x - mean) / std * weight + bias over channel c.</summary>
     private static void Normalize<T>(CpuNode<T> n, int c, double mean, double invStd) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (batch, channels, plane) = Layout(n.InShape(0));
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         var x = n.In(0);
         var y = n.Out(0);
         double scale = invStd * double.CreateTruncating(n.Param(0)[c]);
@@ -108,7 +109,7 @@ public sealed partial class BatchNorm : Op
     /// <summary>Mean and biased variance of channel c, two passes.</summary>
     private static (double Mean, double Variance) Moments<T>(CpuNode<T> n, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (batch, channels, plane) = Layout(n.InShape(0));
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         var x = n.In(0);
         double sum = 0;
         for (int s = 0; s < batch; s++)
@@ -138,7 +139,7 @@ public sealed partial class BatchNorm : Op
     private static void ChannelBackward<T>(CpuNode<T> n, int c, double mean, double invStd, bool batchStatistics)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (batch, channels, plane) = Layout(n.InShape(0));
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         var x = n.In(0);
         var dy = n.OutGrad(0);
         double sumDy = 0, sumDyXhat = 0;
@@ -170,17 +171,6 @@ public sealed partial class BatchNorm : Op
                 dx[i] += T.CreateTruncating(scale * (double.CreateTruncating(dy[i]) - meanDy - xhat * meanDyXhat));
             }
         }
-    }
-
-    /// <summary>Batch, channels, and elements per (sample, channel) plane.</summary>
-    private static (int Batch, int Channels, int Plane) Layout(Shape s) =>
-        (s[0], s[1], s.Rank == 4 ? s[2] * s[3] : 1);
-
-    /// <summary>Runs body(c) for each channel, in parallel when there is enough work to pay for it.</summary>
-    private static void For(int channels, long perChannel, Action<int> body)
-    {
-        if (channels * perChannel < 1 << 15) for (int c = 0; c < channels; c++) body(c);
-        else Parallel.For(0, channels, body);
     }
 }
 

@@ -1,3 +1,4 @@
+using Engine.Ops.Cpu;
 using System.Numerics;
 using Engine.Graph;
 using Engine.Tensors;
@@ -39,11 +40,11 @@ public sealed partial class GroupNorm : Op
 
     public override void Forward<T>(CpuNode<T> n)
     {
-        var (batch, _, plane) = Layout(n.InShape(0));
+        var (batch, _, plane) = ParallelWork.NchwLayout(n.InShape(0));
         int groupSize = GroupSize(n.InShape(0));
         // [mean, 1 / std] per (sample, group), kept for backward.
         var stats = n.Scratch<double>(0, 2L * batch * Groups);
-        For(batch * Groups, (long)groupSize * plane, ng =>
+        ParallelWork.For(batch * Groups, (long)groupSize * plane, ng =>
         {
             var x = n.In(0);
             var y = n.Out(0);
@@ -79,12 +80,12 @@ public sealed partial class GroupNorm : Op
     /// </summary>
     public override void Backward<T>(CpuNode<T> n)
     {
-        var (batch, channels, plane) = Layout(n.InShape(0));
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         int groupSize = GroupSize(n.InShape(0));
         var stats = n.Scratch<double>(0, 2L * batch * Groups);
 
         // Parameter gradients per channel (summing over samples; no two channels share an element).
-        For(channels, (long)batch * plane, c =>
+        ParallelWork.For(channels, (long)batch * plane, c =>
         {
             var x = n.In(0);
             var dy = n.OutGrad(0);
@@ -106,7 +107,7 @@ public sealed partial class GroupNorm : Op
         });
         if (!n.HasInGrad(0)) return;
 
-        For(batch * Groups, (long)groupSize * plane, ng =>
+        ParallelWork.For(batch * Groups, (long)groupSize * plane, ng =>
         {
             var x = n.In(0);
             var dy = n.OutGrad(0);
@@ -141,17 +142,6 @@ public sealed partial class GroupNorm : Op
     }
 
     private int GroupSize(Shape s) => s[1] / Groups;
-
-    /// <summary>Batch, channels, and elements per (sample, channel) plane.</summary>
-    private static (int Batch, int Channels, int Plane) Layout(Shape s) =>
-        (s[0], s[1], s.Rank == 4 ? s[2] * s[3] : 1);
-
-    /// <summary>Runs body(i) for i in [0, count), in parallel when there is enough work to pay for it.</summary>
-    private static void For(int count, long perItem, Action<int> body)
-    {
-        if (count * perItem < 1 << 15) for (int i = 0; i < count; i++) body(i);
-        else Parallel.For(0, count, body);
-    }
 }
 
 public static partial class Layers

@@ -1,3 +1,4 @@
+using Engine.Ops.Cpu;
 using System.Numerics;
 using Engine.Graph;
 using Engine.Tensors;
@@ -33,11 +34,11 @@ public sealed partial class SoftmaxCrossEntropy : Op
 
     public override void Forward<T>(CpuNode<T> n)
     {
-        var (batch, classes, plane) = Layout(n.InShape(0));
+        var (batch, classes, plane) = ParallelWork.NchwLayout(n.InShape(0));
         int count = CheckLabels(n, classes, plane);
         // Per-sample sums, added in a fixed order afterwards so the loss does not depend on threading.
         var sums = n.Scratch<double>(0, batch);
-        For(batch, (long)classes * plane, s =>
+        ParallelWork.For(batch, (long)classes * plane, s =>
         {
             var logits = n.In(0).Slice(s * classes * plane, classes * plane);
             var labels = n.InInt(1).Slice(s * plane, plane);
@@ -61,9 +62,9 @@ public sealed partial class SoftmaxCrossEntropy : Op
         if (!n.HasInGrad(0)) return;
         int count = (int)n.Saved!;
         if (count == 0) return;
-        var (batch, classes, plane) = Layout(n.InShape(0));
+        var (batch, classes, plane) = ParallelWork.NchwLayout(n.InShape(0));
         double scale = double.CreateTruncating(n.OutGrad(0)[0]) / count;
-        For(batch, (long)classes * plane, s =>
+        ParallelWork.For(batch, (long)classes * plane, s =>
         {
             var logits = n.In(0).Slice(s * classes * plane, classes * plane);
             var dx = n.InGrad(0).Slice(s * classes * plane, classes * plane);
@@ -113,16 +114,6 @@ public sealed partial class SoftmaxCrossEntropy : Op
         double sum = 0;
         for (int k = 0; k < classes; k++) sum += Math.Exp(double.CreateTruncating(logits[k * plane + p]) - max);
         return (max, Math.Log(sum));
-    }
-
-    /// <summary>Batch, classes, and positions per sample (1 for [N, K] logits).</summary>
-    private static (int Batch, int Classes, int Plane) Layout(Shape s) =>
-        (s[0], s[1], s.Rank == 4 ? s[2] * s[3] : 1);
-
-    private static void For(int count, long perItem, Action<int> body)
-    {
-        if (count * perItem < 1 << 15) for (int i = 0; i < count; i++) body(i);
-        else Parallel.For(0, count, body);
     }
 }
 
