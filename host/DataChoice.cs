@@ -1,3 +1,4 @@
+using System.Globalization;
 using Engine.Data;
 using Engine.Data.Datasets;
 using Engine.Data.Transforms;
@@ -30,7 +31,7 @@ public static class DataChoice
         {
             Source = s.Data ?? (segmentation ? "synthetic-segmentation" : "synthetic"),
             Validation = s.ValidationData, ValidationFraction = s.ValidationFraction, ImageSize = h, Channels = c,
-            Recipe = RecipeName(s.Net), SyntheticTrainCount = Math.Max(1, s.SyntheticTrain), SyntheticValidationCount = Math.Max(1, s.SyntheticValidation),
+            Recipe = RecipeName(s.Net), VggScale = ScaleOf(s, h), SyntheticTrainCount = Math.Max(1, s.SyntheticTrain), SyntheticValidationCount = Math.Max(1, s.SyntheticValidation),
             Seed = s.Seed, VocBoundary = s.BoundaryAsClass ? VocBoundary.AsClass : VocBoundary.Ignore, VocSeedSplit = true,
         };
         IDataset train, val;
@@ -49,5 +50,19 @@ public static class DataChoice
     }
 
     /// <summary>The recipe whose evaluation view (no generator) prepares single images for prediction.</summary>
-    public static ImageRecipe Recipe(string net, int size) => ImageRecipe.ForName(RecipeName(net), size);
+    public static ImageRecipe Recipe(TrainSettings s, int size) => ImageRecipe.ForName(RecipeName(s.Net), size, ScaleOf(s, size));
+
+    private static (int Min, int Max)? ScaleOf(TrainSettings s, int size) => s.VggScale is { } v ? ParseScale(v, size) : null;
+
+    /// <summary>--scale: "S" (fixed) or "MIN:MAX" (jitter), each at least the crop side <paramref name="size"/>.</summary>
+    public static (int Min, int Max) ParseScale(string text, int size)
+    {
+        var parts = text.Split(':');
+        if (parts.Length is < 1 or > 2 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+            throw new UsageException($"--scale {text}: expected S or MIN:MAX in pixels, e.g. 37 or 37:73");
+        int min = int.Parse(parts[0], CultureInfo.InvariantCulture), max = int.Parse(parts[^1], CultureInfo.InvariantCulture);
+        if (min < size || max < min)
+            throw new UsageException($"--scale {text}: needs {size} <= MIN <= MAX, since a {size}x{size} crop is taken from the rescaled image");
+        return (min, max);
+    }
 }

@@ -68,7 +68,7 @@ public static class EvalCommand
         if (model.Segmentation) return DataChoice.Open(s with { Data = data, ValidationData = null }, true, model.Input).Validation!;
         try
         {
-            return ImageFolderDataset.Scan(data, DataChoice.Recipe(s.Net, model.Input[1]), model.Input[0],
+            return ImageFolderDataset.Scan(data, DataChoice.Recipe(s, model.Input[1]), model.Input[0],
                 s.ClassNames.Count > 0 ? s.ClassNames : null);
         }
         catch (DatasetException e) { throw new UsageException($"--data {data}: {e.Message}"); }

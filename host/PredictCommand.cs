@@ -18,7 +18,7 @@ public static class PredictCommand
         var net = new NetArguments();
         var device = new DeviceChoice();
         var weights = new Option<string>("--weights") { Description = "Weights: a .safetensors file or a run folder.", Required = true };
-        var input = new Argument<string>("INPUT") { Description = "An image (JPEG or PNG) or a folder of them." };
+        var input = new Argument<string[]>("INPUT") { Description = "Images (JPEG or PNG) or folders of them.", Arity = ArgumentArity.OneOrMore };
         var saveLogits = new Option<string?>("--save-logits") { Description = "Write the logits of all images to this .npy file ([N, K] or [N, K, H, W], float32)." };
         var outDir = new Option<string?>("--out") { Description = "Segmentation: folder for the mask PNGs (default predictions/)." };
         var top = new Option<int?>("--top") { Description = "Classification: classes to list per image (default 5)." };
@@ -27,7 +27,7 @@ public static class PredictCommand
         device.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
         {
-            var files = Images(r.GetValue(input)!);
+            var files = r.GetValue(input)!.SelectMany(Images).ToList();
             int k = r.GetValue(top) is int t ? (t >= 1 ? t : throw new UsageException($"--top {t}: must be at least 1")) : 5;
             var logitsPath = r.GetValue(saveLogits);
             if (logitsPath is not null && !logitsPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
@@ -36,7 +36,7 @@ public static class PredictCommand
             var s = model.Settings;
             using var evaluator = model.Evaluator(new TaskInfo(model.Segmentation ? Engine.Data.TaskKind.Segmentation : Engine.Data.TaskKind.Classification,
                 s.Classes, s.IgnoreLabel, s.ClassNames));
-            var recipe = DataChoice.Recipe(s.Net, model.Input[1]);
+            var recipe = DataChoice.Recipe(s, model.Input[1]);
             int c = model.Input[0], h = model.Input[1], w = model.Input[2], plane = h * w;
             var masksDir = r.GetValue(outDir) ?? "predictions";
             var all = new List<float>();

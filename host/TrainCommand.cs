@@ -38,6 +38,7 @@ public static class TrainCommand
         public Option<string?> ValData { get; } = new("--val-data") { Description = "Separate validation folder (default: a split of --data)." };
         public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = "Class-folder data: fraction of each class held out for validation (default 0.1)." };
         public Option<string?> Boundary { get; } = new("--boundary") { Description = "VOC: the boundary label 255 as a class of its own (class, the SegNet seed's 22 classes) or ignored (ignore)." };
+        public Option<string?> Scale { get; } = new("--scale") { Description = "VGG nets: training scale S (the shorter side is rescaled to S before the random crop) or MIN:MAX for scale jitter, S drawn per image (default 256:512 at 224 input, in proportion otherwise, e.g. 37:73 at 32); evaluation rescales to the middle of the range and takes the centre crop." };
         public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train (default per net)." };
         public Option<int?> Batch { get; } = new("--batch") { Description = "Mini-batch size (default per net)." };
         public Option<double?> Lr { get; } = new("--lr") { Description = "Learning rate; the peak for cyclical schedules (default per net)." };
@@ -56,7 +57,7 @@ public static class TrainCommand
 
         public void AddTo(Command c)
         {
-            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, Epochs, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
+            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, Scale, Epochs, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
                          Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps })
                 c.Options.Add(opt);
         }
@@ -162,10 +163,16 @@ public static class TrainCommand
         var boundary = r.GetValue(o.Boundary)?.ToLowerInvariant() ?? (classes is 22 or 0 ? "class" : "ignore");
         if (boundary is not ("class" or "ignore")) throw new UsageException($"--boundary '{boundary}': expected class or ignore");
 
+        var vggScale = r.GetValue(o.Scale);
+        if (vggScale is not null)
+        {
+            if (DataChoice.RecipeName(info.Name) != "vgg") throw new UsageException($"--scale {vggScale}: only the VGG nets' augmentation has a training scale, not {info.Name}'s");
+            DataChoice.ParseScale(vggScale, input[1]);
+        }
         var settings = new TrainSettings
         {
             Net = info.Name, Input = input.ToString(), Classes = classes, Norm = r.GetValue(netArgs.Norm)?.ToLowerInvariant(), Width = width,
-            Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class",
+            Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class", VggScale = vggScale,
             SyntheticTrain = examples, SyntheticValidation = Math.Max(1, quick ? q.ValidationExamples * examples / q.TrainExamples : examples / 5),
             Optimizer = optimizer, LearningRate = lr, Momentum = momentum, WeightDecay = wd,
             Schedule = r.GetValue(o.Schedule) ?? d.Schedule,

@@ -22,6 +22,8 @@ public sealed record TrainSettings
     public string? ValidationData { get; init; }
     public double ValidationFraction { get; init; } = 0.1;
     public bool BoundaryAsClass { get; init; }
+    /// <summary>VGG augmentation's training scale, "S" or "MIN:MAX"; null for the default in proportion to the input.</summary>
+    public string? VggScale { get; init; }
     public int SyntheticTrain { get; init; }
     public int SyntheticValidation { get; init; }
     public required string Optimizer { get; init; }
@@ -38,6 +40,7 @@ public sealed record TrainSettings
     {
         ["net"] = Net, ["input"] = Input, ["classes"] = Classes, ["norm"] = Norm, ["width"] = Width, ["ignoreLabel"] = IgnoreLabel,
         ["data"] = Data, ["validationData"] = ValidationData, ["validationFraction"] = ValidationFraction, ["boundaryAsClass"] = BoundaryAsClass,
+        ["vggScale"] = VggScale,
         ["syntheticTrain"] = SyntheticTrain, ["syntheticValidation"] = SyntheticValidation,
         ["optimizer"] = Optimizer, ["lr"] = LearningRate, ["momentum"] = Momentum, ["weightDecay"] = WeightDecay,
         ["schedule"] = Schedule, ["batch"] = Batch, ["epochs"] = Epochs, ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
@@ -53,7 +56,7 @@ public sealed record TrainSettings
                 Net = (string)o["net"]!, Input = (string)o["input"]!, Classes = (int)o["classes"]!, Norm = (string?)o["norm"],
                 Width = (double)o["width"]!, IgnoreLabel = (int)o["ignoreLabel"]!, Data = (string?)o["data"],
                 ValidationData = (string?)o["validationData"], ValidationFraction = (double)o["validationFraction"]!,
-                BoundaryAsClass = (bool)o["boundaryAsClass"]!, SyntheticTrain = (int)o["syntheticTrain"]!,
+                BoundaryAsClass = (bool)o["boundaryAsClass"]!, VggScale = (string?)o["vggScale"], SyntheticTrain = (int)o["syntheticTrain"]!,
                 SyntheticValidation = (int)o["syntheticValidation"]!, Optimizer = (string)o["optimizer"]!, LearningRate = (double)o["lr"]!,
                 Momentum = (double)o["momentum"]!, WeightDecay = (double)o["weightDecay"]!, Schedule = (string)o["schedule"]!,
                 Batch = (int)o["batch"]!, Epochs = (int)o["epochs"]!, Seed = ulong.Parse((string)o["seed"]!, CultureInfo.InvariantCulture),

@@ -41,9 +41,9 @@ public static class Blocks
     /// so parameters read "stage4.osa2.conv3.weight", "stage4.osa2.conv3_norm.running_mean".
     /// </summary>
     public static Value ConvUnit(this GraphBuilder b, Value x, string name, int outChannels, int kernel, Norm norm,
-        Activation act, bool bias, int stride = 1, int? padding = null)
+        Activation act, bool bias, int stride = 1, int? padding = null, InitKind weightInit = InitKind.HeNormal)
     {
-        var y = b.Conv2d(x, outChannels, kernel, stride, padding ?? kernel / 2, bias: bias, name: name);
+        var y = b.Conv2d(x, outChannels, kernel, stride, padding ?? kernel / 2, bias: bias, name: name, weightInit: weightInit);
         y = b.Normalize(y, norm, name + "_norm");
         return b.Activate(y, act, name + (act == Activation.Mish ? "_mish" : "_relu"));
     }

@@ -8,7 +8,9 @@ namespace Engine.Nets;
 /// VGG configurations A (vgg11), B (vgg13), C (vgg16-c, with three 1x1 convs), D (vgg16) and
 /// E (vgg19) per SPEC §3: 3x3 convs (stride 1, padding 1, with bias) + ReLU, 2x2/2 max pools,
 /// then FC 4096 - ReLU - dropout 0.5, FC 4096 - ReLU - dropout 0.5, FC classes. The original has
-/// no normalization; a norm option inserts BN or GN between each conv and its ReLU.
+/// no normalization; a norm option inserts BN or GN between each conv and its ReLU. Conv weights
+/// are Glorot-initialised as the paper trained from scratch: with its 0..255-scale inputs, He-normal
+/// keeps the input's scale to the logits (first loss ~60) and plain SGD at lr 0.01 diverges.
 /// </summary>
 /// <remarks>
 /// fc6 is sized from the final feature map (512x7x7 at 224, 512x1x1 at 32). The dense-evaluation
@@ -53,7 +55,8 @@ public static class Vgg
             }
             int kernel = layer > 0 ? 3 : 1;
             using (b.Scope($"block{block}"))
-                x = b.ConvUnit(x, $"conv{conv++}", Blocks.Scale(Math.Abs(layer), width), kernel, norm, Activation.Relu, bias: true);
+                x = b.ConvUnit(x, $"conv{conv++}", Blocks.Scale(Math.Abs(layer), width), kernel, norm, Activation.Relu, bias: true,
+                    weightInit: InitKind.Glorot);
         }
 
         int hidden = Blocks.Scale(Hidden, width);

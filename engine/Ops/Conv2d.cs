@@ -13,15 +13,18 @@ namespace Engine.Ops;
 /// </summary>
 public sealed partial class Conv2d : Op
 {
-    public Conv2d(int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true)
+    public Conv2d(int outChannels, int kernel, int stride = 1, int padding = 0, int dilation = 1, int groups = 1, bool bias = true,
+        InitKind weightInit = InitKind.HeNormal)
     {
+        if (weightInit is not (InitKind.HeNormal or InitKind.Glorot))
+            throw new ArgumentOutOfRangeException(nameof(weightInit), weightInit, "a conv weight is initialised He-normal or Glorot-uniform");
         ArgumentOutOfRangeException.ThrowIfLessThan(outChannels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(kernel, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(padding);
         ArgumentOutOfRangeException.ThrowIfLessThan(dilation, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(groups, 1);
-        OutChannels = outChannels; Kernel = kernel; Stride = stride; Padding = padding; Dilation = dilation; Groups = groups; HasBias = bias;
+        OutChannels = outChannels; Kernel = kernel; Stride = stride; Padding = padding; Dilation = dilation; Groups = groups; HasBias = bias; WeightInit = weightInit;
     }
 
     public int OutChannels { get; }
@@ -31,6 +34,8 @@ public sealed partial class Conv2d : Op
     public int Dilation { get; }
     public int Groups { get; }
     public bool HasBias { get; }
+    /// <summary>He-normal (fan in) by default; Glorot-uniform (fan in and fan out over the kernel window) for nets that specify it, e.g. VGG.</summary>
+    public InitKind WeightInit { get; }
 
     public override string Type => "conv";
 
@@ -54,7 +59,9 @@ public sealed partial class Conv2d : Op
     public override ParamSpec[] Parameters(Shape[] inputs)
     {
         int perGroup = inputs[0][1] / Groups;
-        var weight = new ParamSpec("weight", new Shape(OutChannels, perGroup, Kernel, Kernel), Init.He(perGroup * Kernel * Kernel));
+        int window = Kernel * Kernel;
+        var init = WeightInit == InitKind.Glorot ? Init.Glorot(perGroup * window, OutChannels / Groups * window) : Init.He(perGroup * window);
+        var weight = new ParamSpec("weight", new Shape(OutChannels, perGroup, Kernel, Kernel), init);
         return HasBias ? [weight, new ParamSpec("bias", new Shape(OutChannels), Init.Zeros)] : [weight];
     }
 
@@ -237,8 +244,8 @@ public sealed partial class Conv2d : Op
 
 public static partial class Layers
 {
-    /// <summary>Convolution with He-normal weight [out, in/groups, k, k] and zero bias [out].</summary>
+    /// <summary>Convolution with weight [out, in/groups, k, k] (He-normal unless <paramref name="weightInit"/> says Glorot) and zero bias [out].</summary>
     public static Value Conv2d(this GraphBuilder b, Value x, int outChannels, int kernel, int stride = 1, int padding = 0,
-        int dilation = 1, int groups = 1, bool bias = true, string? name = null)
-        => b.Add1(new Conv2d(outChannels, kernel, stride, padding, dilation, groups, bias), name ?? b.Unique("conv"), x);
+        int dilation = 1, int groups = 1, bool bias = true, string? name = null, InitKind weightInit = InitKind.HeNormal)
+        => b.Add1(new Conv2d(outChannels, kernel, stride, padding, dilation, groups, bias, weightInit), name ?? b.Unique("conv"), x);
 }

@@ -19,6 +19,8 @@ public interface IBatchSource
     int BatchesPerEpoch { get; }
     /// <summary>Examples per epoch.</summary>
     int Examples { get; }
+    /// <summary>Examples in the split, including those a dropped last partial batch leaves out of each epoch.</summary>
+    int SplitCount => Examples;
     /// <summary>Told about each example that could not be read (file and reason); set by the trainer.</summary>
     Action<string>? Log { get; set; }
     /// <summary>The batches of <paramref name="epoch"/> from batch <paramref name="fromBatch"/> on.</summary>

@@ -32,6 +32,7 @@ public sealed class LoaderBatches : IBatchSource, IDisposable
     public int BatchSize { get; }
     public int BatchesPerEpoch { get; }
     public int Examples { get; }
+    public int SplitCount => _data.Count;
     public Action<string>? Log { get; set; }
     public IDataset Dataset => _data;
 

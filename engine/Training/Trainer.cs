@@ -140,7 +140,9 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         parameters.Initialize(options.Seed);
         log.Info($"run folder {_dir}");
         log.Info($"net {options.NetName}: {graph.Parameters.Count:N0} parameters, {task.Task.ToString().ToLowerInvariant()} into {task.Classes} classes, backend {backend.Name}");
-        log.Info($"data: {train.Examples} training examples in {train.BatchesPerEpoch} batches of {train.BatchSize} per epoch" +
+        int dropped = train.SplitCount - train.Examples;
+        log.Info($"data: {train.SplitCount} training examples, {train.BatchesPerEpoch} batches of {train.BatchSize} per epoch" +
+            (dropped > 0 ? $" (each epoch leaves out the {dropped} its shuffle puts last)" : "") +
             (validation is null ? ", no validation split" : $", {validation.Examples} validation examples"));
         log.Info($"optimizer: {optimizer.Describe(options.LearningRate)}");
         log.Info($"schedule: {schedule.Describe()}, {options.Epochs} epochs, stepped every batch; seed {options.Seed}");

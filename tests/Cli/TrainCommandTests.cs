@@ -56,6 +56,10 @@ public class TrainCommandTests
     [TestCase(new[] { "--net", "segnet", "--classes", "7" }, "--classes 7: the data has 5 classes")]
     [TestCase(new[] { "--epochs", "many" }, "Cannot parse argument 'many' for option '--epochs'")]
     [TestCase(new[] { "--checkpoint-every", "-5" }, "--checkpoint-every -5: must be 0 or more")]
+    [TestCase(new[] { "--net", "segnet", "--scale", "64" }, "--scale 64: only the VGG nets' augmentation has a training scale, not segnet's")]
+    [TestCase(new[] { "--net", "vgg11", "--input", "3x32x32", "--scale", "40:x" }, "--scale 40:x: expected S or MIN:MAX in pixels")]
+    [TestCase(new[] { "--net", "vgg11", "--input", "3x32x32", "--scale", "30:60" }, "--scale 30:60: needs 32 <= MIN <= MAX")]
+    [TestCase(new[] { "--net", "vgg11", "--input", "3x32x32", "--scale", "60:40" }, "--scale 60:40: needs 32 <= MIN <= MAX")]
     public void Bad_input_gives_one_error_line_and_exit_code_2(string[] args, string message)
     {
         using var dir = new TempDir();
@@ -202,6 +206,58 @@ public class TrainCommandTests
         Assert.That(lines[0], Is.EqualTo(image + ":"));
         Assert.That(lines.Skip(1).ToArray(), Has.Length.EqualTo(3));
         Assert.That(lines[1], Does.Match(@"^  1\. (circle|square|triangle|ring|cross|frame|horizontal|vertical|diagonal|checkerboard)\S*\s+\d+\.\d+ %$"));
+
+        // Several inputs at once: each readable one is classified, an unreadable one is named and makes the exit 1.
+        File.WriteAllText(dir["broken.jpg"], "not an image");
+        (code, stdout, stderr) = Run("predict", "--weights", run, image, dir["broken.jpg"], image, "--top", "1");
+        Assert.That(code, Is.EqualTo(1), stderr);
+        Assert.That(stdout.Split('\n').Count(l => l == image + ":"), Is.EqualTo(2), stdout);
+        Assert.That(stderr, Does.StartWith(dir["broken.jpg"] + ": cannot read (not a JPEG or PNG image"));
+    }
+
+    [Test]
+    public void A_vgg_run_trains_through_planted_bad_files_naming_each_and_reads_gray_and_cmyk_jpegs()
+    {
+        using var dir = new TempDir();
+        var data = dir["data"];
+        for (int c = 0; c < 3; c++)
+        {
+            Directory.CreateDirectory(Path.Combine(data, $"class{c}"));
+            for (int i = 0; i < (c == 2 ? 10 : 8); i++)
+                File.WriteAllBytes(Path.Combine(data, $"class{c}", $"{i}.jpg"), Engine.Tests.Data.TestImages.GradientJpeg(20 + 4 * c + i, 24));
+            Directory.CreateDirectory(Path.Combine(dir["val"], $"class{c}"));
+            File.WriteAllBytes(Path.Combine(dir["val"], $"class{c}", "0.jpg"), Engine.Tests.Data.TestImages.GradientJpeg(30 + c, 24));
+        }
+        var good = Engine.Tests.Data.TestImages.GradientJpeg(24, 24);
+        var gray = new byte[24 * 24];
+        for (int i = 0; i < gray.Length; i++) gray[i] = (byte)(i % 251);
+        var cmyk = new byte[24 * 24 * 4];
+        for (int i = 0; i < cmyk.Length; i++) cmyk[i] = (byte)(i * 7 % 256);
+        var planted = new Dictionary<string, byte[]>
+        {
+            ["class0/truncated.jpg"] = good[..(good.Length / 2)],
+            ["class0/empty.jpg"] = [],
+            ["class1/not-an-image.jpg"] = "plain text"u8.ToArray(),
+            ["class1/notes.txt"] = "more text"u8.ToArray(),
+        };
+        var readable = new Dictionary<string, byte[]>
+        {
+            ["class2/gray.jpg"] = Engine.Data.Codecs.JpegCodec.Encode(gray, 24, 24, Engine.Data.Codecs.JpegPixels.Gray),
+            ["class2/cmyk.jpg"] = Engine.Data.Codecs.JpegCodec.Encode(cmyk, 24, 24, Engine.Data.Codecs.JpegPixels.Cmyk),
+        };
+        foreach (var (name, bytes) in planted.Concat(readable)) File.WriteAllBytes(Path.Combine(data, name), bytes);
+
+        // 32 files in 4 batches of 8, all of them training data (validation has its own folder):
+        // the epoch reads each file once.
+        var (code, stdout, stderr) = Run("train", "--net", "vgg11", "--input", "3x32x32", "--classes", "3", "--batch", "8", "--data", data,
+            "--val-data", dir["val"], "--device", "cpu", "--epochs", "1", "--width", "0.0625", "--threads", "2", "--out", dir["run"]);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("4 unreadable example(s) were skipped"));
+        var log = File.ReadAllText(dir["run/train.log"]);
+        foreach (var name in planted.Keys)
+            Assert.That(log, Does.Contain($"skipping unreadable example {Path.Combine(data, name)}: "), name);
+        foreach (var name in readable.Keys)
+            Assert.That(log, Does.Not.Contain(Path.Combine(data, name)), name);
     }
 
     [Test]

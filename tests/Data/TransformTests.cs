@@ -121,6 +121,21 @@ public class TransformTests
     }
 
     [Test]
+    public void Vgg_by_name_scales_the_papers_range_with_the_crop_unless_told()
+    {
+        var at224 = (VggRecipe)ImageRecipe.ForName("vgg", 224);
+        var at32 = (VggRecipe)ImageRecipe.ForName("vgg", 32);
+        var fixedS = (VggRecipe)ImageRecipe.ForName("vgg", 32, (37, 37));
+        Assert.That((at224.MinScale, at224.MaxScale), Is.EqualTo((256, 512)));
+        Assert.That((at32.MinScale, at32.MaxScale), Is.EqualTo((37, 73)));
+        Assert.That((fixedS.MinScale, fixedS.MaxScale), Is.EqualTo((37, 37)));
+        // A 28x28 image at 32: the training crop covers 32/73..32/37 of its side, never a sliver.
+        var rng = new Rng(5);
+        for (int i = 0; i < 100; i++)
+            Assert.That(at32.ChooseCrop(28, 28, rng).Height, Is.InRange(32.0 / 73 - 1e-9, 32.0 / 37 + 1e-9));
+    }
+
+    [Test]
     public void Vgg_subtracts_the_mean_rgb()
     {
         var rgb = new byte[8 * 8 * 3];

@@ -1,3 +1,4 @@
+using Engine.Graph;
 using Engine.Nets;
 using Engine.Ops;
 using Engine.Tensors;
@@ -57,6 +58,16 @@ public class NetRegistryTests
     {
         var e = Assert.Throws<ShapeException>(() => NetRegistry.Build("vgg11", new() { Input = new Shape(224, 224) }));
         Assert.That(e!.Message, Does.Contain("CxHxW"));
+    }
+
+    [Test]
+    public void Vgg_convs_start_glorot_as_the_paper_and_vovnet_convs_he()
+    {
+        var vgg = NetRegistry.Build("vgg11", new() { Input = new Shape(3, 32, 32), Width = 0.25 });
+        Assert.That(vgg.Parameters["block3.conv2.weight"].Init, Is.EqualTo(Init.Glorot(64 * 9, 64 * 9)));
+        var vov = NetRegistry.Build("vovnet57", new() { Input = new Shape(3, 32, 32), Width = 0.125 });
+        Assert.That(vov.Parameters.Views.Where(p => p.Name.EndsWith("conv1.weight", StringComparison.Ordinal)).Select(p => p.Init.Kind),
+            Is.Not.Empty.And.All.EqualTo(InitKind.HeNormal));
     }
 
     [Test]

