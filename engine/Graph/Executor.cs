@@ -67,6 +67,8 @@ public sealed class Executor : IDisposable
     public ulong Seed { get; set; }
     /// <summary>The training step, set by the trainer so that a resumed run draws the same masks.</summary>
     public long Step { get; set; }
+    /// <summary>When set, told around every node's forward and backward pass (see <see cref="StepProfiler"/>); null costs nothing.</summary>
+    public INodeProfiler? Profiler { get; set; }
 
     public Shape ShapeOf(Value v) => _shapes[v.Id];
 
@@ -84,7 +86,13 @@ public sealed class Executor : IDisposable
             run.Training = training;
             run.Seed = Seed;
             run.Step = Step;
-            Backend.Forward(run);
+            if (Profiler is { } p)
+            {
+                p.Begin(run.Node, Pass.Forward);
+                Backend.Forward(run);
+                p.End(run.Node, Pass.Forward);
+            }
+            else Backend.Forward(run);
         }
     }
 
@@ -112,7 +120,16 @@ public sealed class Executor : IDisposable
         for (int id = 0; id < _grads.Length; id++)
             if (reaches[id] && _grads[id] is { } g) Backend.Zero(BufferSlice.Whole(g));
         Backend.Upload(BufferSlice.Whole(seedGrad), outputGrad);
-        foreach (var run in active) Backend.Backward(run);
+        foreach (var run in active)
+        {
+            if (Profiler is { } p)
+            {
+                p.Begin(run.Node, Pass.Backward);
+                Backend.Backward(run);
+                p.End(run.Node, Pass.Backward);
+            }
+            else Backend.Backward(run);
+        }
     }
 
     public double[] Read(Value v) => Download<double>(_values[v.Id], v);

@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${ENGINE_TORCH_PYTHON:-/usr/bin/python3}
 STEPS=${STEPS:-10}
-dotnet build tools/bench/CpuStep/CpuStep.csproj -c Release -nologo -v:q >/dev/null
-bench=tools/bench/CpuStep/bin/Release/net10.0/cpu-step
+dotnet build tools/bench/Step/Step.csproj -c Release -nologo -v:q >/dev/null
+bench=tools/bench/Step/bin/Release/net10.0/step
 out=results/cpu-step.md
 rows=""
 for cfg in "segnet 3x64x64 4 22" "vgg11 3x32x32 16 10"; do

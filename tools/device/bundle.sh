@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what the GPU machine needs and lacks (it has no .NET): a self-contained linux-x64
-# publish of the test suite, `host` and `bench` into one folder (they share the runtime and
+# publish of the test suite, `host`, `bench` and `step` into one folder (they share the runtime and
 # Engine.dll, whose embedded PTX comes from this machine's nvcc), compressed with xz into the
 # ignored folder .bundle/, under the device's 64 MiB carry limit.
 #   tools/device/bundle.sh            -> .bundle/engine-linux-x64.tar.xz (+ .bundle/COMMIT)
@@ -19,7 +19,7 @@ fi
 
 rm -rf "$stage"
 mkdir -p "$stage/app"
-for p in tests/Engine.Tests.csproj host/Host.csproj tools/bench/Bench.csproj; do
+for p in tests/Engine.Tests.csproj host/Host.csproj tools/bench/Bench.csproj tools/bench/Step/Step.csproj; do
   log "publish $p"
   dotnet publish "$p" -c Release -r linux-x64 --self-contained true -o "$stage/app" \
     -p:DebugType=none -p:GenerateDocumentationFile=false -nologo -v:q -clp:NoSummary
