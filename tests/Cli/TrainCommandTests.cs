@@ -283,6 +283,8 @@ public class TrainCommandTests
         var dll = Path.Combine(AppContext.BaseDirectory, "host.dll");
         if (!File.Exists(dll)) Assert.Ignore($"host.dll not beside the tests ({dll})");
         if (!File.Exists("/bin/kill")) Assert.Ignore("/bin/kill is not available to send SIGINT");
+        if (SigintIgnored())
+            Assert.Ignore("SIGINT is ignored in this process (e.g. started with & from a non-interactive shell); the child inherits that, as it should");
         using var dir = new TempDir();
         var (child, output) = StartCapturing(dll, ["train", .. TinyWith("--epochs", "50"), "--out", dir["run"], "--checkpoint-every", "0"]);
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -295,6 +297,13 @@ public class TrainCommandTests
         var state = Engine.Training.Checkpoints.Checkpoint.ReadState(dir["run"]);
         Assert.That(state.Step, Is.GreaterThan(0));
         Assert.That(File.ReadAllLines(dir["run/steps.csv"]), Has.Length.EqualTo(state.Step + 1), "steps.csv holds exactly the checkpointed steps");
+    }
+
+    /// <summary>Whether SIGINT's disposition here is "ignore" (bit 2 of SigIgn in /proc/self/status), which children inherit.</summary>
+    private static bool SigintIgnored()
+    {
+        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) : null;
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 2) != 0;
     }
 
     private static (Process, System.Text.StringBuilder) StartCapturing(string dll, string[] args)
