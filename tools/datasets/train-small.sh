@@ -28,9 +28,10 @@ if [ "$what" = fashion ] || [ "$what" = all ]; then
     run fashion-vgg11-eval eval --weights runs/fashion-vgg11 --data data/fashion-mnist/test
 fi
 if [ "$what" = seg ] || [ "$what" = all ]; then
-    # The seed's SegNet (pooling indices) against its FCN comparison (upsampling + skip),
-    # same data, optimizer (Adam 1e-3, batch 4), epochs and seed.
-    for net in segnet fcn; do
+    # The seed's SegNet (pooling indices) against its FCN comparison (plain pools, nearest
+    # upsampling) and the clean ablation fcn-clean (segnet's exact shape, upsampling instead of
+    # unpooling); same data, optimizer (Adam 1e-3, batch 4), epochs and seed.
+    for net in segnet fcn fcn-clean; do
         run "mnist-voc-$net" train --net "$net" --data data/mnist-voc --epochs 4 --out "runs/mnist-voc-$net"
         run "mnist-voc-$net-eval" eval --weights "runs/mnist-voc-$net" --data data/mnist-voc
     done
