@@ -102,7 +102,7 @@ public sealed partial class BatchNorm : Op
         for (int s = 0; s < batch; s++)
         {
             int start = (s * channels + c) * plane;
-            for (int i = start; i < start + plane; i++) y[i] = T.CreateTruncating((double.CreateTruncating(x[i]) - mean) * scale + shift);
+            AffineMaps.Normalize<T>(x.Slice(start, plane), y.Slice(start, plane), mean, scale, shift);
         }
     }
 
@@ -110,24 +110,12 @@ public sealed partial class BatchNorm : Op
     private static (double Mean, double Variance) Moments<T>(CpuNode<T> n, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
-        var x = n.In(0);
+        ReadOnlySpan<T> x = n.In(0);
         double sum = 0;
-        for (int s = 0; s < batch; s++)
-        {
-            int start = (s * channels + c) * plane;
-            for (int i = start; i < start + plane; i++) sum += double.CreateTruncating(x[i]);
-        }
+        for (int s = 0; s < batch; s++) sum += Reductions.Sum(x.Slice((s * channels + c) * plane, plane));
         double mean = sum / ((long)batch * plane);
         double squares = 0;
-        for (int s = 0; s < batch; s++)
-        {
-            int start = (s * channels + c) * plane;
-            for (int i = start; i < start + plane; i++)
-            {
-                double d = double.CreateTruncating(x[i]) - mean;
-                squares += d * d;
-            }
-        }
+        for (int s = 0; s < batch; s++) squares += Reductions.SumSquaredDeviations(x.Slice((s * channels + c) * plane, plane), mean);
         return (mean, squares / ((long)batch * plane));
     }
 
@@ -140,19 +128,17 @@ public sealed partial class BatchNorm : Op
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
-        var x = n.In(0);
-        var dy = n.OutGrad(0);
-        double sumDy = 0, sumDyXhat = 0;
+        ReadOnlySpan<T> x = n.In(0);
+        ReadOnlySpan<T> dy = n.OutGrad(0);
+        double sumDy = 0, sumDyDeviation = 0;
         for (int s = 0; s < batch; s++)
         {
             int start = (s * channels + c) * plane;
-            for (int i = start; i < start + plane; i++)
-            {
-                double g = double.CreateTruncating(dy[i]);
-                sumDy += g;
-                sumDyXhat += g * (double.CreateTruncating(x[i]) - mean) * invStd;
-            }
+            var (g, gd) = Reductions.SumAndDeviationDot(dy.Slice(start, plane), x.Slice(start, plane), mean);
+            sumDy += g;
+            sumDyDeviation += gd;
         }
+        double sumDyXhat = sumDyDeviation * invStd;
         n.ParamGrad(0)[c] += T.CreateTruncating(sumDyXhat);
         n.ParamGrad(1)[c] += T.CreateTruncating(sumDy);
         if (!n.HasInGrad(0)) return;
@@ -165,11 +151,7 @@ public sealed partial class BatchNorm : Op
         for (int s = 0; s < batch; s++)
         {
             int start = (s * channels + c) * plane;
-            for (int i = start; i < start + plane; i++)
-            {
-                double xhat = (double.CreateTruncating(x[i]) - mean) * invStd;
-                dx[i] += T.CreateTruncating(scale * (double.CreateTruncating(dy[i]) - meanDy - xhat * meanDyXhat));
-            }
+            AffineMaps.AccumulateInputGradient(dy.Slice(start, plane), x.Slice(start, plane), dx.Slice(start, plane), mean, scale, meanDy, invStd * meanDyXhat);
         }
     }
 }

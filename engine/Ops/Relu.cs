@@ -1,29 +1,47 @@
 using System.Numerics;
 using Engine.Graph;
+using Engine.Ops.Cpu;
 using Engine.Tensors;
 
 namespace Engine.Ops;
 
-/// <summary>y = max(x, 0); the gradient at exactly 0 is taken as 0.</summary>
+/// <summary>y = max(x, 0) (NaN propagates); the gradient at exactly 0 is taken as 0.</summary>
 public sealed partial class Relu : Op
 {
     public override string Type => "relu";
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
-    public override void Forward<T>(CpuNode<T> n)
-    {
-        var x = n.In(0);
-        var y = n.Out(0);
-        for (int i = 0; i < x.Length; i++) y[i] = x[i] > T.Zero ? x[i] : T.Zero;
-    }
+    // Branch-free SIMD over chunks in parallel: a data-dependent branch per element mispredicts
+    // about half the time on activations, which made these loops a sixth of a CPU training step.
+    public override void Forward<T>(CpuNode<T> n) =>
+        ParallelWork.ForChunks(n.In(0).Length, (start, count) => Forward(n.In(0).Slice(start, count), n.Out(0).Slice(start, count)));
 
     public override void Backward<T>(CpuNode<T> n)
     {
         if (!n.HasInGrad(0)) return;
-        var x = n.In(0);
-        var dy = n.OutGrad(0);
-        var dx = n.InGrad(0);
-        for (int i = 0; i < x.Length; i++) if (x[i] > T.Zero) dx[i] += dy[i];
+        ParallelWork.ForChunks(n.In(0).Length, (start, count) =>
+            Backward(n.In(0).Slice(start, count), n.OutGrad(0).Slice(start, count), n.InGrad(0).Slice(start, count)));
+    }
+
+    private static void Forward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+                Vector.Max(new Vector<T>(x[i..]), Vector<T>.Zero).CopyTo(y[i..]);
+        for (; i < x.Length; i++) y[i] = T.Max(x[i], T.Zero);   // as Vector.Max: NaN stays NaN, as in PyTorch
+    }
+
+    private static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var pass = Vector.GreaterThan(new Vector<T>(x[i..]), Vector<T>.Zero);
+                (new Vector<T>(dx[i..]) + Vector.ConditionalSelect(pass, new Vector<T>(dy[i..]), Vector<T>.Zero)).CopyTo(dx[i..]);
+            }
+        for (; i < x.Length; i++) if (x[i] > T.Zero) dx[i] += dy[i];
     }
 }
 

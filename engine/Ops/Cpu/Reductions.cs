@@ -1,0 +1,149 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Engine.Ops.Cpu;
+
+/// <summary>
+/// Sums over spans accumulated in double with SIMD lanes (float elements widened to double), for
+/// the per-channel statistics of the normalisation layers. A plain scalar sum is bound by the
+/// latency of one add per element; the lanes make it several times faster and change only the
+/// order of double-precision additions.
+/// </summary>
+internal static class Reductions
+{
+    /// <summary>Σ x.</summary>
+    public static double Sum<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+        => Accumulate(x, x, 0, Term.Value).A;
+
+    /// <summary>Σ (x - mean)².</summary>
+    public static double SumSquaredDeviations<T>(ReadOnlySpan<T> x, double mean) where T : unmanaged, IFloatingPointIeee754<T>
+        => Accumulate(x, x, mean, Term.SquaredDeviation).A;
+
+    /// <summary>(Σ dy, Σ dy (x - mean)).</summary>
+    public static (double SumDy, double SumDyDeviation) SumAndDeviationDot<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, double mean)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Accumulate(dy, x, mean, Term.DyAndDeviationDot);
+
+    private enum Term { Value, SquaredDeviation, DyAndDeviationDot }
+
+    /// <summary>A over a (and B, for <see cref="Term.DyAndDeviationDot"/>) with b the x of the deviations.</summary>
+    private static (double A, double B) Accumulate<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, double mean, Term term)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var sumA = Vector<double>.Zero;
+        var sumB = Vector<double>.Zero;
+        var m = new Vector<double>(mean);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+        {
+            var fa = MemoryMarshal.Cast<T, float>(a);
+            var fb = MemoryMarshal.Cast<T, float>(b);
+            for (; i <= fa.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector.Widen(new Vector<float>(fa[i..]), out var aLo, out var aHi);
+                Vector.Widen(new Vector<float>(fb[i..]), out var bLo, out var bHi);
+                Add(ref sumA, ref sumB, aLo, bLo, m, term);
+                Add(ref sumA, ref sumB, aHi, bHi, m, term);
+            }
+        }
+        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
+        {
+            var da = MemoryMarshal.Cast<T, double>(a);
+            var db = MemoryMarshal.Cast<T, double>(b);
+            for (; i <= da.Length - Vector<double>.Count; i += Vector<double>.Count)
+                Add(ref sumA, ref sumB, new Vector<double>(da[i..]), new Vector<double>(db[i..]), m, term);
+        }
+        double totalA = Vector.Sum(sumA), totalB = Vector.Sum(sumB);
+        for (; i < a.Length; i++)
+        {
+            double va = double.CreateTruncating(a[i]), d = double.CreateTruncating(b[i]) - mean;
+            switch (term)
+            {
+                case Term.Value: totalA += va; break;
+                case Term.SquaredDeviation: totalA += d * d; break;
+                default: totalA += va; totalB += va * d; break;
+            }
+        }
+        return (totalA, totalB);
+    }
+
+    private static void Add(ref Vector<double> sumA, ref Vector<double> sumB, Vector<double> a, Vector<double> b, Vector<double> mean, Term term)
+    {
+        switch (term)
+        {
+            case Term.Value: sumA += a; break;
+            case Term.SquaredDeviation: { var d = b - mean; sumA += d * d; break; }
+            default: sumA += a; sumB += a * (b - mean); break;
+        }
+    }
+}
+
+/// <summary>Per-element maps of the normalisation layers, evaluated in double with SIMD lanes (float widened and narrowed back).</summary>
+internal static class AffineMaps
+{
+    /// <summary>y = (x - mean) * scale + shift.</summary>
+    public static void Normalize<T>(ReadOnlySpan<T> x, Span<T> y, double mean, double scale, double shift)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Map(x, x, y, mean, scale, shift, 0, accumulate: false);
+
+    /// <summary>dx += scale * (dy - meanDy - (x - mean) * invStd * meanDyXhat).</summary>
+    public static void AccumulateInputGradient<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, Span<T> dx, double mean, double scale, double meanDy, double slope)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => Map(dy, x, dx, mean, scale, meanDy, slope, accumulate: true);
+
+    // Normalize: out = (x - mean) * scale + shift. Gradient: out += scale * (dy - meanDy - (x - mean) * slope).
+    private static void Map<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, Span<T> output, double mean, double scale, double shiftOrMeanDy, double slope, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var m = new Vector<double>(mean);
+        var a = new Vector<double>(scale);
+        var c = new Vector<double>(shiftOrMeanDy);
+        var k = new Vector<double>(slope);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && typeof(T) == typeof(float))
+        {
+            var fdy = MemoryMarshal.Cast<T, float>(dy);
+            var fx = MemoryMarshal.Cast<T, float>(x);
+            var fo = MemoryMarshal.Cast<T, float>(output);
+            for (; i <= fx.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector.Widen(new Vector<float>(fx[i..]), out var xLo, out var xHi);
+                Vector<double> lo, hi;
+                if (accumulate)
+                {
+                    Vector.Widen(new Vector<float>(fdy[i..]), out var gLo, out var gHi);
+                    Vector.Widen(new Vector<float>(fo[i..]), out var oLo, out var oHi);
+                    lo = oLo + a * (gLo - c - (xLo - m) * k);
+                    hi = oHi + a * (gHi - c - (xHi - m) * k);
+                }
+                else
+                {
+                    lo = (xLo - m) * a + c;
+                    hi = (xHi - m) * a + c;
+                }
+                Vector.Narrow(lo, hi).CopyTo(fo[i..]);
+            }
+        }
+        else if (Vector.IsHardwareAccelerated && typeof(T) == typeof(double))
+        {
+            var ddy = MemoryMarshal.Cast<T, double>(dy);
+            var dx = MemoryMarshal.Cast<T, double>(x);
+            var dout = MemoryMarshal.Cast<T, double>(output);
+            for (; i <= dx.Length - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                var xv = new Vector<double>(dx[i..]);
+                var r = accumulate
+                    ? new Vector<double>(dout[i..]) + a * (new Vector<double>(ddy[i..]) - c - (xv - m) * k)
+                    : (xv - m) * a + c;
+                r.CopyTo(dout[i..]);
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            double d = double.CreateTruncating(x[i]) - mean;
+            output[i] = accumulate
+                ? T.CreateTruncating(double.CreateTruncating(output[i]) + scale * (double.CreateTruncating(dy[i]) - shiftOrMeanDy - d * slope))
+                : T.CreateTruncating(d * scale + shiftOrMeanDy);
+        }
+    }
+}
