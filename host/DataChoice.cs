@@ -58,7 +58,7 @@ public static class DataChoice
     public static (int Min, int Max) ParseScale(string text, int size)
     {
         var parts = text.Split(':');
-        if (parts.Length is < 1 or > 2 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+        if (parts.Length > 2 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
             throw new UsageException($"--scale {text}: expected S or MIN:MAX in pixels, e.g. 37 or 37:73");
         int min = int.Parse(parts[0], CultureInfo.InvariantCulture), max = int.Parse(parts[^1], CultureInfo.InvariantCulture);
         if (min < size || max < min)

@@ -48,17 +48,9 @@ public sealed partial class GroupNorm : Op
         {
             var x = n.In(0);
             var y = n.Out(0);
-            var block = x.Slice(ng * groupSize * plane, groupSize * plane);
-            double sum = 0;
-            foreach (var v in block) sum += double.CreateTruncating(v);
-            double mean = sum / block.Length;
-            double squares = 0;
-            foreach (var v in block)
-            {
-                double d = double.CreateTruncating(v) - mean;
-                squares += d * d;
-            }
-            double invStd = 1 / Math.Sqrt(squares / block.Length + Eps);
+            ReadOnlySpan<T> block = x.Slice(ng * groupSize * plane, groupSize * plane);
+            double mean = Reductions.Sum(block) / block.Length;
+            double invStd = 1 / Math.Sqrt(Reductions.SumSquaredDeviations(block, mean) / block.Length + Eps);
             stats[2 * ng] = mean;
             stats[2 * ng + 1] = invStd;
 
@@ -68,7 +60,7 @@ public sealed partial class GroupNorm : Op
                 double scale = invStd * double.CreateTruncating(n.Param(0)[firstChannel + j]);
                 double bias = double.CreateTruncating(n.Param(1)[firstChannel + j]);
                 int start = (ng * groupSize + j) * plane;
-                for (int i = start; i < start + plane; i++) y[i] = T.CreateTruncating((double.CreateTruncating(x[i]) - mean) * scale + bias);
+                AffineMaps.Normalize<T>(x.Slice(start, plane), y.Slice(start, plane), mean, scale, bias);
             }
         });
     }
@@ -87,20 +79,16 @@ public sealed partial class GroupNorm : Op
         // Parameter gradients per channel (summing over samples; no two channels share an element).
         ParallelWork.For(channels, (long)batch * plane, c =>
         {
-            var x = n.In(0);
-            var dy = n.OutGrad(0);
+            ReadOnlySpan<T> x = n.In(0);
+            ReadOnlySpan<T> dy = n.OutGrad(0);
             double sumDy = 0, sumDyXhat = 0;
             for (int s = 0; s < batch; s++)
             {
                 int ng = s * Groups + c / groupSize;
-                double mean = stats[2 * ng], invStd = stats[2 * ng + 1];
                 int start = (s * channels + c) * plane;
-                for (int i = start; i < start + plane; i++)
-                {
-                    double g = double.CreateTruncating(dy[i]);
-                    sumDy += g;
-                    sumDyXhat += g * (double.CreateTruncating(x[i]) - mean) * invStd;
-                }
+                var (g, gDeviation) = Reductions.SumAndDeviationDot(dy.Slice(start, plane), x.Slice(start, plane), stats[2 * ng]);
+                sumDy += g;
+                sumDyXhat += gDeviation * stats[2 * ng + 1];
             }
             n.ParamGrad(0)[c] += T.CreateTruncating(sumDyXhat);
             n.ParamGrad(1)[c] += T.CreateTruncating(sumDy);
