@@ -6,9 +6,11 @@ namespace Engine.Tests.Cuda;
 
 /// <summary>
 /// Tiny versions of every registered net on the GPU against the CPU reference: every node's
-/// output, all gradients, BN statistics. VoVNet gets 64x64 images and a batch of 4: at 32x32
-/// with 2 images its stage-5 batch norms see 2 values per channel, where float32 itself (the
-/// CPU's included) departs from float64 by more than the tolerance.
+/// output, all gradients, BN statistics. VoVNet gets 64x64 images and the segmentation nets
+/// 32x32, both with a batch of 4: with fewer values their deepest batch norms see 2 values per
+/// channel (vovnet57 at 32x32, segnet's enc5 at 16x16, with 2 images), where float32 itself (the
+/// CPU's included) departs from float64 by more than the tolerance; the first H100 run showed it
+/// for segnet and fcn-clean (1% at enc5.conv2_norm).
 /// </summary>
 [Category("Gpu")]
 public class NetParityGpuTests
@@ -19,9 +21,9 @@ public class NetParityGpuTests
         {
             bool vovnet = net.Name.StartsWith("vovnet", StringComparison.Ordinal);
             var tiny = net.Segmentation
-                ? new NetOptions { Width = 1.0 / 8, Input = new Shape(3, 16, 16), Classes = 5, IgnoreLabel = 255 }
+                ? new NetOptions { Width = 1.0 / 8, Input = new Shape(3, 32, 32), Classes = 5, IgnoreLabel = 255 }
                 : new NetOptions { Width = 1.0 / 16, Input = vovnet ? new Shape(3, 64, 64) : new Shape(3, 32, 32), Classes = 4 };
-            yield return new TestCaseData(net.Name, tiny, vovnet ? 4 : 2).SetArgDisplayNames(net.Name);
+            yield return new TestCaseData(net.Name, tiny, vovnet || net.Segmentation ? 4 : 2).SetArgDisplayNames(net.Name);
         }
     }
 
