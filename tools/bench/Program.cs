@@ -130,6 +130,11 @@ namespace Bench
                 yield return new GroupNormCase(new Shape(64, 128, 56, 56), 32, bwd);
                 yield return new GroupNormCase(new Shape(64, 1024, 7, 7), 32, bwd);
             }
+            foreach (var adam in new[] { false, true })
+            {
+                yield return new OptimizerCase(31_430_184, adam);    // vovnet57's parameters
+                yield return new OptimizerCase(138_357_544, adam);   // vgg16's
+            }
         }
 
         public static IEnumerable<Case> Sweep(int batch)
@@ -142,6 +147,7 @@ namespace Bench
                 yield return new SoftmaxCeCase(new Shape(batch, 22, 64, 64), bwd);
                 yield return new GroupNormCase(new Shape(batch, 128, 56, 56), 32, bwd);
             }
+            yield return new OptimizerCase(batch * 1_000_000, adam: true);
         }
     }
 }
