@@ -36,6 +36,11 @@ public sealed class CudaNode : IDisposable
     public Shape InShape(int i) => _run.InShapes[i];
     public Shape OutShape(int i) => _run.OutShapes[i];
 
+    /// <summary>Elements from one sample of input i to the next (see <see cref="CpuNode{T}.InSampleStride"/>).</summary>
+    public long InSampleStride(int i) => _run.InSampleStride(i);
+    /// <summary>Elements from one sample of output i to the next (see <see cref="CpuNode{T}.OutSampleStride"/>).</summary>
+    public long OutSampleStride(int i) => _run.OutSampleStride(i);
+
     public DevicePtr In(int i) => CudaBackend.Ptr(_run.In[i]);
     public DevicePtr Out(int i) => CudaBackend.Ptr(_run.Out[i]);
     public bool HasInGrad(int i) => _run.InGrad[i] is not null;

@@ -32,6 +32,11 @@ public sealed class NodeRun
     /// <summary>Null where the input takes no gradient (integer inputs, graph inputs unless requested).</summary>
     public BufferSlice?[] InGrad { get; internal set; } = [];
     public BufferSlice?[] OutGrad { get; internal set; } = [];
+    /// <summary>Elements between consecutive samples of each input and output; null: contiguous (per-sample size).</summary>
+    public long[]? InStrides { get; internal set; }
+    public long[]? OutStrides { get; internal set; }
+    public long InSampleStride(int i) => InStrides?[i] ?? InShapes[i].Numel / InShapes[i][0];
+    public long OutSampleStride(int i) => OutStrides?[i] ?? OutShapes[i].Numel / OutShapes[i][0];
     public BufferSlice[] Params { get; internal set; } = [];
     public BufferSlice[] ParamGrads { get; internal set; } = [];
     public BufferSlice[] States { get; internal set; } = [];

@@ -20,6 +20,15 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Shape InShape(int i) => _run.InShapes[i];
     public Shape OutShape(int i) => _run.OutShapes[i];
 
+    /// <summary>
+    /// Elements from one sample of input i to the next: the per-sample size when the value is
+    /// contiguous, more when it is a channel slice of a concatenation (only for ops that declare
+    /// <see cref="Op.ReadsStridedInput"/>). The input's gradient has the same stride.
+    /// </summary>
+    public long InSampleStride(int i) => _run.InSampleStride(i);
+    /// <summary>As <see cref="InSampleStride"/>, for output i and its gradient (<see cref="Op.WritesStridedOutput"/>).</summary>
+    public long OutSampleStride(int i) => _run.OutSampleStride(i);
+
     public Span<T> In(int i) => CpuBackend<T>.F(_run.In[i]);
     public Span<int> InInt(int i) => CpuBackend<T>.I(_run.In[i]);
     public Span<T> Out(int i) => CpuBackend<T>.F(_run.Out[i]);

@@ -17,7 +17,11 @@ public sealed class Executor : IDisposable
 
     /// <param name="inputGradients">Also compute gradients of the graph's float inputs (gradient checks).</param>
     public Executor(Graph graph, Backend backend, int batch, ParameterBuffers? parameters = null, bool inputGradients = false)
+        : this(graph, backend, batch, new ExecutorOptions { InputGradients = inputGradients }, parameters) { }
+
+    public Executor(Graph graph, Backend backend, int batch, ExecutorOptions options, ParameterBuffers? parameters = null)
     {
+        bool inputGradients = options.InputGradients;
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch size must be at least 1");
         Graph = graph;
         Backend = backend;

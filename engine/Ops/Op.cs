@@ -36,6 +36,25 @@ public abstract partial class Op
     /// <summary>Filter count and kernel description for the layer table ("64", "3x3/2").</summary>
     public virtual (string Filters, string Size) Describe() => ("", "");
 
+    /// <summary>
+    /// Whether backward reads input <paramref name="input"/>'s forward value. The memory planner keeps
+    /// a value alive into backward only for the nodes that declare it; the default (true) is safe.
+    /// </summary>
+    public virtual bool BackwardReadsInput(int input) => true;
+
+    /// <summary>Whether backward reads output <paramref name="output"/>'s forward value (ReLU from its output, pooling's argmax).</summary>
+    public virtual bool BackwardReadsOutput(int output) => true;
+
+    /// <summary>
+    /// Whether the op writes output <paramref name="output"/> (and reads its gradient) through a sample
+    /// stride larger than one sample (<see cref="CpuNode{T}.OutSampleStride"/>): a channel slice of a
+    /// concatenation, so the concatenation needs no copy.
+    /// </summary>
+    public virtual bool WritesStridedOutput(int output) => false;
+
+    /// <summary>Whether the op reads input <paramref name="input"/> (and writes its gradient) through a sample stride (<see cref="CpuNode{T}.InSampleStride"/>).</summary>
+    public virtual bool ReadsStridedInput(int input) => false;
+
     public abstract void Forward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
     public abstract void Backward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
 

@@ -1,0 +1,18 @@
+namespace Engine.Graph;
+
+/// <summary>How an executor lays out its values and gradients.</summary>
+public sealed record ExecutorOptions
+{
+    /// <summary>Also compute gradients of the graph's float inputs (gradient checks).</summary>
+    public bool InputGradients { get; init; }
+
+    /// <summary>
+    /// Keep every value and gradient readable after the step (parity tests and debugging): no
+    /// memory is shared between values. Otherwise only the graph's inputs, its outputs (and the
+    /// values nothing consumes) stay readable; the rest share the arena by lifetime.
+    /// </summary>
+    public bool KeepAll { get; init; }
+
+    /// <summary>No gradients at all: evaluation and prediction.</summary>
+    public bool InferenceOnly { get; init; }
+}
