@@ -15,7 +15,7 @@ public static class LayerTable
         {
             var (filters, size) = node.Op.Describe();
             rows.Add([node.Name, node.Op.Type, filters, size,
-                Shapes(node.Inputs.Where(v => !v.IsInt).Select(v => v.Shape)),
+                Shapes(node.Inputs.Where(v => v.IsFloat).Select(v => v.Shape)),
                 Sample(node.Outputs[0].Shape)]);
         }
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();

@@ -1,5 +1,6 @@
 using Engine.Cuda.Native;
 using Engine.Graph;
+using Engine.Tensors;
 
 namespace Engine.Cuda;
 
@@ -80,25 +81,29 @@ public sealed partial class CudaBackend : Backend
     internal void NoteHostFallback(string what) => _hostFallbacks[what] = _hostFallbacks.GetValueOrDefault(what) + 1;
 
     public override string Name => $"cuda:{Device.Ordinal} ({Device.Info.Name})";
-    public override bool IsDouble => false;
+    public override DataType FloatType => DataType.F32;
 
-    public override Graph.Buffer Allocate(long count, bool isInt)
+    public override Graph.Buffer Allocate(long count, DataType type)
     {
+        if (type is not (DataType.F32 or DataType.I32 or DataType.U8)) throw new ArgumentException($"the CUDA backend holds F32, I32 and U8 tensors, not {type}");
         Device.MakeCurrent();
-        return new CudaBuffer(Allocator, count, isInt);
+        var b = new CudaBuffer(Allocator, count, type);
+        if (b.Bytes > 0) Stream.Fill32(b.Ptr, 0, (b.Bytes + 3) / 4);
+        return b;
     }
 
     public override void Zero(BufferSlice s)
     {
+        if (s.Bytes % 4 != 0) throw new ArgumentException($"zeroing {s.Bytes} bytes: the CUDA backend zeroes whole 4-byte words");
         Device.MakeCurrent();
-        Stream.Fill32(Ptr(s), 0, s.Count);
+        Stream.Fill32(Ptr(s), 0, s.Bytes / 4);
     }
 
     public override void Upload(BufferSlice dst, ReadOnlySpan<double> src)
     {
         CheckLength(src.Length, dst);
         Device.MakeCurrent();
-        if (dst.Buffer.IsInt) throw new ArgumentException("cannot upload floating-point values into an integer buffer");
+        if (dst.Type != DataType.F32) throw new ArgumentException($"cannot upload floating-point values into a {dst.Type} slice");
         _transfer.UploadAsFloat(Ptr(dst), src);
     }
 
@@ -106,7 +111,7 @@ public sealed partial class CudaBackend : Backend
     {
         CheckLength(src.Length, dst);
         Device.MakeCurrent();
-        if (dst.Buffer.IsInt) throw new ArgumentException("cannot upload floating-point values into an integer buffer");
+        if (dst.Type != DataType.F32) throw new ArgumentException($"cannot upload floating-point values into a {dst.Type} slice");
         _transfer.Upload(Ptr(dst), src);
     }
 
@@ -114,13 +119,14 @@ public sealed partial class CudaBackend : Backend
     {
         CheckLength(src.Length, dst);
         Device.MakeCurrent();
-        if (!dst.Buffer.IsInt) throw new ArgumentException("cannot upload integers into a floating-point buffer");
+        if (dst.Type != DataType.I32) throw new ArgumentException($"cannot upload integers into a {dst.Type} slice");
         _transfer.Upload(Ptr(dst), src);
     }
 
     public override void Download(BufferSlice src, Span<double> dst)
     {
         CheckLength(dst.Length, src);
+        if (src.Type != DataType.F32) throw new ArgumentException($"cannot download a {src.Type} slice as floating-point values");
         Device.MakeCurrent();
         _transfer.DownloadAsDouble(Ptr(src), dst);
         RunDeferredChecks();
@@ -129,6 +135,7 @@ public sealed partial class CudaBackend : Backend
     public override void Download(BufferSlice src, Span<float> dst)
     {
         CheckLength(dst.Length, src);
+        if (src.Type != DataType.F32) throw new ArgumentException($"cannot download a {src.Type} slice as floating-point values");
         Device.MakeCurrent();
         _transfer.Download(Ptr(src), dst);
         RunDeferredChecks();
@@ -137,6 +144,7 @@ public sealed partial class CudaBackend : Backend
     public override void Download(BufferSlice src, Span<int> dst)
     {
         CheckLength(dst.Length, src);
+        if (src.Type != DataType.I32) throw new ArgumentException($"cannot download a {src.Type} slice as integers");
         Device.MakeCurrent();
         _transfer.Download(Ptr(src), dst);
         RunDeferredChecks();
@@ -144,9 +152,9 @@ public sealed partial class CudaBackend : Backend
 
     public override void Copy(BufferSlice dst, BufferSlice src)
     {
-        if (dst.Count != src.Count) throw new ArgumentException($"copy of {src.Count} elements into a slice of {dst.Count}");
+        if (dst.Bytes != src.Bytes) throw new ArgumentException($"copy of {src.Count} {src.Type} into {dst.Count} {dst.Type}");
         Device.MakeCurrent();
-        Stream.CopyDeviceToDevice(Ptr(dst), Ptr(src), src.Count * CudaBuffer.ElementBytes);
+        Stream.CopyDeviceToDevice(Ptr(dst), Ptr(src), src.Bytes);
     }
 
     public override void Forward(NodeRun run)
@@ -179,7 +187,7 @@ public sealed partial class CudaBackend : Backend
 
     /// <summary>The device address of a slice's first element.</summary>
     public static DevicePtr Ptr(BufferSlice s) =>
-        s.Buffer is CudaBuffer b ? b.At(s.Offset) : throw new ArgumentException($"a {s.Buffer.GetType().Name} is not CUDA device memory");
+        s.Buffer is CudaBuffer b ? b.At(s.ByteOffset) : throw new ArgumentException($"a {s.Buffer.GetType().Name} is not CUDA device memory");
 
     private CudaNode Node(NodeRun run) => (CudaNode)(run.BackendState ??= new CudaNode(this, run));
 

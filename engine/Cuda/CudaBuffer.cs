@@ -1,27 +1,27 @@
 using Engine.Graph;
+using Engine.Tensors;
 
 namespace Engine.Cuda;
 
-/// <summary>Device memory of a CUDA backend: float32 values or int32 indices/labels, 4 bytes each.</summary>
+/// <summary>Device memory of a CUDA backend, addressed in bytes (slices carry their element type).</summary>
 public sealed class CudaBuffer : Graph.Buffer
 {
-    public const int ElementBytes = 4;
     private readonly DeviceAllocator _allocator;
     private readonly long _blockBytes;
     private bool _disposed;
 
-    internal CudaBuffer(DeviceAllocator allocator, long count, bool isInt)
+    internal CudaBuffer(DeviceAllocator allocator, long count, DataType type)
     {
         _allocator = allocator;
-        Count = count;
-        IsInt = isInt;
-        Ptr = allocator.Allocate(count * ElementBytes, out _blockBytes);
+        Type = type;
+        Bytes = count * type.Size();
+        Ptr = allocator.Allocate(Math.Max(Bytes, 4), out _blockBytes);
     }
 
     public DevicePtr Ptr { get; }
 
-    /// <summary>The device address of element <paramref name="index"/>.</summary>
-    public DevicePtr At(long index) => Ptr.Offset(index * ElementBytes);
+    /// <summary>The device address <paramref name="byteOffset"/> bytes in.</summary>
+    public DevicePtr At(long byteOffset) => Ptr.Offset(byteOffset);
 
     public override void Dispose()
     {

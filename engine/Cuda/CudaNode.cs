@@ -41,6 +41,9 @@ public sealed class CudaNode : IDisposable
     /// <summary>Elements from one sample of output i to the next (see <see cref="CpuNode{T}.OutSampleStride"/>).</summary>
     public long OutSampleStride(int i) => _run.OutSampleStride(i);
 
+    /// <summary>Whether input i already lies in its slice of output 0 (a concatenation's zero-copy part).</summary>
+    public bool InputIsViewOfOutput(int i) => _run.InAliasesOutput?[i] ?? false;
+
     public DevicePtr In(int i) => CudaBackend.Ptr(_run.In[i]);
     public DevicePtr Out(int i) => CudaBackend.Ptr(_run.Out[i]);
     public bool HasInGrad(int i) => _run.InGrad[i] is not null;

@@ -1,4 +1,5 @@
 using Engine.Graph;
+using Engine.Tensors;
 
 namespace Engine.Cuda;
 
@@ -30,10 +31,13 @@ internal sealed class HostFallback : IDisposable
             Params = _device.Params.Select(Mirror).ToArray(),
             ParamGrads = _device.ParamGrads.Select(Mirror).ToArray(),
             States = _device.States.Select(Mirror).ToArray(),
+            InStrides = _device.InStrides,
+            OutStrides = _device.OutStrides,
+            InAliasesOutput = _device.InAliasesOutput,
         };
     }
 
-    private BufferSlice Mirror(BufferSlice s) => BufferSlice.Whole(_cpu.Allocate(s.Count, s.Buffer.IsInt));
+    private BufferSlice Mirror(BufferSlice s) => BufferSlice.Whole(_cpu.Allocate(s.Count, s.Type));
 
     public void Run(bool forward)
     {
@@ -76,8 +80,8 @@ internal sealed class HostFallback : IDisposable
 
     private void ToHost(BufferSlice d, BufferSlice h)
     {
-        if (h.Buffer is CpuBuffer<int> ints) _node.Backend.Download(d, ints.Data.AsSpan());
-        else _node.Backend.Download(d, ((CpuBuffer<float>)h.Buffer).Data.AsSpan());
+        if (h.Type == DataType.I32) _node.Backend.Download(d, CpuBackend<float>.I(h));
+        else _node.Backend.Download(d, CpuBackend<float>.F(h));
     }
 
     private void ToDevice(BufferSlice?[] host, BufferSlice?[] device)
@@ -93,8 +97,8 @@ internal sealed class HostFallback : IDisposable
 
     private void ToDevice(BufferSlice h, BufferSlice d)
     {
-        if (h.Buffer is CpuBuffer<int> ints) _node.Backend.Upload(d, ints.Data);
-        else _node.Backend.Upload(d, ((CpuBuffer<float>)h.Buffer).Data);
+        if (h.Type == DataType.I32) _node.Backend.Upload(d, CpuBackend<float>.I(h));
+        else _node.Backend.Upload(d, CpuBackend<float>.F(h));
     }
 
     public void Dispose()

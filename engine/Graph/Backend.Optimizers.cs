@@ -65,7 +65,7 @@ public abstract partial class Backend
         for (long start = 0; start < count; start += HostChunk)
         {
             int n = (int)Math.Min(HostChunk, count - start);
-            var parts = slices.Select(s => new BufferSlice(s.Buffer, s.Offset + start, n)).ToArray();
+            var parts = slices.Select(s => s.Sub(start, n)).ToArray();
             var host = parts.Select(p => { var a = new double[n]; Download(p, a); return a; }).ToArray();
             update(host);
             for (int i = 0; i < parts.Length; i++) if (writeBack[i]) Upload(parts[i], host[i]);

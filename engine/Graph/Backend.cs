@@ -2,18 +2,33 @@ using Engine.Tensors;
 
 namespace Engine.Graph;
 
-/// <summary>Storage a backend owns: host arrays on the CPU, device memory on a GPU.</summary>
+/// <summary>Storage a backend owns, in bytes: host memory on the CPU, device memory on a GPU.</summary>
 public abstract class Buffer : IDisposable
 {
-    public long Count { get; protected init; }
-    public bool IsInt { get; protected init; }
+    public long Bytes { get; protected init; }
+    /// <summary>The element type it was allocated for (<see cref="DataType.U8"/> for an arena of mixed tensors).</summary>
+    public DataType Type { get; protected init; }
+    /// <summary>Elements of <see cref="Type"/> it holds.</summary>
+    public long Count => Bytes / Type.Size();
     public virtual void Dispose() { GC.SuppressFinalize(this); }
 }
 
-/// <summary>A contiguous range of a buffer.</summary>
-public readonly record struct BufferSlice(Buffer Buffer, long Offset, long Count)
+/// <summary>A contiguous range of <paramref name="Count"/> elements of type <paramref name="Type"/> starting <paramref name="ByteOffset"/> bytes into a buffer.</summary>
+public readonly record struct BufferSlice(Buffer Buffer, long ByteOffset, long Count, DataType Type)
 {
-    public static BufferSlice Whole(Buffer b) => new(b, 0, b.Count);
+    /// <summary>A range of a buffer in its own element type, by element offset.</summary>
+    public BufferSlice(Buffer buffer, long offset, long count) : this(buffer, offset * buffer.Type.Size(), count, buffer.Type) { }
+
+    public static BufferSlice Whole(Buffer b) => new(b, 0, b.Count, b.Type);
+    public long Bytes => Count * Type.Size();
+    public bool IsFloat => Type.IsFloat();
+
+    /// <summary>Elements [start, start + count) of this slice.</summary>
+    public BufferSlice Sub(long start, long count)
+    {
+        if (start < 0 || count < 0 || start + count > Count) throw new ArgumentOutOfRangeException(nameof(start), $"elements [{start}, {start + count}) of a slice of {Count}");
+        return this with { ByteOffset = ByteOffset + start * Type.Size(), Count = count };
+    }
 }
 
 /// <summary>
@@ -35,6 +50,8 @@ public sealed class NodeRun
     /// <summary>Elements between consecutive samples of each input and output; null: contiguous (per-sample size).</summary>
     public long[]? InStrides { get; internal set; }
     public long[]? OutStrides { get; internal set; }
+    /// <summary>For a concatenation: which inputs are views into its output (written there by their producers), so nothing is copied.</summary>
+    public bool[]? InAliasesOutput { get; internal set; }
     public long InSampleStride(int i) => InStrides?[i] ?? InShapes[i].Numel / InShapes[i][0];
     public long OutSampleStride(int i) => OutStrides?[i] ?? OutShapes[i].Numel / OutShapes[i][0];
     public BufferSlice[] Params { get; internal set; } = [];
@@ -53,10 +70,13 @@ public sealed class NodeRun
 public abstract partial class Backend : IDisposable
 {
     public abstract string Name { get; }
-    /// <summary>True when float values are float64 (CPU gradient checks), else float32.</summary>
-    public abstract bool IsDouble { get; }
+    /// <summary>The element type of float tensors: F64 for the CPU's gradient checks, else F32.</summary>
+    public abstract DataType FloatType { get; }
 
-    public abstract Buffer Allocate(long count, bool isInt);
+    /// <summary>A buffer of <paramref name="count"/> elements of <paramref name="type"/>, zeroed.</summary>
+    public abstract Buffer Allocate(long count, DataType type);
+    /// <summary>A buffer of <paramref name="count"/> floats in the backend's precision, zeroed.</summary>
+    public Buffer AllocateFloats(long count) => Allocate(count, FloatType);
     public abstract void Zero(BufferSlice s);
     public abstract void Upload(BufferSlice dst, ReadOnlySpan<double> src);
     public abstract void Upload(BufferSlice dst, ReadOnlySpan<float> src);

@@ -1,32 +1,63 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using Engine.Tensors;
 
 namespace Engine.Graph;
 
-/// <summary>Host arrays of a CPU backend.</summary>
-public sealed class CpuBuffer<T> : Buffer where T : unmanaged
+/// <summary>Host memory of a CPU backend: 64-byte aligned native memory, so one arena can hold tensors of several element types.</summary>
+public sealed unsafe class CpuBuffer : Buffer
 {
-    public CpuBuffer(long count)
+    private byte* _data;
+
+    public CpuBuffer(long count, DataType type)
     {
-        if (count > Array.MaxLength) throw new OutOfMemoryException($"CPU buffer of {count} elements is larger than an array can be");
-        Data = new T[count];
-        Count = count;
-        IsInt = typeof(T) == typeof(int);
+        Type = type;
+        Bytes = Math.Max(count, 0) * type.Size();
+        _data = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(Bytes, 1), 64);
+        NativeMemory.Clear(_data, (nuint)Bytes);
+        if (Bytes > 0) GC.AddMemoryPressure(Bytes);
     }
-    public T[] Data { get; }
-    public Span<T> Span(BufferSlice s) => Data.AsSpan((int)s.Offset, (int)s.Count);
+
+    /// <summary>The elements of a slice of this buffer (a span is limited to 2^31 elements).</summary>
+    public Span<T> Span<T>(BufferSlice s) where T : unmanaged
+    {
+        if (!ReferenceEquals(s.Buffer, this)) throw new ArgumentException("slice of another buffer");
+        if (sizeof(T) != s.Type.Size()) throw new ArgumentException($"a {s.Type} slice read as {typeof(T).Name}");
+        if (s.ByteOffset < 0 || s.ByteOffset + s.Bytes > Bytes) throw new ArgumentOutOfRangeException(nameof(s), $"bytes [{s.ByteOffset}, {s.ByteOffset + s.Bytes}) of a buffer of {Bytes}");
+        if (s.Count > int.MaxValue) throw new OutOfMemoryException($"CPU slice of {s.Count} elements is larger than a span can be");
+        if (_data is null) throw new ObjectDisposedException(nameof(CpuBuffer));
+        return new Span<T>(_data + s.ByteOffset, (int)s.Count);
+    }
+
+    public override void Dispose()
+    {
+        if (_data is not null)
+        {
+            NativeMemory.AlignedFree(_data);
+            _data = null;
+            if (Bytes > 0) GC.RemoveMemoryPressure(Bytes);
+        }
+        base.Dispose();
+    }
+
+    ~CpuBuffer() { if (_data is not null) NativeMemory.AlignedFree(_data); }
 }
 
 /// <summary>The reference backend: plain loops in float or double precision.</summary>
 public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloatingPointIeee754<T>
 {
     public override string Name => $"cpu ({typeof(T).Name.ToLowerInvariant()})";
-    public override bool IsDouble => typeof(T) == typeof(double);
+    public override DataType FloatType => typeof(T) == typeof(double) ? DataType.F64 : DataType.F32;
 
-    public override Buffer Allocate(long count, bool isInt) => isInt ? new CpuBuffer<int>(count) : new CpuBuffer<T>(count);
+    public override Buffer Allocate(long count, DataType type)
+    {
+        if (type.IsFloat() && type != FloatType) throw new ArgumentException($"the {Name} backend holds floats as {FloatType}, not {type}");
+        return new CpuBuffer(count, type);
+    }
 
     public override void Zero(BufferSlice s)
     {
-        if (s.Buffer is CpuBuffer<int> bi) bi.Span(s).Clear();
+        if (s.Type == DataType.I32) I(s).Clear();
         else F(s).Clear();
     }
 
@@ -74,7 +105,8 @@ public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloati
 
     public override void Copy(BufferSlice dst, BufferSlice src)
     {
-        if (src.Buffer is CpuBuffer<int>) I(src).CopyTo(I(dst));
+        if (src.Type != dst.Type || src.Count != dst.Count) throw new ArgumentException($"copy of {src.Count} {src.Type} into {dst.Count} {dst.Type}");
+        if (src.Type == DataType.I32) I(src).CopyTo(I(dst));
         else F(src).CopyTo(F(dst));
     }
 
@@ -82,8 +114,13 @@ public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloati
     public override void Backward(NodeRun run) => Node(run).Backward();
 
     private static CpuNode<T> Node(NodeRun run) => (CpuNode<T>)(run.BackendState ??= new CpuNode<T>(run));
-    internal static Span<T> F(BufferSlice s) => ((CpuBuffer<T>)s.Buffer).Span(s);
-    internal static Span<int> I(BufferSlice s) => ((CpuBuffer<int>)s.Buffer).Span(s);
+    internal static Span<T> F(BufferSlice s) =>
+        s.Type.IsFloat() ? Host(s).Span<T>(s) : throw new ArgumentException($"a {s.Type} slice read as floats");
+    internal static Span<int> I(BufferSlice s) =>
+        s.Type == DataType.I32 ? Host(s).Span<int>(s) : throw new ArgumentException($"a {s.Type} slice read as integers");
+
+    private static CpuBuffer Host(BufferSlice s) =>
+        s.Buffer as CpuBuffer ?? throw new ArgumentException($"a {s.Buffer.GetType().Name} is not CPU memory");
 
     private static void Check(int from, int to)
     {

@@ -29,6 +29,9 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     /// <summary>As <see cref="InSampleStride"/>, for output i and its gradient (<see cref="Op.WritesStridedOutput"/>).</summary>
     public long OutSampleStride(int i) => _run.OutSampleStride(i);
 
+    /// <summary>Whether input i already lies in its slice of output 0 (a concatenation's zero-copy part).</summary>
+    public bool InputIsViewOfOutput(int i) => _run.InAliasesOutput?[i] ?? false;
+
     public Span<T> In(int i) => CpuBackend<T>.F(_run.In[i]);
     public Span<int> InInt(int i) => CpuBackend<T>.I(_run.In[i]);
     public Span<T> Out(int i) => CpuBackend<T>.F(_run.Out[i]);

@@ -1,18 +1,23 @@
+using Engine.Graph.Memory;
 using Engine.Tensors;
 
 namespace Engine.Graph;
 
 /// <summary>
 /// Runs a graph on one backend at one batch size: forward in node order, backward in reverse,
-/// each node accumulating into its inputs' gradients. Activation gradients are zeroed by each
-/// backward; parameter gradients only by <see cref="ParameterBuffers.ZeroGrads"/>.
+/// each node accumulating into its inputs' gradients. Every value and gradient lives in one
+/// arena laid out by a <see cref="MemoryPlan"/> fixed at construction; a gradient is zeroed
+/// just before the first backward that touches it. Parameter gradients are zeroed only by
+/// <see cref="ParameterBuffers.ZeroGrads"/>.
 /// </summary>
 public sealed class Executor : IDisposable
 {
     private readonly Shape[] _shapes;
-    private readonly Buffer?[] _values;
-    private readonly Buffer?[] _grads;
+    private readonly BufferSlice?[] _values;
+    private readonly BufferSlice?[] _grads;
+    private readonly ArenaBlock?[] _gradBlocks;
     private readonly NodeRun[] _runs;
+    private readonly Buffer _arena;
     private readonly bool _ownsParameters;
 
     /// <param name="inputGradients">Also compute gradients of the graph's float inputs (gradient checks).</param>
@@ -21,44 +26,51 @@ public sealed class Executor : IDisposable
 
     public Executor(Graph graph, Backend backend, int batch, ExecutorOptions options, ParameterBuffers? parameters = null)
     {
-        bool inputGradients = options.InputGradients;
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batch size must be at least 1");
+        if (options.InferenceOnly && options.InputGradients) throw new ArgumentException("an inference-only executor computes no gradients, of inputs neither");
         Graph = graph;
         Backend = backend;
         Batch = batch;
+        Options = options;
         _ownsParameters = parameters is null;
         Parameters = parameters ?? new ParameterBuffers(graph, backend);
         if (Parameters.Backend != backend) throw new ArgumentException("parameters live on another backend");
 
-        _shapes = new Shape[graph.ValueCount];
-        _values = new Buffer?[graph.ValueCount];
-        _grads = new Buffer?[graph.ValueCount];
-        foreach (var v in graph.Inputs)
+        _shapes = Shapes(graph, batch);
+        Plan = new MemoryPlan(graph, _shapes, backend.FloatType, options);
+        _arena = backend.Allocate(Plan.ArenaBytes, DataType.U8);
+        _values = new BufferSlice?[graph.ValueCount];
+        _grads = new BufferSlice?[graph.ValueCount];
+        _gradBlocks = new ArenaBlock?[graph.ValueCount];
+        foreach (var v in graph.Inputs.Concat(graph.Nodes.SelectMany(n => n.Outputs)))
         {
-            _shapes[v.Id] = v.Shape.WithBatch(batch);
-            _values[v.Id] = backend.Allocate(_shapes[v.Id].Numel, v.IsInt);
-            if (inputGradients && !v.IsInt) _grads[v.Id] = backend.Allocate(_shapes[v.Id].Numel, false);
+            _values[v.Id] = Slice(Plan.ValueBlock(v), v);
+            if (Plan.GradientBlock(v) is { } g)
+            {
+                _grads[v.Id] = Slice(g, v);
+                _gradBlocks[v.Id] = g;
+            }
         }
 
         _runs = new NodeRun[graph.Nodes.Count];
         foreach (var node in graph.Nodes)
         {
-            var inShapes = node.Inputs.Select(v => _shapes[v.Id]).ToArray();
-            var outShapes = node.Op.InferShapes(inShapes);
-            var run = new NodeRun(node) { InShapes = inShapes, OutShapes = outShapes, Batch = batch };
-            foreach (var (o, s) in node.Outputs.Zip(outShapes))
+            var run = new NodeRun(node)
             {
-                _shapes[o.Id] = s;
-                _values[o.Id] = backend.Allocate(s.Numel, o.IsInt);
-                if (!o.IsInt) _grads[o.Id] = backend.Allocate(s.Numel, false);
-            }
-            run.In = node.Inputs.Select(v => BufferSlice.Whole(_values[v.Id]!)).ToArray();
-            run.Out = node.Outputs.Select(v => BufferSlice.Whole(_values[v.Id]!)).ToArray();
-            run.InGrad = node.Inputs.Select(v => _grads[v.Id] is { } g ? BufferSlice.Whole(g) : (BufferSlice?)null).ToArray();
-            run.OutGrad = node.Outputs.Select(v => _grads[v.Id] is { } g ? BufferSlice.Whole(g) : (BufferSlice?)null).ToArray();
-            run.Params = node.Params.Select(p => Parameters.Slice(Parameters.Values, p)).ToArray();
-            run.ParamGrads = node.Params.Select(p => Parameters.Slice(Parameters.Grads, p)).ToArray();
-            run.States = node.States.Select(p => Parameters.Slice(Parameters.States, p)).ToArray();
+                InShapes = node.Inputs.Select(v => _shapes[v.Id]).ToArray(),
+                OutShapes = node.Outputs.Select(v => _shapes[v.Id]).ToArray(),
+                Batch = batch,
+                In = node.Inputs.Select(v => _values[v.Id]!.Value).ToArray(),
+                Out = node.Outputs.Select(v => _values[v.Id]!.Value).ToArray(),
+                InGrad = node.Inputs.Select(v => _grads[v.Id]).ToArray(),
+                OutGrad = node.Outputs.Select(v => _grads[v.Id]).ToArray(),
+                InStrides = Strides(node.Inputs),
+                OutStrides = Strides(node.Outputs),
+                InAliasesOutput = node.Op.InputsMayAliasOutput ? node.Inputs.Select(v => Plan.View(v)?.Root == node.Outputs[0]).ToArray() : null,
+                Params = node.Params.Select(p => Parameters.Slice(Parameters.Values, p)).ToArray(),
+                ParamGrads = node.Params.Select(p => Parameters.Slice(Parameters.Grads, p)).ToArray(),
+                States = node.States.Select(p => Parameters.Slice(Parameters.States, p)).ToArray(),
+            };
             _runs[node.Index] = run;
         }
     }
@@ -66,6 +78,9 @@ public sealed class Executor : IDisposable
     public Graph Graph { get; }
     public Backend Backend { get; }
     public int Batch { get; }
+    public ExecutorOptions Options { get; }
+    /// <summary>Where every value and gradient lives (host info prints it).</summary>
+    public MemoryPlan Plan { get; }
     public ParameterBuffers Parameters { get; }
     /// <summary>Seed of stochastic ops; with <see cref="Step"/> it fixes every dropout mask.</summary>
     public ulong Seed { get; set; }
@@ -76,12 +91,12 @@ public sealed class Executor : IDisposable
 
     public Shape ShapeOf(Value v) => _shapes[v.Id];
 
-    public void SetInput(string name, ReadOnlySpan<float> data) => Backend.Upload(InputSlice(name, data.Length, false), data);
-    public void SetInput(string name, ReadOnlySpan<double> data) => Backend.Upload(InputSlice(name, data.Length, false), data);
-    public void SetInput(string name, ReadOnlySpan<int> data) => Backend.Upload(InputSlice(name, data.Length, true), data);
+    public void SetInput(string name, ReadOnlySpan<float> data) => Backend.Upload(InputSlice(name, data.Length, true), data);
+    public void SetInput(string name, ReadOnlySpan<double> data) => Backend.Upload(InputSlice(name, data.Length, true), data);
+    public void SetInput(string name, ReadOnlySpan<int> data) => Backend.Upload(InputSlice(name, data.Length, false), data);
 
-    /// <summary>Direct access to a value's storage (for backends' own staging copies).</summary>
-    public BufferSlice ValueSlice(Value v) => BufferSlice.Whole(_values[v.Id] ?? throw new InvalidOperationException($"{v.Name} has no storage"));
+    /// <summary>Direct access to a value's storage (for backends' own staging copies); a view's slice spans its samples' whole stride.</summary>
+    public BufferSlice ValueSlice(Value v) => _values[v.Id] ?? throw new InvalidOperationException($"{v.Name} has no storage");
 
     public void Forward(bool training)
     {
@@ -110,7 +125,10 @@ public sealed class Executor : IDisposable
     /// <summary>Backward from <paramref name="output"/> with the given gradient (e.g. a random projection for gradient checks).</summary>
     public void Backward(Value output, ReadOnlySpan<double> outputGrad)
     {
+        if (!Plan.Training) throw new InvalidOperationException($"this executor of '{Graph.Name}' was built for inference only: it has no gradients");
         var seedGrad = _grads[output.Id] ?? throw new InvalidOperationException($"{output.Name} takes no gradient");
+        if (!Plan.IsReadable(output))
+            throw new InvalidOperationException($"{output.Name} is not an output of '{Graph.Name}', so its gradient's storage is shared before backward; seed backward from an output, or build the executor with ExecutorOptions.KeepAll");
         var reaches = new bool[_shapes.Length];
         reaches[output.Id] = true;
         var active = new List<NodeRun>();
@@ -119,13 +137,15 @@ public sealed class Executor : IDisposable
             var node = _runs[i].Node;
             if (!node.Outputs.Any(o => reaches[o.Id])) continue;
             active.Add(_runs[i]);
-            foreach (var v in node.Inputs) if (!v.IsInt) reaches[v.Id] = true;
+            foreach (var v in node.Inputs) if (v.IsFloat) reaches[v.Id] = true;
         }
-        for (int id = 0; id < _grads.Length; id++)
-            if (reaches[id] && _grads[id] is { } g) Backend.Zero(BufferSlice.Whole(g));
-        Backend.Upload(BufferSlice.Whole(seedGrad), outputGrad);
+        var ready = new HashSet<ArenaBlock>();
+        ZeroOnce(output, ready);
+        Backend.Upload(seedGrad, outputGrad);
         foreach (var run in active)
         {
+            foreach (var v in run.Node.Outputs) ZeroOnce(v, ready);
+            foreach (var v in run.Node.Inputs) ZeroOnce(v, ready);
             if (Profiler is { } p)
             {
                 p.Begin(run.Node, Pass.Backward);
@@ -136,42 +156,81 @@ public sealed class Executor : IDisposable
         }
     }
 
-    public double[] Read(Value v) => Download<double>(_values[v.Id], v);
-    public float[] ReadFloat(Value v) => Download<float>(_values[v.Id], v);
-    public int[] ReadInt(Value v) => Download<int>(_values[v.Id], v);
+    /// <summary>Zeroes the gradient storage holding <paramref name="v"/>'s gradient the first time this backward touches it.</summary>
+    private void ZeroOnce(Value v, HashSet<ArenaBlock> ready)
+    {
+        if (_gradBlocks[v.Id] is { } block && ready.Add(block))
+            Backend.Zero(new BufferSlice(_arena, block.Offset, block.Bytes / Backend.FloatType.Size(), Backend.FloatType));
+    }
+
+    public double[] Read(Value v) => Download<double>(v, gradient: false);
+    public float[] ReadFloat(Value v) => Download<float>(v, gradient: false);
+    public int[] ReadInt(Value v) => Download<int>(v, gradient: false);
     /// <summary>The gradient of the last backward with respect to <paramref name="v"/>.</summary>
-    public double[] ReadGrad(Value v) => Download<double>(_grads[v.Id], v);
+    public double[] ReadGrad(Value v) => Download<double>(v, gradient: true);
 
     public Tensor<double> ReadTensor(Value v) => new(_shapes[v.Id], Read(v));
 
-    private T[] Download<T>(Buffer? b, Value v) where T : unmanaged
+    private T[] Download<T>(Value v, bool gradient) where T : unmanaged
     {
-        if (b is null) throw new InvalidOperationException($"{v.Name} has no gradient storage");
-        var r = new T[b.Count];
-        switch (r)
+        var slice = (gradient ? _grads[v.Id] : _values[v.Id])
+            ?? throw new InvalidOperationException($"{v.Name} has no {(gradient ? "gradient" : "value")} storage in this executor");
+        if (!Plan.IsReadable(v))
+            throw new InvalidOperationException($"{v.Name} is not kept after the step by the memory plan of '{Graph.Name}' (its storage is reused); read the graph's outputs, or build the executor with ExecutorOptions.KeepAll");
+        var raw = new T[slice.Count];
+        switch (raw)
         {
-            case double[] d: Backend.Download(BufferSlice.Whole(b), d); break;
-            case float[] f: Backend.Download(BufferSlice.Whole(b), f); break;
-            case int[] n: Backend.Download(BufferSlice.Whole(b), n); break;
+            case double[] d: Backend.Download(slice, d); break;
+            case float[] f: Backend.Download(slice, f); break;
+            case int[] n: Backend.Download(slice, n); break;
         }
-        return r;
+        if (Plan.View(v) is not { } view) return raw;
+        // A view holds one block per sample, the root's per-sample size apart.
+        long perSample = _shapes[v.Id].Numel / Batch;
+        var packed = new T[_shapes[v.Id].Numel];
+        for (int b = 0; b < Batch; b++) Array.Copy(raw, b * view.SampleStride, packed, b * perSample, perSample);
+        return packed;
     }
 
-    private BufferSlice InputSlice(string name, int length, bool isInt)
+    private BufferSlice InputSlice(string name, int length, bool isFloat)
     {
         var v = Graph.Input(name);
-        if (v.IsInt != isInt) throw new ArgumentException($"input '{name}' takes {(v.IsInt ? "integer" : "float")} data");
+        if (v.IsFloat != isFloat) throw new ArgumentException($"input '{name}' takes {(v.IsFloat ? "float" : "integer")} data");
         if (length != _shapes[v.Id].Numel)
             throw new ArgumentException($"input '{name}' of shape {_shapes[v.Id]} needs {_shapes[v.Id].Numel} values, got {length}");
-        return BufferSlice.Whole(_values[v.Id]!);
+        return _values[v.Id]!.Value;
+    }
+
+    /// <summary>A value's elements in the arena: for a view, from its first sample's start through its last sample's end.</summary>
+    private BufferSlice Slice(ArenaBlock block, Value v)
+    {
+        var type = v.IsFloat ? Backend.FloatType : v.Type;
+        var shape = _shapes[v.Id];
+        if (Plan.View(v) is not { } view) return new BufferSlice(_arena, block.Offset, shape.Numel, type);
+        long perSample = shape.Numel / Batch;
+        return new BufferSlice(_arena, block.Offset + view.ByteOffset, (Batch - 1) * view.SampleStride + perSample, type);
+    }
+
+    private long[]? Strides(Value[] values) =>
+        values.Any(v => Plan.View(v) is not null) ? values.Select(v => Plan.View(v)?.SampleStride ?? _shapes[v.Id].Numel / Batch).ToArray() : null;
+
+    private static Shape[] Shapes(Graph graph, int batch)
+    {
+        var shapes = new Shape[graph.ValueCount];
+        foreach (var v in graph.Inputs) shapes[v.Id] = v.Shape.WithBatch(batch);
+        foreach (var node in graph.Nodes)
+        {
+            var outShapes = node.Op.InferShapes(node.Inputs.Select(v => shapes[v.Id]).ToArray());
+            for (int i = 0; i < node.Outputs.Length; i++) shapes[node.Outputs[i].Id] = outShapes[i];
+        }
+        return shapes;
     }
 
     public void Dispose()
     {
         // Per-node backend state may hold device memory and native descriptors (CUDA backend).
         foreach (var run in _runs) (run.BackendState as IDisposable)?.Dispose();
-        foreach (var b in _values) b?.Dispose();
-        foreach (var b in _grads) b?.Dispose();
+        _arena.Dispose();
         if (_ownsParameters) Parameters.Dispose();
     }
 }

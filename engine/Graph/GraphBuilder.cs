@@ -23,9 +23,12 @@ public sealed class GraphBuilder(string name)
     public string Name { get; } = name;
 
     /// <summary>A graph input; <paramref name="sampleShape"/> excludes the batch dimension.</summary>
-    public Value Input(string name, Shape sampleShape, bool isInt = false)
+    public Value Input(string name, Shape sampleShape, bool isInt = false) => Input(name, sampleShape, isInt ? DataType.I32 : DataType.F32);
+
+    /// <summary>A graph input of element type <paramref name="type"/> (F32: float data in the executor's precision; I32: labels).</summary>
+    public Value Input(string name, Shape sampleShape, DataType type)
     {
-        var v = new Value(_valueCount++, null, 0, sampleShape.Prepend(1), isInt, name);
+        var v = new Value(_valueCount++, null, 0, sampleShape.Prepend(1), type, name);
         _inputs.Add(v);
         return v;
     }
@@ -45,8 +48,8 @@ public sealed class GraphBuilder(string name)
         var full = Qualify(name);
         if (!_nodeNames.Add(full)) throw new ArgumentException($"layer name '{full}' used twice");
         for (int i = 0; i < inputs.Length; i++)
-            if (inputs[i].IsInt != op.InputIsInt(i))
-                throw new ShapeException($"{full}: input {i} ({inputs[i].Name}) must be {(op.InputIsInt(i) ? "an integer" : "a float")} tensor");
+            if (inputs[i].Type != op.InputType(i))
+                throw new ShapeException($"{full}: input {i} ({inputs[i].Name}) must be {(op.InputType(i).IsFloat() ? "a float" : "an integer")} tensor");
         var inShapes = inputs.Select(v => v.Shape).ToArray();
         Shape[] outShapes;
         try { outShapes = op.InferShapes(inShapes); }
@@ -56,7 +59,7 @@ public sealed class GraphBuilder(string name)
         }
         var node = new Node(_nodes.Count, full, op, inputs);
         node.Outputs = outShapes.Select((s, i) =>
-            new Value(_valueCount++, node, i, s, op.OutputIsInt(i), i == 0 ? full : $"{full}:{i}")).ToArray();
+            new Value(_valueCount++, node, i, s, op.OutputType(i), i == 0 ? full : $"{full}:{i}")).ToArray();
         node.Params = op.Parameters(inShapes).Select(p => _params.Add($"{full}.{p.Name}", p)).ToArray();
         node.States = op.States(inShapes).Select(p => _states.Add($"{full}.{p.Name}", p)).ToArray();
         _nodes.Add(node);

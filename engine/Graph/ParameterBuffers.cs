@@ -10,9 +10,9 @@ public sealed class ParameterBuffers : IDisposable
     {
         Graph = graph;
         Backend = backend;
-        Values = backend.Allocate(Math.Max(1, graph.Parameters.Count), false);
-        Grads = backend.Allocate(Math.Max(1, graph.Parameters.Count), false);
-        States = backend.Allocate(Math.Max(1, graph.States.Count), false);
+        Values = backend.AllocateFloats(Math.Max(1, graph.Parameters.Count));
+        Grads = backend.AllocateFloats(Math.Max(1, graph.Parameters.Count));
+        States = backend.AllocateFloats(Math.Max(1, graph.States.Count));
         backend.Zero(BufferSlice.Whole(Grads));
         Initialize(0);
     }

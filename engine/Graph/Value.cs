@@ -8,9 +8,9 @@ namespace Engine.Graph;
 /// </summary>
 public sealed class Value
 {
-    internal Value(int id, Node? producer, int index, Shape shape, bool isInt, string name)
+    internal Value(int id, Node? producer, int index, Shape shape, DataType type, string name)
     {
-        Id = id; Producer = producer; Index = index; Shape = shape; IsInt = isInt; Name = name;
+        Id = id; Producer = producer; Index = index; Shape = shape; Type = type; Name = name;
     }
 
     public int Id { get; }
@@ -18,8 +18,12 @@ public sealed class Value
     public Node? Producer { get; }
     public int Index { get; }
     public Shape Shape { get; }
-    /// <summary>Int32 labels or indices (no gradient) rather than float data.</summary>
-    public bool IsInt { get; }
+    /// <summary>
+    /// The declared element type: <see cref="DataType.I32"/> for labels and indices (no gradient),
+    /// <see cref="DataType.F32"/> for float data, which an executor stores in its backend's float type.
+    /// </summary>
+    public DataType Type { get; }
+    public bool IsFloat => Type.IsFloat();
     public string Name { get; }
 
     /// <summary>Channels of an NCHW value.</summary>

@@ -7,6 +7,8 @@ namespace Engine.Ops;
 public sealed partial class Add : Op
 {
     public override string Type => "add";
+    public override bool BackwardReadsInput(int input) => false;
+    public override bool BackwardReadsOutput(int output) => false;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {

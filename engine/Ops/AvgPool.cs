@@ -19,6 +19,8 @@ public sealed partial class AvgPool(int kernel, int stride, int padding = 0, boo
     public bool CountIncludePad => countIncludePad;
 
     public override string Type => "avgpool";
+    public override bool BackwardReadsInput(int input) => false;
+    public override bool BackwardReadsOutput(int output) => false;
     public override (string Filters, string Size) Describe() => ("", _geometry.Describe());
     public override Shape[] InferShapes(Shape[] inputs) => [_geometry.OutputShape(inputs[0])];
 

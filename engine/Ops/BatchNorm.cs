@@ -27,6 +27,8 @@ public sealed partial class BatchNorm : Op
     public double Eps { get; }
 
     public override string Type => "batchnorm";
+    public override bool BackwardReadsInput(int input) => input == 0;
+    public override bool BackwardReadsOutput(int output) => false;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {

@@ -13,7 +13,7 @@ public sealed partial class Concat
         for (int i = 0; i < n.InputCount; i++)
         {
             var x = n.InShape(i);
-            Launch(n, "concat_fwd_f32", n.Out(0), n.In(i), x, y[1], offset);
+            if (!n.InputIsViewOfOutput(i)) Launch(n, "concat_fwd_f32", n.Out(0), n.In(i), x, y[1], offset);
             offset += x[1];
         }
     }
@@ -25,7 +25,7 @@ public sealed partial class Concat
         for (int i = 0; i < n.InputCount; i++)
         {
             var x = n.InShape(i);
-            if (n.HasInGrad(i)) Launch(n, "concat_bwd_f32", n.InGrad(i), n.OutGrad(0), x, y[1], offset);
+            if (n.HasInGrad(i) && !n.InputIsViewOfOutput(i)) Launch(n, "concat_bwd_f32", n.InGrad(i), n.OutGrad(0), x, y[1], offset);
             offset += x[1];
         }
     }

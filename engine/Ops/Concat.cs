@@ -4,10 +4,17 @@ using Engine.Tensors;
 
 namespace Engine.Ops;
 
-/// <summary>Concatenation along channels (dim 1); every other dimension must agree. Backward splits dy into the inputs' slices.</summary>
+/// <summary>
+/// Concatenation along channels (dim 1); every other dimension must agree. Backward splits dy into the inputs' slices.
+/// Inputs the memory plan made views of the output are already in place and skipped both ways.
+/// </summary>
 public sealed partial class Concat : Op
 {
     public override string Type => "concat";
+    public override bool BackwardReadsInput(int input) => false;
+    public override bool BackwardReadsOutput(int output) => false;
+    /// <summary>Inputs whose producers write strided outputs become views into the concatenation: nothing to copy there, nothing to split back.</summary>
+    public override bool InputsMayAliasOutput => true;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {
@@ -50,6 +57,7 @@ public sealed partial class Concat : Op
         int sample = (int)(n.OutShape(0).Numel / n.Batch);
         for (int i = 0; i < inputs; i++)
         {
+            if (n.InputIsViewOfOutput(i)) continue;
             var x = n.In(i);
             var (count, offset) = blocks[i];
             for (int b = 0; b < n.Batch; b++)
@@ -65,7 +73,7 @@ public sealed partial class Concat : Op
         int sample = (int)(n.OutShape(0).Numel / n.Batch);
         for (int i = 0; i < inputs; i++)
         {
-            if (!n.HasInGrad(i)) continue;
+            if (!n.HasInGrad(i) || n.InputIsViewOfOutput(i)) continue;
             var dx = n.InGrad(i);
             var (count, offset) = blocks[i];
             for (int b = 0; b < n.Batch; b++)

@@ -38,6 +38,8 @@ public sealed partial class Conv2d : Op
     public InitKind WeightInit { get; }
 
     public override string Type => "conv";
+    public override bool BackwardReadsInput(int input) => input == 0;
+    public override bool BackwardReadsOutput(int output) => false;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {

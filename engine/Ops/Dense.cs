@@ -21,6 +21,8 @@ public sealed partial class Dense : Op
     public bool HasBias { get; }
 
     public override string Type => "dense";
+    public override bool BackwardReadsInput(int input) => input == 0;
+    public override bool BackwardReadsOutput(int output) => false;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {

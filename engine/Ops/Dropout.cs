@@ -25,6 +25,8 @@ public sealed partial class Dropout : Op
     public double Scale => 1.0 / (1.0 - P);
 
     public override string Type => "dropout";
+    public override bool BackwardReadsInput(int input) => false;
+    public override bool BackwardReadsOutput(int output) => false;
     public override (string Filters, string Size) Describe() => ("", $"p={P:0.###}");
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 

@@ -7,6 +7,8 @@ namespace Engine.Ops;
 public sealed partial class GlobalAvgPool : Op
 {
     public override string Type => "globalavgpool";
+    public override bool BackwardReadsInput(int input) => false;
+    public override bool BackwardReadsOutput(int output) => false;
     public override (string Filters, string Size) Describe() => ("", "global");
 
     public override Shape[] InferShapes(Shape[] inputs)

@@ -26,6 +26,8 @@ public sealed partial class GroupNorm : Op
     public double Eps { get; }
 
     public override string Type => "groupnorm";
+    public override bool BackwardReadsInput(int input) => input == 0;
+    public override bool BackwardReadsOutput(int output) => false;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {

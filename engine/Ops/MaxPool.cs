@@ -22,8 +22,10 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
     public bool WithIndices => withIndices;
 
     public override string Type => "maxpool";
+    public override bool BackwardReadsInput(int input) => false;
+    public override bool BackwardReadsOutput(int output) => output == 1;
     public override (string Filters, string Size) Describe() => ("", _geometry.Describe());
-    public override bool OutputIsInt(int output) => output == 1;
+    public override DataType OutputType(int output) => output == 1 ? DataType.I32 : DataType.F32;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {

@@ -16,8 +16,10 @@ public sealed partial class MaxUnpool(int outHeight, int outWidth) : Op
     public int OutWidth => outWidth;
 
     public override string Type => "maxunpool";
+    public override bool BackwardReadsInput(int input) => input == 1;
+    public override bool BackwardReadsOutput(int output) => false;
     public override (string Filters, string Size) Describe() => ("", $"{outHeight}x{outWidth}");
-    public override bool InputIsInt(int input) => input == 1;
+    public override DataType InputType(int input) => input == 1 ? DataType.I32 : DataType.F32;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {

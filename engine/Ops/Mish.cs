@@ -12,6 +12,8 @@ namespace Engine.Ops;
 public sealed partial class Mish : Op
 {
     public override string Type => "mish";
+    public override bool BackwardReadsInput(int input) => input == 0;
+    public override bool BackwardReadsOutput(int output) => false;
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
     public override void Forward<T>(CpuNode<T> n) => ForChunks(n.In(0).Length, (start, end) =>

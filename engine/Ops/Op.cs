@@ -18,11 +18,11 @@ public abstract partial class Op
     /// <summary>Output shapes (batch included) for the given input shapes; throws <see cref="ShapeException"/> for inputs the op cannot take.</summary>
     public abstract Shape[] InferShapes(Shape[] inputs);
 
-    /// <summary>True for Int32 outputs (argmax indices); float outputs use the backend's precision.</summary>
-    public virtual bool OutputIsInt(int output) => false;
+    /// <summary>Element type of each output: I32 for argmax indices; F32 (the executor's float type) otherwise.</summary>
+    public virtual DataType OutputType(int output) => DataType.F32;
 
-    /// <summary>Expected element type of each input: Int32 for labels and indices, otherwise float.</summary>
-    public virtual bool InputIsInt(int input) => false;
+    /// <summary>Expected element type of each input: I32 for labels and indices, F32 (float data) otherwise.</summary>
+    public virtual DataType InputType(int input) => DataType.F32;
 
     /// <summary>Trainable parameters, named relative to the node ("weight", "bias").</summary>
     public virtual ParamSpec[] Parameters(Shape[] inputs) => [];
@@ -54,6 +54,13 @@ public abstract partial class Op
 
     /// <summary>Whether the op reads input <paramref name="input"/> (and writes its gradient) through a sample stride (<see cref="CpuNode{T}.InSampleStride"/>).</summary>
     public virtual bool ReadsStridedInput(int input) => false;
+
+    /// <summary>
+    /// Whether the inputs may be placed in output 0 as its consecutive channel slices (a
+    /// concatenation): the planner then makes each such input a view, and the op skips it
+    /// (<see cref="CpuNode{T}.InputIsViewOfOutput"/>).
+    /// </summary>
+    public virtual bool InputsMayAliasOutput => false;
 
     public abstract void Forward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
     public abstract void Backward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;

@@ -9,6 +9,8 @@ namespace Engine.Ops;
 public sealed partial class Relu : Op
 {
     public override string Type => "relu";
+    public override bool BackwardReadsInput(int input) => input == 0;
+    public override bool BackwardReadsOutput(int output) => false;
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
     // Branch-free SIMD over chunks in parallel: a data-dependent branch per element mispredicts

@@ -19,7 +19,8 @@ public sealed partial class SoftmaxCrossEntropy : Op
     public int IgnoreLabel { get; }
 
     public override string Type => "softmax_ce";
-    public override bool InputIsInt(int input) => input == 1;
+    public override bool BackwardReadsOutput(int output) => false;
+    public override DataType InputType(int input) => input == 1 ? DataType.I32 : DataType.F32;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {

@@ -9,6 +9,8 @@ public sealed partial class UpsampleNearest(int scale = 2) : Op
     public int Scale => scale;
 
     public override string Type => "upsample";
+    public override bool BackwardReadsInput(int input) => false;
+    public override bool BackwardReadsOutput(int output) => false;
     public override (string Filters, string Size) Describe() => ("", $"{scale}x");
 
     public override Shape[] InferShapes(Shape[] inputs)

@@ -28,8 +28,8 @@ public class CudaBackendTests
     {
         GpuAvailability.Require();
         using var gpu = CudaBackend.Create(0);
-        using var f = gpu.Allocate(1000, isInt: false);
-        using var i = gpu.Allocate(10, isInt: true);
+        using var f = gpu.Allocate(1000, Engine.Tensors.DataType.F32);
+        using var i = gpu.Allocate(10, Engine.Tensors.DataType.I32);
         var values = Enumerable.Range(0, 1000).Select(v => v * 0.5).ToArray();
         gpu.Upload(Graph.BufferSlice.Whole(f), values);
         gpu.Upload(Graph.BufferSlice.Whole(i), Enumerable.Range(-5, 10).ToArray());

@@ -43,7 +43,7 @@ public sealed class GpuParity
             c.Seed = g.Seed = Seed;
             foreach (var v in graph.Inputs)
             {
-                if (v.IsInt)
+                if (!v.IsFloat)
                 {
                     var data = IntInput?.Invoke(v, batch) ?? throw new InvalidOperationException($"input {v.Name} needs IntInput");
                     c.SetInput(v.Name, data);
@@ -61,13 +61,13 @@ public sealed class GpuParity
             g.Forward(Training);
             foreach (var node in graph.Nodes)
                 foreach (var o in node.Outputs)
-                    if (o.IsInt) Assert.That(g.ReadInt(o), Is.EqualTo(c.ReadInt(o)), $"step {step}: {node.Name} output {o.Name}");
+                    if (!o.IsFloat) Assert.That(g.ReadInt(o), Is.EqualTo(c.ReadInt(o)), $"step {step}: {node.Name} output {o.Name}");
                     else Near(g.Read(o), c.Read(o), $"step {step}: {node.Name} output {o.Name}");
 
             var projection = Normal(rng, (int)c.ShapeOf(output).Numel);
             c.Backward(output, projection);
             g.Backward(output, projection);
-            foreach (var v in graph.Inputs.Where(v => !v.IsInt))
+            foreach (var v in graph.Inputs.Where(v => v.IsFloat))
                 Near(g.ReadGrad(v), c.ReadGrad(v), $"step {step}: gradient of input {v.Name}");
             Near(g.Parameters.GetGrads(), c.Parameters.GetGrads(), $"step {step}: parameter gradients (accumulated)");
             Near(g.Parameters.GetStates(), c.Parameters.GetStates(), $"step {step}: states");
@@ -89,7 +89,7 @@ public sealed class GpuParity
             foreach (var o in node.Outputs)
             {
                 var slice = g.ValueSlice(o);
-                if (o.IsInt) g.Backend.Upload(slice, Enumerable.Repeat(-12345, (int)slice.Count).ToArray());
+                if (!o.IsFloat) g.Backend.Upload(slice, Enumerable.Repeat(-12345, (int)slice.Count).ToArray());
                 else g.Backend.Upload(slice, Enumerable.Repeat(float.NaN, (int)slice.Count).ToArray());
             }
     }

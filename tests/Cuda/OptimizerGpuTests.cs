@@ -53,7 +53,7 @@ public class OptimizerGpuTests
         var r = new BufferSlice[slices];
         for (int s = 0; s < slices; s++)
         {
-            r[s] = BufferSlice.Whole(b.Allocate(Count, false));
+            r[s] = BufferSlice.Whole(b.AllocateFloats(Count));
             if (s < 2) b.Upload(r[s], start[s]);
             else b.Zero(r[s]);
         }

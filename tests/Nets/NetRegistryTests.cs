@@ -21,10 +21,10 @@ public class NetRegistryTests
         foreach (var net in NetRegistry.All)
         {
             var g = NetRegistry.Build(net.Name);
-            Assert.That(g.Input("image").IsInt, Is.False, net.Name);
+            Assert.That(g.Input("image").IsFloat, Is.True, net.Name);
             Assert.That(g.Input("image").Shape.DropFirst(), Is.EqualTo(net.DefaultInput), net.Name);
             var label = g.Input("label");
-            Assert.That(label.IsInt, Is.True, net.Name);
+            Assert.That(label.Type, Is.EqualTo(Engine.Tensors.DataType.I32), net.Name);
             Assert.That(label.Shape.DropFirst(), Is.EqualTo(net.Segmentation ? new Shape(64, 64) : new Shape()), net.Name);
             Assert.That(g.Output("logits").Shape.DropFirst(),
                 Is.EqualTo(net.Segmentation ? new Shape(22, 64, 64) : new Shape(1000)), net.Name);

@@ -52,7 +52,7 @@ public sealed class CrossCheckCase
         foreach (var v in graph.Inputs)
         {
             var shape = exec.ShapeOf(v);
-            if (v.IsInt)
+            if (!v.IsFloat)
             {
                 var data = (IntInput ?? throw new InvalidOperationException($"{Id}: integer input {v.Name} needs IntInput"))(v, shape, rng);
                 exec.SetInput(v.Name, data);
@@ -79,7 +79,7 @@ public sealed class CrossCheckCase
         for (int i = 0; i < outputs.Count; i++)
         {
             var y = outputs[i];
-            if (y.IsInt)
+            if (!y.IsFloat)
             {
                 Npy.Write(Path.Combine(dir, $"engine_y{i}.npy"), new Tensor<int>(exec.ShapeOf(y), exec.ReadInt(y)));
                 continue;
@@ -94,7 +94,7 @@ public sealed class CrossCheckCase
             }
             WriteFloat(dir, $"r{i}", exec.ShapeOf(y), r, useDouble);
         }
-        foreach (var v in graph.Inputs.Where(v => !v.IsInt))
+        foreach (var v in graph.Inputs.Where(v => v.IsFloat))
             WriteFloat(dir, $"engine_grad_{v.Name}", exec.ShapeOf(v), exec.ReadGrad(v), true);
         var g = exec.Parameters.GetGrads();
         foreach (var v in graph.Parameters.Views)
@@ -108,8 +108,8 @@ public sealed class CrossCheckCase
             ["case"] = Kind,
             ["dtype"] = useDouble ? "float64" : "float32",
             ["training"] = Training,
-            ["inputs"] = graph.Inputs.Where(v => !v.IsInt).Select(v => v.Name).ToArray(),
-            ["int_inputs"] = graph.Inputs.Where(v => v.IsInt).Select(v => v.Name).ToArray(),
+            ["inputs"] = graph.Inputs.Where(v => v.IsFloat).Select(v => v.Name).ToArray(),
+            ["int_inputs"] = graph.Inputs.Where(v => !v.IsFloat).Select(v => v.Name).ToArray(),
             ["params"] = graph.Parameters.Views.Select(v => v.Name).ToArray(),
             ["states"] = graph.States.Views.Select(v => v.Name).ToArray(),
             ["outputs"] = outputs.Count,

@@ -52,7 +52,7 @@ public sealed class GradientChecker
         setParameters?.Invoke(exec.Parameters);
 
         var inputs = new Dictionary<Value, double[]>();
-        foreach (var v in graph.Inputs.Where(v => !v.IsInt))
+        foreach (var v in graph.Inputs.Where(v => v.IsFloat))
         {
             var x = new double[exec.ShapeOf(v).Numel];
             for (int i = 0; i < x.Length; i++) x[i] = rng.NextNormal();

@@ -11,7 +11,7 @@ public static class OpHarness
     public static (Graph.Graph Graph, Value[] Outputs) Single(Op op, params Shape[] sampleShapes)
     {
         var b = new GraphBuilder(op.Type);
-        var inputs = sampleShapes.Select((s, i) => b.Input($"x{i}", s, op.InputIsInt(i))).ToArray();
+        var inputs = sampleShapes.Select((s, i) => b.Input($"x{i}", s, op.InputType(i))).ToArray();
         var outs = b.Add(op, "op", inputs);
         for (int i = 0; i < outs.Length; i++) b.Output($"y{i}", outs[i]);
         return (b.Build(), outs);

@@ -127,8 +127,8 @@ public class OptimizerTests
     {
         private readonly CpuBackend<double> _inner = new();
         public override string Name => "host-fallback";
-        public override bool IsDouble => true;
-        public override Graph.Buffer Allocate(long count, bool isInt) => _inner.Allocate(count, isInt);
+        public override DataType FloatType => DataType.F64;
+        public override Graph.Buffer Allocate(long count, DataType type) => _inner.Allocate(count, type);
         public override void Zero(BufferSlice s) => _inner.Zero(s);
         public override void Upload(BufferSlice dst, ReadOnlySpan<double> src) => _inner.Upload(dst, src);
         public override void Upload(BufferSlice dst, ReadOnlySpan<float> src) => _inner.Upload(dst, src);

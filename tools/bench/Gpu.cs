@@ -1,3 +1,4 @@
+using Engine.Tensors;
 using Engine.Cuda;
 using Engine.Graph;
 
@@ -17,7 +18,7 @@ internal sealed class Gpu : IDisposable
     public Gpu(int ordinal)
     {
         Backend = CudaBackend.Create(ordinal); // loads the driver: create events after it
-        _flush = (CudaBuffer)Backend.Allocate(FlushBytes / 4, isInt: false);
+        _flush = (CudaBuffer)Backend.Allocate(FlushBytes / 4, DataType.F32);
         _start = new CudaEvent();
         _end = new CudaEvent();
     }
@@ -99,7 +100,7 @@ internal sealed class Gpu : IDisposable
 
     private CudaBuffer Buffer(long count, bool isInt)
     {
-        var b = (CudaBuffer)Backend.Allocate(count, isInt);
+        var b = (CudaBuffer)Backend.Allocate(count, isInt ? DataType.I32 : DataType.F32);
         _owned.Add(b);
         return b;
     }
@@ -113,7 +114,7 @@ internal sealed class Gpu : IDisposable
     private T[] Read<T>(DevicePtr p, long count) where T : unmanaged
     {
         var owner = _owned.First(b => p.Address >= b.Ptr.Address && p.Address < b.Ptr.Address + (ulong)(b.Count * 4));
-        var slice = new BufferSlice(owner, (long)(p.Address - owner.Ptr.Address) / 4, count);
+        var slice = new BufferSlice(owner, (long)(p.Address - owner.Ptr.Address), count, typeof(T) == typeof(int) ? DataType.I32 : DataType.F32);
         var r = new T[count];
         switch (r)
         {

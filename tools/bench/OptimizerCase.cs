@@ -57,7 +57,7 @@ internal sealed class OptimizerCase(int parameters, bool adam) : Case(adam ? "ad
         using var cpu = new CpuBackend<float>();
         var slices = new[] { _w, _g, _s1, _s2 }.Select(values =>
         {
-            var s = BufferSlice.Whole(cpu.Allocate(N, false));
+            var s = BufferSlice.Whole(cpu.AllocateFloats(N));
             cpu.Upload(s, values);
             return s;
         }).ToArray();

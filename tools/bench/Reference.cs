@@ -18,7 +18,7 @@ internal sealed class Reference : IDisposable
     public Reference(Op op, Shape[] shapes, object[] inputs, double[]? parameters = null, bool withInputGrads = false)
     {
         var b = new GraphBuilder(op.Type);
-        _inputs = shapes.Select((s, i) => b.Input($"x{i}", s.DropFirst(), op.InputIsInt(i))).ToArray();
+        _inputs = shapes.Select((s, i) => b.Input($"x{i}", s.DropFirst(), op.InputType(i))).ToArray();
         _outputs = b.Add(op, "op", _inputs);
         _exec = new Executor(b.Build(), new CpuBackend<float>(), shapes[0][0], inputGradients: withInputGrads);
         _exec.Parameters.Initialize(1);

@@ -32,7 +32,7 @@ public static class WeightFile
     /// <summary>A tensor entry that downloads <paramref name="slice"/> when it is written.</summary>
     public static SafeTensors.Entry Entry(Backend backend, BufferSlice slice, string name, Shape shape)
     {
-        if (backend.IsDouble)
+        if (backend.FloatType == DataType.F64)
             return new(name, shape, Float64: () => { var a = new double[slice.Count]; backend.Download(slice, a); return a; });
         return new(name, shape, Float32: () => { var a = new float[slice.Count]; backend.Download(slice, a); return a; });
     }

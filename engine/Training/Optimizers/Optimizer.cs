@@ -21,7 +21,7 @@ public abstract class Optimizer : IDisposable
         StateNames = stateNames;
         _ranges = Ranges(parameters.Graph.Parameters);
         long count = Math.Max(1, parameters.Count);
-        _state = stateNames.Select(_ => parameters.Backend.Allocate(count, false)).ToArray();
+        _state = stateNames.Select(_ => parameters.Backend.AllocateFloats(count)).ToArray();
         foreach (var b in _state) parameters.Backend.Zero(BufferSlice.Whole(b));
     }
 

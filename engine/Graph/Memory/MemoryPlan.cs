@@ -1,0 +1,141 @@
+using Engine.Tensors;
+
+namespace Engine.Graph.Memory;
+
+/// <summary>
+/// Where every value and gradient of one executor lives: one arena, packed by lifetime over the
+/// step's timeline (forward node i at step i; in training, backward of node i at step 2F-1-i).
+/// A value lives from its producer's forward to its last reader: a later forward consumer, or the
+/// backward of a node that declares it reads it (<see cref="Ops.Op.BackwardReadsInput"/>,
+/// <see cref="Ops.Op.BackwardReadsOutput"/>). A gradient lives from the backward of its value's
+/// last consumer to the backward of its producer. The graph's inputs and outputs (and values
+/// nothing consumes) live for the whole step, so they can be read afterwards. A concatenation's
+/// eligible inputs are views into it (<see cref="ConcatViews"/>). Fixed at construction.
+/// </summary>
+public sealed class MemoryPlan
+{
+    private readonly Dictionary<Value, ArenaBlock> _valueBlocks = [];
+    private readonly Dictionary<Value, ArenaBlock> _gradBlocks = [];
+    private readonly Dictionary<Value, ViewPlacement> _views;
+
+    public MemoryPlan(Graph graph, Shape[] shapes, DataType floatType, ExecutorOptions options)
+    {
+        Graph = graph;
+        Options = options;
+        FloatType = floatType;
+        int forward = graph.Nodes.Count;
+        Training = !options.InferenceOnly;
+        Steps = Training ? 2 * forward : forward;
+        int last = Math.Max(Steps - 1, 0);
+        int Backward(Node n) => 2 * forward - 1 - n.Index;
+
+        var consumers = ConcatViews.Consumers(graph);
+        _views = ConcatViews.Find(graph, shapes, floatType.Size());
+        var retained = Retained(graph, consumers, options.KeepAll);
+
+        // Values: producer's forward to the last reader.
+        foreach (var v in AllValues(graph))
+        {
+            int start = v.Producer?.Index ?? 0, end = start;
+            foreach (var (node, slot) in consumers[v])
+            {
+                end = Math.Max(end, node.Index);
+                if (Training && node.Op.BackwardReadsInput(slot)) end = Math.Max(end, Backward(node));
+            }
+            if (Training && v.Producer is { } p && p.Op.BackwardReadsOutput(v.Index)) end = Math.Max(end, Backward(p));
+            if (retained.Contains(v)) (start, end) = (options.KeepAll ? 0 : start, last);
+            _valueBlocks[v] = new ArenaBlock(v.Name, Bytes(shapes[v.Id], v), start, end);
+        }
+
+        // Gradients: from the first backward that can write one (its last consumer's) to its producer's backward.
+        if (Training)
+            foreach (var v in AllValues(graph).Where(v => v.IsFloat && (v.Producer is not null || options.InputGradients)))
+            {
+                int start = consumers[v].Count == 0 || retained.Contains(v) ? forward : consumers[v].Min(c => Backward(c.Node));
+                int end = v.Producer is { } p ? Backward(p) : last;
+                if (retained.Contains(v) || v.Producer is null) end = last;
+                if (options.KeepAll) start = 0;
+                _gradBlocks[v] = new ArenaBlock(v.Name + " (gradient)", Bytes(shapes[v.Id], v), start, Math.Max(start, end));
+            }
+
+        // A view's storage is its root's: the root's block covers the view's whole life.
+        foreach (var (view, placement) in _views)
+        {
+            Widen(_valueBlocks[placement.Root], _valueBlocks[view]);
+            _valueBlocks.Remove(view);
+            if (_gradBlocks.Remove(view, out var g) && _gradBlocks.TryGetValue(placement.Root, out var rootGrad)) Widen(rootGrad, g);
+        }
+
+        Blocks = [.. _valueBlocks.Values, .. _gradBlocks.Values];
+        KeepEverythingBytes = AllValues(graph).Sum(v => ArenaPacker.Align(Bytes(shapes[v.Id], v)) *
+            (Training && v.IsFloat && (v.Producer is not null || options.InputGradients) ? 2 : 1));
+        if (options.KeepAll)
+        {
+            long offset = 0;
+            foreach (var b in Blocks) { b.Offset = offset; offset += ArenaPacker.Align(b.Bytes); }
+            ArenaBytes = offset;
+            Strategy = "none (keep everything)";
+            return;
+        }
+        long freeList = ArenaPacker.FreeListReuse(Blocks);
+        var freeListOffsets = Blocks.Select(b => b.Offset).ToArray();
+        long bestFit = ArenaPacker.BestFitDecreasingSize(Blocks);
+        FreeListBytes = freeList;
+        BestFitBytes = bestFit;
+        if (freeList < bestFit)
+        {
+            for (int i = 0; i < Blocks.Count; i++) Blocks[i].Offset = freeListOffsets[i];
+            ArenaBytes = freeList;
+            Strategy = "free-list reuse (MXNet)";
+        }
+        else
+        {
+            ArenaBytes = bestFit;
+            Strategy = "best fit, decreasing size (XLA)";
+        }
+    }
+
+    public Graph Graph { get; }
+    public ExecutorOptions Options { get; }
+    public DataType FloatType { get; }
+    public bool Training { get; }
+    /// <summary>Steps of the timeline: forward nodes, then (training) their backward passes.</summary>
+    public int Steps { get; }
+    public IReadOnlyList<ArenaBlock> Blocks { get; }
+    /// <summary>The arena: every value and gradient that is not a view, packed.</summary>
+    public long ArenaBytes { get; }
+    /// <summary>What the two packing strategies needed (0 when nothing was shared).</summary>
+    public long BestFitBytes { get; }
+    public long FreeListBytes { get; }
+    public string Strategy { get; }
+    /// <summary>Every value and gradient in storage of its own for the executor's life (the executor before planning).</summary>
+    public long KeepEverythingBytes { get; }
+
+    public ArenaBlock ValueBlock(Value v) => _valueBlocks[_views.TryGetValue(v, out var p) ? p.Root : v];
+    public ArenaBlock? GradientBlock(Value v) => _gradBlocks.GetValueOrDefault(_views.TryGetValue(v, out var p) ? p.Root : v);
+    public bool HasGradient(Value v) => GradientBlock(v) is not null;
+    /// <summary>Where a view lies in its root, or null for a value with storage of its own.</summary>
+    public ViewPlacement? View(Value v) => _views.TryGetValue(v, out var p) ? p : null;
+    public int ViewCount => _views.Count;
+    /// <summary>Whether the value stays readable after the step (inputs, outputs, unconsumed values; all with KeepAll).</summary>
+    public bool IsReadable(Value v) => ValueBlock(v).End == Steps - 1 || Steps == 0;
+
+    private long Bytes(Shape s, Value v) => s.Numel * (v.IsFloat ? FloatType : v.Type).Size();
+
+    private static void Widen(ArenaBlock root, ArenaBlock part)
+    {
+        root.Start = Math.Min(root.Start, part.Start);
+        root.End = Math.Max(root.End, part.End);
+    }
+
+    private static IEnumerable<Value> AllValues(Graph graph) => graph.Inputs.Concat(graph.Nodes.SelectMany(n => n.Outputs));
+
+    private static HashSet<Value> Retained(Graph graph, Dictionary<Value, List<(Node Node, int Slot)>> consumers, bool keepAll)
+    {
+        if (keepAll) return [.. AllValues(graph)];
+        var kept = new HashSet<Value>(graph.Inputs);
+        kept.UnionWith(graph.Outputs.Values);
+        kept.UnionWith(AllValues(graph).Where(v => consumers[v].Count == 0));
+        return kept;
+    }
+}
