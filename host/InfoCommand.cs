@@ -1,6 +1,9 @@
 using System.CommandLine;
+using Engine.Graph;
+using Engine.Graph.Memory;
 using Engine.Nets;
 using Engine.Ops;
+using Engine.Tensors;
 
 namespace Host;
 
@@ -10,8 +13,14 @@ public static class InfoCommand
     public static Command Create()
     {
         var args = new NetArguments();
-        var cmd = new Command("info", "Without --net: list CUDA devices (or say why none is usable) and the known nets. With --net: the layer table, parameters and multiply-accumulates.");
+        var batch = new Option<string?>("--batch") { Description = "With --net: also print the memory plan of a training step at this batch size (parameters, gradients, optimizer state, activation arena, and what keeping every tensor would cost)." };
+        var eval = new Option<bool>("--eval") { Description = "With --batch: the plan of an evaluation executor (no gradients, no optimizer state)." };
+        var optimizer = new Option<string?>("--optimizer") { Description = "With --batch: sgd (momentum, the default) or adam, for the optimizer state." };
+        var cmd = new Command("info", "Without --net: list CUDA devices (or say why none is usable) and the known nets. With --net: the layer table, parameters and multiply-accumulates; with --batch also the memory plan.");
         args.AddTo(cmd);
+        cmd.Options.Add(batch);
+        cmd.Options.Add(eval);
+        cmd.Options.Add(optimizer);
         cmd.SetAction(r =>
         {
             if (r.GetValue(args.Net) is not { } name)
@@ -25,6 +34,16 @@ public static class InfoCommand
             var graph = Build(name, args.Options(r), out var used);
             Console.WriteLine($"{graph.Name}: input {used.Input}, {used.Classes} classes, norm {NormName(used.Norm)}, width x{used.Width:0.####}");
             Console.Write(LayerTable.Format(graph));
+            if (r.GetValue(batch) is { } batchText)
+            {
+                int b = ParseBatch(batchText);
+                var (optimizerName, buffers) = Optimizer(r.GetValue(optimizer));
+                bool evaluation = r.GetValue(eval);
+                var budget = MemoryBudget.For(graph, b, DataType.F32, new ExecutorOptions { InferenceOnly = evaluation }, evaluation ? 0 : buffers);
+                Console.Write(MemoryTable.Format(budget, b, optimizerName));
+            }
+            else if (r.GetValue(eval) || r.GetValue(optimizer) is not null)
+                throw new UsageException("--eval and --optimizer describe the memory plan: give --batch N too");
             return 0;
         });
         return cmd;
@@ -47,6 +66,17 @@ public static class InfoCommand
         }
         catch (NetOptionsException e) { throw new UsageException(e.Message); }
     }
+
+    private static int ParseBatch(string text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int b) && b >= 1
+            ? b : throw new UsageException($"--batch '{text}': must be a positive integer");
+
+    private static (string Name, int Buffers) Optimizer(string? name) => name switch
+    {
+        null or "sgd" => ("SGD with momentum", 1),
+        "adam" => ("Adam", 2),
+        _ => throw new UsageException($"--optimizer '{name}': expected sgd or adam"),
+    };
 
     private static string NormName(Norm n) => n switch { Norm.Batch => "bn", Norm.Group => "gn", _ => "none" };
 }

@@ -12,7 +12,7 @@ public readonly record struct ConvAlgorithm(int Algo, long WorkspaceBytes, int M
 public sealed unsafe class ConvAlgorithmCache(Dnn dnn)
 {
     private const int Requested = 16;
-    private readonly Dictionary<(ConvShape, Pass), ConvAlgorithm> _chosen = [];
+    private readonly Dictionary<(ConvShape, long XSampleStride, Pass), ConvAlgorithm> _chosen = [];
 
     public enum Pass { Forward, BackwardData, BackwardFilter }
 
@@ -21,7 +21,7 @@ public sealed unsafe class ConvAlgorithmCache(Dnn dnn)
     /// <summary>The algorithm for <paramref name="pass"/>; <paramref name="find"/> runs the benchmark with real buffers when the options ask for one.</summary>
     public ConvAlgorithm Get(ConvDescriptors d, Pass pass, Func<ConvAlgorithmFind>? find = null)
     {
-        if (_chosen.TryGetValue((d.Shape, pass), out var a)) return a;
+        if (_chosen.TryGetValue((d.Shape, d.XSampleStride, pass), out var a)) return a;
         var perf = stackalloc ConvolutionAlgoPerf[Requested];
         int returned;
         if (dnn.Options.ConvSearch == ConvAlgorithmSearch.Benchmark && find is not null)
@@ -32,7 +32,7 @@ public sealed unsafe class ConvAlgorithmCache(Dnn dnn)
         else
             returned = Heuristic(d, pass, perf);
         a = Choose(d, pass, new ReadOnlySpan<ConvolutionAlgoPerf>(perf, returned));
-        _chosen[(d.Shape, pass)] = a;
+        _chosen[(d.Shape, d.XSampleStride, pass)] = a;
         return a;
     }
 

@@ -18,7 +18,7 @@ public sealed unsafe partial class Dnn
     /// <summary>dx += convᵀ(dy, w) with beta = 1 (backward accumulates).</summary>
     public void ConvolutionBackwardData(ConvDescriptors d, DevicePtr w, DevicePtr dy, DevicePtr dx, float beta = 1)
     {
-        var algo = Algorithms.Get(d, ConvAlgorithmCache.Pass.BackwardData, () => WithScratch(d.Shape.N * (long)d.Shape.C * d.Shape.H * d.Shape.W,
+        var algo = Algorithms.Get(d, ConvAlgorithmCache.Pass.BackwardData, () => WithScratch(d.XSpan,
             scratch => new ConvAlgorithmFind(scratch, w, dy, FindWorkspaceBytes())));
         var (ws, wsBytes) = Workspace(algo.WorkspaceBytes);
         float alpha = 1;

@@ -57,11 +57,16 @@ public sealed class TensorDescriptor : IDisposable
 {
     private nint _handle;
 
-    public TensorDescriptor(int n, int c, int h, int w)
+    /// <param name="sampleStride">Elements from one sample to the next when larger than c*h*w (a channel slice of a concatenation); 0: packed.</param>
+    public TensorDescriptor(int n, int c, int h, int w, long sampleStride = 0)
     {
         Cudnn.Check(Cudnn.cudnnCreateTensorDescriptor(out _handle), "cudnnCreateTensorDescriptor");
-        Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptor(_handle, Cudnn.TensorNchw, Cudnn.DataFloat, n, c, h, w),
-            $"cudnnSetTensor4dDescriptor({n}x{c}x{h}x{w})");
+        if (sampleStride == 0 || sampleStride == (long)c * h * w)
+            Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptor(_handle, Cudnn.TensorNchw, Cudnn.DataFloat, n, c, h, w),
+                $"cudnnSetTensor4dDescriptor({n}x{c}x{h}x{w})");
+        else
+            Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptorEx(_handle, Cudnn.DataFloat, n, c, h, w, checked((int)sampleStride), h * w, w, 1),
+                $"cudnnSetTensor4dDescriptorEx({n}x{c}x{h}x{w}, sample stride {sampleStride})");
     }
 
     private TensorDescriptor(nint handle) { _handle = handle; }
@@ -90,10 +95,12 @@ public sealed class ConvDescriptors : IDisposable
     private nint _filter;
     private nint _conv;
 
-    public ConvDescriptors(ConvShape s, bool tf32)
+    /// <param name="xSampleStride">Elements between x's samples (and dx's) when x is a channel slice of a concatenation; 0: packed.</param>
+    public ConvDescriptors(ConvShape s, bool tf32, long xSampleStride = 0)
     {
         Shape = s;
-        X = new TensorDescriptor(s.N, s.C, s.H, s.W);
+        XSampleStride = xSampleStride == 0 ? (long)s.C * s.H * s.W : xSampleStride;
+        X = new TensorDescriptor(s.N, s.C, s.H, s.W, xSampleStride);
         Y = new TensorDescriptor(s.N, s.K, s.OutH, s.OutW);
         Cudnn.Check(Cudnn.cudnnCreateFilterDescriptor(out _filter), "cudnnCreateFilterDescriptor");
         Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(_filter, Cudnn.DataFloat, Cudnn.TensorNchw, s.K, s.C / s.Groups, s.Kernel, s.Kernel),
@@ -107,6 +114,9 @@ public sealed class ConvDescriptors : IDisposable
     }
 
     public ConvShape Shape { get; }
+    public long XSampleStride { get; }
+    /// <summary>Elements x (or dx) spans in memory, from its first sample's start to its last sample's end.</summary>
+    public long XSpan => (Shape.N - 1) * XSampleStride + (long)Shape.C * Shape.H * Shape.W;
     public TensorDescriptor X { get; }
     public TensorDescriptor Y { get; }
     internal nint Filter => _filter;

@@ -36,7 +36,7 @@ public sealed class Executor : IDisposable
         Parameters = parameters ?? new ParameterBuffers(graph, backend);
         if (Parameters.Backend != backend) throw new ArgumentException("parameters live on another backend");
 
-        _shapes = Shapes(graph, batch);
+        _shapes = MemoryPlan.Shapes(graph, batch);
         Plan = new MemoryPlan(graph, _shapes, backend.FloatType, options);
         _arena = backend.Allocate(Plan.ArenaBytes, DataType.U8);
         _values = new BufferSlice?[graph.ValueCount];
@@ -213,18 +213,6 @@ public sealed class Executor : IDisposable
 
     private long[]? Strides(Value[] values) =>
         values.Any(v => Plan.View(v) is not null) ? values.Select(v => Plan.View(v)?.SampleStride ?? _shapes[v.Id].Numel / Batch).ToArray() : null;
-
-    private static Shape[] Shapes(Graph graph, int batch)
-    {
-        var shapes = new Shape[graph.ValueCount];
-        foreach (var v in graph.Inputs) shapes[v.Id] = v.Shape.WithBatch(batch);
-        foreach (var node in graph.Nodes)
-        {
-            var outShapes = node.Op.InferShapes(node.Inputs.Select(v => shapes[v.Id]).ToArray());
-            for (int i = 0; i < node.Outputs.Length; i++) shapes[node.Outputs[i].Id] = outShapes[i];
-        }
-        return shapes;
-    }
 
     public void Dispose()
     {

@@ -10,7 +10,7 @@ public sealed partial class Conv2d
         if (n.Saved is ConvDescriptors d) return d;
         var (x, y) = (n.InShape(0), n.OutShape(0));
         var shape = new ConvShape(x[0], x[1], x[2], x[3], OutChannels, Kernel, Stride, Padding, Dilation, Groups, y[2], y[3]);
-        d = n.Own(new ConvDescriptors(shape, n.Backend.Options.Tf32));
+        d = n.Own(new ConvDescriptors(shape, n.Backend.Options.Tf32, n.InSampleStride(0)));
         n.Saved = d;
         return d;
     }

@@ -81,9 +81,14 @@ public sealed partial class Conv2d : Op
 
     private ConvGeometry Geometry(Shape x) => new(x[1], x[2], x[3], Kernel, Stride, Padding, Dilation);
 
-    public override void Forward<T>(CpuNode<T> n) => Forward(n.InShape(0), n.In(0), n.Param(0), HasBias ? n.Param(1) : default, n.Out(0));
+    /// <summary>The input (and its gradient) may be a channel slice of a concatenation: images a sample stride apart.</summary>
+    public override bool ReadsStridedInput(int input) => true;
 
-    internal unsafe void Forward<T>(Shape inShape, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> y)
+    public override void Forward<T>(CpuNode<T> n) =>
+        Forward(n.InShape(0), n.In(0), n.Param(0), HasBias ? n.Param(1) : default, n.Out(0), n.InSampleStride(0));
+
+    /// <param name="xStride">Elements from one image of x to the next.</param>
+    internal unsafe void Forward<T>(Shape inShape, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> y, long xStride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = Geometry(inShape);
@@ -94,10 +99,11 @@ public sealed partial class Conv2d : Op
         var padBuffer = Workspace<T>.Padded(PaddedImages.Size(batch, g.Channels, g.Height, g.Width, Padding));
         fixed (T* px = x, pw = weight, py = y, buffer = padBuffer)
         {
-            T* padded = PaddedImages.Pad(px, batch, g.Channels, g.Height, g.Width, Padding, buffer), w = pw, output = py;
+            T* padded = PaddedImages.Pad(px, batch, g.Channels, g.Height, g.Width, Padding, buffer, xStride), w = pw, output = py;
+            long imageStride = Padding == 0 ? xStride : (long)g.Channels * paddedPlane;
             ForEachGroup((grp, parallel) => GemmDriver<T>.Run(outPerGroup, batch * outPixels, rows,
                 new MatrixOperand<T>(w + grp * outPerGroup * rows, rows),
-                new Im2ColOperand<T>(padded + grp * inPerGroup * paddedPlane, g.Channels * paddedPlane, groupGeometry),
+                new Im2ColOperand<T>(padded + grp * inPerGroup * paddedPlane, checked((int)imageStride), groupGeometry),
                 MatrixOperand<T>.Images(output + grp * outPerGroup * outPixels, OutChannels, outPixels),
                 accumulate: false, parallel));
         }
@@ -110,7 +116,8 @@ public sealed partial class Conv2d : Op
     public override void Backward<T>(CpuNode<T> n)
     {
         var inShape = n.InShape(0);
-        WeightGradient(inShape, n.In(0), n.OutGrad(0), n.ParamGrad(0));
+        long xStride = n.InSampleStride(0);
+        WeightGradient(inShape, n.In(0), n.OutGrad(0), n.ParamGrad(0), xStride);
         if (HasBias)
         {
             var dy = n.OutGrad(0);
@@ -121,12 +128,12 @@ public sealed partial class Conv2d : Op
                     biasGrad[o] += SpanMath.Sum<T>(dy.Slice((img * OutChannels + o) * outPixels, outPixels));
         }
         if (!n.HasInGrad(0)) return;
-        if (Stride == 1 && Padding <= (Kernel - 1) * Dilation) InputGradientAsConvolution(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0));
-        else InputGradientByFolding(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0));
+        if (Stride == 1 && Padding <= (Kernel - 1) * Dilation) InputGradientAsConvolution(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride);
+        else InputGradientByFolding(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride);
     }
 
     /// <summary>dW[o, (c, ky, kx)] += sum over images and pixels of dY[o, pixel] * columns[(c, ky, kx), pixel], per group.</summary>
-    internal unsafe void WeightGradient<T>(Shape inShape, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> weightGrad)
+    internal unsafe void WeightGradient<T>(Shape inShape, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> weightGrad, long xStride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = Geometry(inShape);
@@ -141,18 +148,18 @@ public sealed partial class Conv2d : Op
         var padBuffer = Workspace<T>.Padded(PaddedImages.Size(batch, g.Channels, g.Height, g.Width, Padding));
         fixed (T* px = x, pdy = dy, pdw = weightGrad, buffer = padBuffer)
         {
-            T* padded = PaddedImages.Pad(px, batch, g.Channels, g.Height, g.Width, Padding, buffer), outGrads = pdy, weightGrads = pdw;
+            T* padded = PaddedImages.Pad(px, batch, g.Channels, g.Height, g.Width, Padding, buffer, xStride), outGrads = pdy, weightGrads = pdw;
             ForEachGroup((grp, parallel) =>
             {
                 var outGrad = MatrixOperand<T>.Images(outGrads + grp * outPerGroup * outPixels, OutChannels, outPixels);
                 T* images = padded + grp * inPerGroup * paddedPlane;
-                int imageStride = g.Channels * paddedPlane;
+                long imageStride = Padding == 0 ? xStride : (long)g.Channels * paddedPlane;
                 T* gradient = weightGrads + grp * outPerGroup * rows;
                 if (dotProducts)
-                    GemmNT<T>.Run(outPerGroup, rows, pixels, outGrad, new Im2ColOperand<T>(images, imageStride, groupGeometry),
+                    GemmNT<T>.Run(outPerGroup, rows, pixels, outGrad, new Im2ColOperand<T>(images, checked((int)imageStride), groupGeometry),
                         gradient, rows, parallel);
                 else
-                    GemmDriver<T>.Run(outPerGroup, rows, pixels, outGrad, new Im2ColOperand<T>(images, imageStride, groupGeometry, transposed: true),
+                    GemmDriver<T>.Run(outPerGroup, rows, pixels, outGrad, new Im2ColOperand<T>(images, checked((int)imageStride), groupGeometry, transposed: true),
                         new MatrixOperand<T>(gradient, rows), accumulate: true, parallel);
             });
         }
@@ -162,7 +169,7 @@ public sealed partial class Conv2d : Op
     /// At stride 1 the input gradient is itself a convolution: of dY with the kernel flipped and
     /// in/out channels swapped, padded by (k-1)*d - pad. That reuses the implicit-im2col GEMM.
     /// </summary>
-    internal unsafe void InputGradientAsConvolution<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad)
+    internal unsafe void InputGradientAsConvolution<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad, long dxStride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = Geometry(inShape);
@@ -190,13 +197,13 @@ public sealed partial class Conv2d : Op
             ForEachGroup((grp, parallel) => GemmDriver<T>.Run(inPerGroup, batch * inPlane, outPerGroup * kk,
                 new MatrixOperand<T>(w + grp * inPerGroup * outPerGroup * kk, outPerGroup * kk),
                 new Im2ColOperand<T>(padded + grp * outPerGroup * paddedPlane, OutChannels * paddedPlane, transposed),
-                MatrixOperand<T>.Images(inGrads + grp * inPerGroup * inPlane, g.Channels, inPlane),
+                new MatrixOperand<T>(inGrads + grp * inPerGroup * inPlane, inPlane, blockCols: inPlane, blockStride: dxStride),
                 accumulate: true, parallel));
         }
     }
 
     /// <summary>Strided convolutions: column gradients W^T * dY for a few images at a time, folded back onto dX.</summary>
-    internal unsafe void InputGradientByFolding<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad)
+    internal unsafe void InputGradientByFolding<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad, long dxStride)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = Geometry(inShape);
@@ -223,7 +230,7 @@ public sealed partial class Conv2d : Op
                 {
                     int img = item / Groups, grp = item % Groups;
                     var cols = new ReadOnlySpan<T>(colPtr + img * perImage + (long)grp * rows * outPixels, rows * outPixels);
-                    var target = new Span<T>(dxPtr + ((long)(first + img) * g.Channels + grp * inPerGroup) * inPlane, inPerGroup * inPlane);
+                    var target = new Span<T>(dxPtr + (long)(first + img) * dxStride + (long)grp * inPerGroup * inPlane, inPerGroup * inPlane);
                     Im2Col.FoldAdd(groupGeometry, cols, target);
                 });
             }

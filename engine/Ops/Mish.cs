@@ -16,22 +16,50 @@ public sealed partial class Mish : Op
     public override bool BackwardReadsOutput(int output) => false;
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
-    public override void Forward<T>(CpuNode<T> n) => ForChunks(n.In(0).Length, (start, end) =>
+    /// <summary>The output (and its gradient) may be a channel slice of a concatenation (OSA writes each layer there).</summary>
+    public override bool WritesStridedOutput(int output) => true;
+
+    public override void Forward<T>(CpuNode<T> n) => ForSamples(n, (xAt, yAt, count) =>
     {
-        var x = n.In(0);
-        var y = n.Out(0);
-        for (int i = start; i < end; i++) y[i] = x[i] * T.Tanh(Softplus(x[i]));
+        var x = n.In(0).Slice(xAt, count);
+        var y = n.Out(0).Slice(yAt, count);
+        for (int i = 0; i < count; i++) y[i] = x[i] * T.Tanh(Softplus(x[i]));
     });
 
     public override void Backward<T>(CpuNode<T> n)
     {
         if (!n.HasInGrad(0)) return;
-        ForChunks(n.In(0).Length, (start, end) =>
+        ForSamples(n, (xAt, yAt, count) =>
         {
-            var x = n.In(0);
-            var dy = n.OutGrad(0);
-            var dx = n.InGrad(0);
-            for (int i = start; i < end; i++) dx[i] += dy[i] * Derivative(x[i]);
+            var x = n.In(0).Slice(xAt, count);
+            var dy = n.OutGrad(0).Slice(yAt, count);
+            var dx = n.InGrad(0).Slice(xAt, count);
+            for (int i = 0; i < count; i++) dx[i] += dy[i] * Derivative(x[i]);
+        });
+    }
+
+    /// <summary>
+    /// Runs body(x offset, y offset, count) over chunks of the input; when the output is strided
+    /// (a slice of a concatenation) chunks stay within one sample, whose output starts a stride apart.
+    /// </summary>
+    private static void ForSamples<T>(CpuNode<T> n, Action<int, int, int> body) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int perSample = (int)(n.InShape(0).Numel / n.Batch);
+        long stride = n.OutSampleStride(0);
+        if (stride == perSample)
+        {
+            ForChunks(perSample * n.Batch, (start, end) => body(start, start, end - start));
+            return;
+        }
+        ForChunks(perSample * n.Batch, (start, end) =>
+        {
+            for (int at = start; at < end;)
+            {
+                int sample = at / perSample, within = at % perSample;
+                int count = Math.Min(end - at, perSample - within);
+                body(at, checked((int)(sample * stride)) + within, count);
+                at += count;
+            }
         });
     }
 

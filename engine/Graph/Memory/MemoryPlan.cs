@@ -120,6 +120,19 @@ public sealed class MemoryPlan
     /// <summary>Whether the value stays readable after the step (inputs, outputs, unconsumed values; all with KeepAll).</summary>
     public bool IsReadable(Value v) => ValueBlock(v).End == Steps - 1 || Steps == 0;
 
+    /// <summary>Every value's shape at <paramref name="batch"/>, by value id.</summary>
+    public static Shape[] Shapes(Graph graph, int batch)
+    {
+        var shapes = new Shape[graph.ValueCount];
+        foreach (var v in graph.Inputs) shapes[v.Id] = v.Shape.WithBatch(batch);
+        foreach (var node in graph.Nodes)
+        {
+            var outShapes = node.Op.InferShapes(node.Inputs.Select(v => shapes[v.Id]).ToArray());
+            for (int i = 0; i < node.Outputs.Length; i++) shapes[node.Outputs[i].Id] = outShapes[i];
+        }
+        return shapes;
+    }
+
     private long Bytes(Shape s, Value v) => s.Numel * (v.IsFloat ? FloatType : v.Type).Size();
 
     private static void Widen(ArenaBlock root, ArenaBlock part)

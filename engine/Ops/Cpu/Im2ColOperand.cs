@@ -136,15 +136,17 @@ internal static unsafe class PaddedImages
 {
     /// <summary>
     /// The images [batch, channels, h, w] padded by <paramref name="pad"/> on every side into
-    /// <paramref name="buffer"/>, or the images themselves when there is no padding.
+    /// <paramref name="buffer"/> (contiguous), or the images themselves when there is no padding.
+    /// The source's images lie <paramref name="sampleStride"/> elements apart (0: contiguous).
     /// </summary>
-    public static T* Pad<T>(T* images, int batch, int channels, int h, int w, int pad, T* buffer) where T : unmanaged, IFloatingPointIeee754<T>
+    public static T* Pad<T>(T* images, int batch, int channels, int h, int w, int pad, T* buffer, long sampleStride = 0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (pad == 0) return images;
         int width = w + 2 * pad, plane = (h + 2 * pad) * width;
+        long stride = sampleStride == 0 ? (long)channels * h * w : sampleStride;
         void Plane(int index)
         {
-            T* src = images + (long)index * h * w;
+            T* src = images + index / channels * stride + (long)(index % channels) * h * w;
             T* dst = buffer + (long)index * plane;
             new Span<T>(dst, pad * width + pad).Clear();
             for (int y = 0; y < h; y++)

@@ -9,7 +9,13 @@
 #include <vector>
 
 namespace {
-struct Tensor { int n = 0, c = 0, h = 0, w = 0; };
+struct Tensor { int n = 0, c = 0, h = 0, w = 0; size_t nStride = 0; };  // nStride 0: packed
+// Memory index of packed element i: samples may lie further apart than c*h*w (a channel slice of a larger tensor).
+size_t at(const Tensor* t, size_t i)
+{
+    size_t sample = (size_t)t->c * t->h * t->w;
+    return t->nStride == 0 ? i : i / sample * t->nStride + i % sample;
+}
 struct Filter { int k = 0, c = 0, h = 0, w = 0; };
 struct Conv { int padH = 0, padW = 0, strideH = 1, strideW = 1, dilH = 1, dilW = 1, groups = 1; };
 char lastError[256] = "";
@@ -87,6 +93,14 @@ int cudnnSetTensor4dDescriptor(Tensor* d, int format, int type, int n, int c, in
     *d = {n, c, h, w};
     return 0;
 }
+int cudnnSetTensor4dDescriptorEx(Tensor* d, int type, int n, int c, int h, int w, int ns, int cs, int hs, int ws)
+{
+    if (type != 0) return fail(NotSupported, "only float");
+    if (n < 1 || c < 1 || h < 1 || w < 1) return fail(BadParam, "non-positive tensor dimension");
+    if (ws != 1 || hs != w || cs != h * w || ns < c * h * w) return fail(NotSupported, "only NCHW with a sample stride of at least c*h*w");
+    *d = {n, c, h, w, (size_t)ns};
+    return 0;
+}
 int cudnnCreateFilterDescriptor(Filter** d) { *d = new Filter; return 0; }
 int cudnnDestroyFilterDescriptor(Filter* d) { delete d; return 0; }
 int cudnnSetFilter4dDescriptor(Filter* d, int type, int format, int k, int c, int h, int w)
@@ -130,7 +144,7 @@ int cudnnFindConvolutionBackwardDataAlgorithmEx(void*, Filter* f, const float*, 
     int req, int* ret, Perf* p, void*, size_t)
 {
     if (!outputShape(dx, f, c, dy)) return fail(BadParam, "find backward data: shapes do not match");
-    scribble(dxp, count(dx));
+    for (size_t i = 0; i < count(dx); i++) dxp[at(dx, i)] = NAN;
     return heuristics(req, ret, p);
 }
 int cudnnFindConvolutionBackwardFilterAlgorithmEx(void*, Tensor* x, const float*, Tensor* dy, const float*, Conv* c, Filter* dw, float* dwp,
@@ -151,8 +165,8 @@ int cudnnConvolutionForward(void*, const float* alpha, Tensor* xd, const float* 
     if (!outputShape(xd, fd, cd, yd)) return fail(BadParam, "forward: shapes do not match");
     if (int r = checkWorkspace(algo, ws, wsBytes)) return r;
     std::vector<double> acc((size_t)yd->n * yd->c * yd->h * yd->w, 0.0);
-    forEachTerm(xd, fd, cd, yd, [&](size_t yi, size_t xi, size_t wi) { acc[yi] += (double)x[xi] * w[wi]; });
-    for (size_t i = 0; i < acc.size(); i++) y[i] = blend(*alpha, acc[i], *beta, y[i]);
+    forEachTerm(xd, fd, cd, yd, [&](size_t yi, size_t xi, size_t wi) { acc[yi] += (double)x[at(xd, xi)] * w[wi]; });
+    for (size_t i = 0; i < acc.size(); i++) y[at(yd, i)] = blend(*alpha, acc[i], *beta, y[at(yd, i)]);
     return 0;
 }
 
@@ -162,8 +176,8 @@ int cudnnConvolutionBackwardData(void*, const float* alpha, Filter* fd, const fl
     if (!outputShape(dxd, fd, cd, dyd)) return fail(BadParam, "backward data: shapes do not match");
     if (int r = checkWorkspace(algo, ws, wsBytes)) return r;
     std::vector<double> acc((size_t)dxd->n * dxd->c * dxd->h * dxd->w, 0.0);
-    forEachTerm(dxd, fd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[xi] += (double)dy[yi] * w[wi]; });
-    for (size_t i = 0; i < acc.size(); i++) dx[i] = blend(*alpha, acc[i], *beta, dx[i]);
+    forEachTerm(dxd, fd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[xi] += (double)dy[at(dyd, yi)] * w[wi]; });
+    for (size_t i = 0; i < acc.size(); i++) dx[at(dxd, i)] = blend(*alpha, acc[i], *beta, dx[at(dxd, i)]);
     return 0;
 }
 
@@ -173,7 +187,7 @@ int cudnnConvolutionBackwardFilter(void*, const float* alpha, Tensor* xd, const 
     if (!outputShape(xd, fd, cd, dyd)) return fail(BadParam, "backward filter: shapes do not match");
     if (int r = checkWorkspace(algo, ws, wsBytes)) return r;
     std::vector<double> acc((size_t)fd->k * fd->c * fd->h * fd->w, 0.0);
-    forEachTerm(xd, fd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[wi] += (double)dy[yi] * x[xi]; });
+    forEachTerm(xd, fd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[wi] += (double)dy[at(dyd, yi)] * x[at(xd, xi)]; });
     for (size_t i = 0; i < acc.size(); i++) dw[i] = blend(*alpha, acc[i], *beta, dw[i]);
     return 0;
 }
