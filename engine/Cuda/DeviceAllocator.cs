@@ -29,14 +29,19 @@ public sealed class DeviceAllocator : IDisposable
     public long BytesCached { get; private set; }
     public long PeakBytesInUse { get; private set; }
 
+    /// <summary>Requests above this (an executor's arena, parameter buffers) are served to the next 2 MiB, not a size class.</summary>
+    public const long LargeBlock = 64L << 20;
+
     /// <summary>
     /// The block size serving a request: at least <see cref="MinBlock"/>, then four classes per
-    /// power of two (1.25, 1.5, 1.75, 2 times), so at most a quarter is wasted.
+    /// power of two (1.25, 1.5, 1.75, 2 times), so at most a quarter is wasted; large blocks,
+    /// allocated once per executor, to the next 2 MiB.
     /// </summary>
     public static long SizeClass(long bytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         if (bytes <= MinBlock) return MinBlock;
+        if (bytes > LargeBlock) return (bytes + (2L << 20) - 1) / (2L << 20) * (2L << 20);
         int p = 63 - BitOperations.LeadingZeroCount((ulong)(bytes - 1)); // 2^p < bytes <= 2^(p+1)
         long step = 1L << (p - 2);
         return (bytes + step - 1) / step * step;

@@ -156,11 +156,15 @@ public sealed class Executor : IDisposable
         }
     }
 
+    /// <summary>A block's bytes in the arena as floats of the backend (tests poison freed blocks through it).</summary>
+    internal BufferSlice ArenaFloats(ArenaBlock block) =>
+        new(_arena, block.Offset, block.Bytes / Backend.FloatType.Size(), Backend.FloatType);
+
     /// <summary>Zeroes the gradient storage holding <paramref name="v"/>'s gradient the first time this backward touches it.</summary>
     private void ZeroOnce(Value v, HashSet<ArenaBlock> ready)
     {
         if (_gradBlocks[v.Id] is { } block && ready.Add(block))
-            Backend.Zero(new BufferSlice(_arena, block.Offset, block.Bytes / Backend.FloatType.Size(), Backend.FloatType));
+            Backend.Zero(ArenaFloats(block));
     }
 
     public double[] Read(Value v) => Download<double>(v, gradient: false);

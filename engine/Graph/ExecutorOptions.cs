@@ -15,4 +15,7 @@ public sealed record ExecutorOptions
 
     /// <summary>No gradients at all: evaluation and prediction.</summary>
     public bool InferenceOnly { get; init; }
+
+    /// <summary>Let a concatenation's eligible inputs be views into it (no copy); off, every input is copied (tests compare both).</summary>
+    public bool ConcatViews { get; init; } = true;
 }

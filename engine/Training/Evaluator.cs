@@ -84,7 +84,7 @@ public sealed class Evaluator : IDisposable
         {
             foreach (var old in _executors.Values) old.Dispose();
             _executors.Clear();
-            _executors[count] = e = new Executor(Graph, Backend, count, _parameters);
+            _executors[count] = e = new Executor(Graph, Backend, count, new ExecutorOptions { InferenceOnly = true }, _parameters);
         }
         return e;
     }

@@ -26,6 +26,8 @@ public class DeviceAllocatorTests
         Assert.That(DeviceAllocator.SizeClass(1_000_001), Is.EqualTo(DeviceAllocator.SizeClass(1_000_100)));
         Assert.That(DeviceAllocator.SizeClass(1 << 20), Is.EqualTo(1 << 20));
         Assert.That(DeviceAllocator.SizeClass((1 << 20) + 1), Is.EqualTo((1 << 20) + (1 << 18)));
+        // An executor's arena is allocated once: rounded to 2 MiB, not to a quarter of its size.
+        Assert.That(DeviceAllocator.SizeClass(DeviceAllocator.LargeBlock + 1), Is.EqualTo(DeviceAllocator.LargeBlock + (2 << 20)));
     }
 
     private static IEnumerable<long> Sizes()

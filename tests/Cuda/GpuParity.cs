@@ -22,8 +22,8 @@ public sealed class GpuParity
     public void Check(Backend gpu, Graph.Graph graph, int batch, Value output, int steps = 1)
     {
         using var cpu = new CpuBackend<double>();
-        using var c = new Executor(graph, cpu, batch, inputGradients: true);
-        using var g = new Executor(graph, gpu, batch, inputGradients: true);
+        using var c = new Executor(graph, cpu, batch, new ExecutorOptions { InputGradients = true, KeepAll = true });
+        using var g = new Executor(graph, gpu, batch, new ExecutorOptions { InputGradients = true, KeepAll = true });
         // Everything starts float32-representable, so that only the arithmetic differs.
         c.Parameters.Initialize(Seed);
         var values = ToFloat(c.Parameters.GetValues());

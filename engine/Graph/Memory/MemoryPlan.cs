@@ -30,7 +30,7 @@ public sealed class MemoryPlan
         int Backward(Node n) => 2 * forward - 1 - n.Index;
 
         var consumers = ConcatViews.Consumers(graph);
-        _views = ConcatViews.Find(graph, shapes, floatType.Size());
+        _views = options.ConcatViews ? ConcatViews.Find(graph, shapes, floatType.Size()) : [];
         var retained = Retained(graph, consumers, options.KeepAll);
 
         // Values: producer's forward to the last reader.
