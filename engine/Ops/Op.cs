@@ -46,6 +46,13 @@ public abstract partial class Op
     public virtual bool BackwardReadsOutput(int output) => true;
 
     /// <summary>
+    /// The input that output <paramref name="output"/> may overwrite (same size, elementwise, each
+    /// element read before it is written at the same index), or null. The planner then gives the
+    /// output the input's storage when nothing reads the input after this node.
+    /// </summary>
+    public virtual int? InPlaceInput(int output) => null;
+
+    /// <summary>
     /// Whether the op writes output <paramref name="output"/> (and reads its gradient) through a sample
     /// stride larger than one sample (<see cref="CpuNode{T}.OutSampleStride"/>): a channel slice of a
     /// concatenation, so the concatenation needs no copy.

@@ -17,7 +17,7 @@ public sealed partial class Relu
         if (!n.HasInGrad(0)) return;
         long count = n.InShape(0).Numel;
         var a = new KernelArgs();
-        a.Add(n.InGrad(0)); a.Add(n.In(0)); a.Add(n.OutGrad(0)); a.Add(count);
+        a.Add(n.InGrad(0)); a.Add(n.Out(0)); a.Add(n.OutGrad(0)); a.Add(count);
         n.Launch("relu_bwd_f32", n.ElementwiseGrid(count), CudaNode.BlockSize, ref a);
     }
 }

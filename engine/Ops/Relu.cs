@@ -9,8 +9,10 @@ namespace Engine.Ops;
 public sealed partial class Relu : Op
 {
     public override string Type => "relu";
-    public override bool BackwardReadsInput(int input) => input == 0;
-    public override bool BackwardReadsOutput(int output) => false;
+    // Backward reads the output's sign (y > 0 exactly where x > 0), so y may overwrite x.
+    public override bool BackwardReadsInput(int input) => false;
+    public override bool BackwardReadsOutput(int output) => true;
+    public override int? InPlaceInput(int output) => 0;
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
     // Branch-free SIMD over chunks in parallel: a data-dependent branch per element mispredicts
@@ -22,7 +24,7 @@ public sealed partial class Relu : Op
     {
         if (!n.HasInGrad(0)) return;
         ParallelWork.ForChunks(n.In(0).Length, (start, count) =>
-            Backward(n.In(0).Slice(start, count), n.OutGrad(0).Slice(start, count), n.InGrad(0).Slice(start, count)));
+            Backward(n.Out(0).Slice(start, count), n.OutGrad(0).Slice(start, count), n.InGrad(0).Slice(start, count)));
     }
 
     private static void Forward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>

@@ -88,6 +88,22 @@ public class MemoryPlanTests
     }
 
     [Test]
+    public void Relu_writes_over_its_input_when_nothing_reads_the_input_later()
+    {
+        var g = NetRegistry.Build("vgg11", Tiny(NetRegistry.Find("vgg11")));
+        var plan = new MemoryPlan(g, MemoryPlan.Shapes(g, Batch), DataType.F64, new ExecutorOptions());
+        var relus = g.Nodes.Where(n => n.Op is Engine.Ops.Relu).ToList();
+        Assert.That(plan.InPlaceCount, Is.EqualTo(relus.Count), "every ReLU after a conv or dense layer (whose backward reads only its input)");
+        foreach (var relu in relus)
+        {
+            Assert.That(plan.ValueBlock(relu.Outputs[0]), Is.SameAs(plan.ValueBlock(relu.Inputs[0])), relu.Name);
+            Assert.That(plan.IsReadable(relu.Inputs[0]), Is.False, $"{relu.Name}'s input was overwritten");
+        }
+        var kept = new MemoryPlan(g, MemoryPlan.Shapes(g, Batch), DataType.F64, new ExecutorOptions { KeepAll = true });
+        Assert.That(kept.InPlaceCount, Is.Zero, "keeping everything shares nothing");
+    }
+
+    [Test]
     public void Evaluation_allocates_no_gradients_and_frees_activations()
     {
         var g = NetRegistry.Build("vgg11", Tiny(NetRegistry.Find("vgg11")));
@@ -100,7 +116,7 @@ public class MemoryPlanTests
         long peakAlive = Enumerable.Range(0, eval.Steps).Max(step => eval.Blocks.Where(b => b.Start <= step && step <= b.End).Sum(b => ArenaPacker.Align(b.Bytes)));
         long everything = eval.Blocks.Sum(b => ArenaPacker.Align(b.Bytes));
         Assert.That(eval.ArenaBytes, Is.LessThanOrEqualTo(peakAlive * 5 / 4));
-        Assert.That(peakAlive, Is.LessThan(everything / 2));
+        Assert.That(peakAlive, Is.LessThan(everything * 3 / 4));
         using var cpu = new CpuBackend<double>();
         using var exec = new Executor(g, cpu, Batch, new ExecutorOptions { InferenceOnly = true });
         Assert.That(() => exec.Backward(), Throws.InvalidOperationException.With.Message.Contains("inference only"));

@@ -17,6 +17,8 @@ public sealed class MemoryPlan
     private readonly Dictionary<Value, ArenaBlock> _valueBlocks = [];
     private readonly Dictionary<Value, ArenaBlock> _gradBlocks = [];
     private readonly Dictionary<Value, ViewPlacement> _views;
+    private readonly Dictionary<Value, Value> _inPlace = [];   // output -> the value whose storage it took
+    private readonly HashSet<Value> _overwritten = [];
 
     public MemoryPlan(Graph graph, Shape[] shapes, DataType floatType, ExecutorOptions options)
     {
@@ -46,6 +48,8 @@ public sealed class MemoryPlan
             if (retained.Contains(v)) (start, end) = (options.KeepAll ? 0 : start, last);
             _valueBlocks[v] = new ArenaBlock(v.Name, Bytes(shapes[v.Id], v), start, end);
         }
+
+        if (!options.KeepAll) ShareInPlace(graph, shapes, retained);
 
         // Gradients: from the first backward that can write one (its last consumer's) to its producer's backward.
         if (Training)
@@ -111,14 +115,49 @@ public sealed class MemoryPlan
     /// <summary>Every value and gradient in storage of its own for the executor's life (the executor before planning).</summary>
     public long KeepEverythingBytes { get; }
 
-    public ArenaBlock ValueBlock(Value v) => _valueBlocks[_views.TryGetValue(v, out var p) ? p.Root : v];
+    public ArenaBlock ValueBlock(Value v) => _valueBlocks[Storage(v)];
     public ArenaBlock? GradientBlock(Value v) => _gradBlocks.GetValueOrDefault(_views.TryGetValue(v, out var p) ? p.Root : v);
     public bool HasGradient(Value v) => GradientBlock(v) is not null;
     /// <summary>Where a view lies in its root, or null for a value with storage of its own.</summary>
     public ViewPlacement? View(Value v) => _views.TryGetValue(v, out var p) ? p : null;
     public int ViewCount => _views.Count;
     /// <summary>Whether the value stays readable after the step (inputs, outputs, unconsumed values; all with KeepAll).</summary>
-    public bool IsReadable(Value v) => ValueBlock(v).End == Steps - 1 || Steps == 0;
+    public bool IsReadable(Value v) => !_overwritten.Contains(v) && (ValueBlock(v).End == Steps - 1 || Steps == 0);
+    /// <summary>Outputs written over their input (<see cref="Ops.Op.InPlaceInput"/>).</summary>
+    public int InPlaceCount => _inPlace.Count;
+
+    /// <summary>The value whose block holds <paramref name="v"/>: its concatenation for a view, the input it overwrote for an in-place output.</summary>
+    private Value Storage(Value v)
+    {
+        if (_views.TryGetValue(v, out var p)) v = p.Root;
+        while (_inPlace.TryGetValue(v, out var under)) v = under;
+        return v;
+    }
+
+    /// <summary>
+    /// An output the op may write over its input takes the input's block when nothing reads the
+    /// input after this node (no later consumer, no backward that reads it) and neither is a
+    /// graph input or output, a view or a concatenation holding views.
+    /// </summary>
+    private void ShareInPlace(Graph graph, Shape[] shapes, HashSet<Value> retained)
+    {
+        var roots = _views.Values.Select(p => p.Root).ToHashSet();
+        bool Plain(Value v) => v.IsFloat && v.Producer is not null && !retained.Contains(v) && !_views.ContainsKey(v) && !roots.Contains(v);
+        foreach (var node in graph.Nodes)
+            for (int o = 0; o < node.Outputs.Length; o++)
+            {
+                if (node.Op.InPlaceInput(o) is not int i) continue;
+                var (x, y) = (node.Inputs[i], node.Outputs[o]);
+                if (!Plain(x) || !y.IsFloat || _views.ContainsKey(y) || roots.Contains(y)) continue;
+                if (shapes[x.Id].Numel != shapes[y.Id].Numel || node.Inputs.Count(v => v == x) > 1) continue;
+                var block = _valueBlocks[Storage(x)];
+                if (block.End != node.Index) continue;
+                block.End = Math.Max(block.End, _valueBlocks[y].End);
+                _valueBlocks.Remove(y);
+                _inPlace[y] = Storage(x);
+                _overwritten.Add(x);
+            }
+    }
 
     /// <summary>Every value's shape at <paramref name="batch"/>, by value id.</summary>
     public static Shape[] Shapes(Graph graph, int batch)
