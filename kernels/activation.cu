@@ -4,17 +4,6 @@
 struct ReluFwd { __device__ float operator()(float x) const { return x > 0.f ? x : 0.f; } };
 struct ReluBwd { __device__ float operator()(float dx, float x, float dy) const { return x > 0.f ? dx + dy : dx; } };
 
-// y = x * tanh(softplus(x)); the formula of engine/Ops/Mish.cs.
-__device__ __forceinline__ float mish(float x) { return x * tanhf(softplus(x)); }
-
-// dy/dx = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2); sigmoid underflows to 0, never NaN.
-__device__ __forceinline__ float mish_grad(float x)
-{
-    const float t = tanhf(softplus(x));
-    const float sigmoid = 1.f / (1.f + expf(-x));
-    return t + x * sigmoid * (1.f - t * t);
-}
-
 struct MishFwd { __device__ float operator()(float x) const { return mish(x); } };
 struct MishBwd { __device__ float operator()(float dx, float x, float dy) const { return fmaf(dy, mish_grad(x), dx); } };
 

@@ -100,6 +100,17 @@ __device__ __forceinline__ u64 mix_stream(u64 stream) { return splitmix_mix(stre
 // softplus with the threshold at 20, beyond which log1p(exp(x)) == x in float32.
 __device__ __forceinline__ float softplus(float x) { return x > 20.f ? x : log1pf(expf(x)); }
 
+// y = x * tanh(softplus(x)); the formula of engine/Ops/Mish.cs.
+__device__ __forceinline__ float mish(float x) { return x * tanhf(softplus(x)); }
+
+// dy/dx = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2); sigmoid underflows to 0, never NaN.
+__device__ __forceinline__ float mish_grad(float x)
+{
+    const float t = tanhf(softplus(x));
+    const float sigmoid = 1.f / (1.f + expf(-x));
+    return t + x * sigmoid * (1.f - t * t);
+}
+
 // First index of [0, count) at which a window starting at `start` (possibly negative) with
 // `size` elements and a stride covers position p: the windows containing p are
 // [first, last] with first = ceil((p + pad - size + 1) / stride), last = floor((p + pad) / stride).

@@ -22,6 +22,12 @@ public sealed class GraphBuilder(string name)
 
     public string Name { get; } = name;
 
+    /// <summary>
+    /// Whether composite helpers (the nets' conv units) emit batch norm and its activation as one
+    /// fused node that recomputes the normalised value in backward; false keeps them apart (tests).
+    /// </summary>
+    public bool FuseNormActivation { get; init; } = true;
+
     /// <summary>A graph input; <paramref name="sampleShape"/> excludes the batch dimension.</summary>
     public Value Input(string name, Shape sampleShape, bool isInt = false) => Input(name, sampleShape, isInt ? DataType.I32 : DataType.F32);
 

@@ -39,14 +39,20 @@ public static class Blocks
     /// <summary>
     /// conv -> norm -> activation. Nodes are "{name}", "{name}_norm", "{name}_{relu|mish}",
     /// so parameters read "stage4.osa2.conv3.weight", "stage4.osa2.conv3_norm.running_mean".
+    /// Batch norm and the activation are one fused node "{name}_norm" (same parameter names)
+    /// unless the builder's <see cref="GraphBuilder.FuseNormActivation"/> is off.
     /// </summary>
     public static Value ConvUnit(this GraphBuilder b, Value x, string name, int outChannels, int kernel, Norm norm,
         Activation act, bool bias, int stride = 1, int? padding = null, InitKind weightInit = InitKind.HeNormal)
     {
         var y = b.Conv2d(x, outChannels, kernel, stride, padding ?? kernel / 2, bias: bias, name: name, weightInit: weightInit);
+        if (norm == Norm.Batch && b.FuseNormActivation)
+            return b.BatchNormActivation(y, Kind(act), name: name + "_norm");
         y = b.Normalize(y, norm, name + "_norm");
         return b.Activate(y, act, name + (act == Activation.Mish ? "_mish" : "_relu"));
     }
+
+    public static ActivationKind Kind(Activation act) => act == Activation.Mish ? ActivationKind.Mish : ActivationKind.Relu;
 
     /// <summary>A channel count scaled by the width multiplier, at least 1.</summary>
     public static int Scale(int channels, double width) => Math.Max(1, (int)Math.Round(channels * width, MidpointRounding.AwayFromZero));

@@ -37,6 +37,9 @@ public sealed record NetOptions
     /// map at the training resolution (7 for 224x224).
     /// </summary>
     public int DenseKernel { get; init; } = 7;
+
+    /// <summary>Batch norm and the activation after it as one fused, recomputing node (same parameter names); false builds them apart.</summary>
+    public bool FuseNormActivation { get; init; } = true;
 }
 
 /// <summary>An option value no net can take (non-positive classes or width, ...).</summary>

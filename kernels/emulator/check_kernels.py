@@ -439,6 +439,64 @@ def test_groupnorm():
         check(f"groupnorm_bwd_f32 dx=NULL fills the same scratch {tag}", scratch2, scratch, 0, 0)
 
 
+# ---------------------------------------------------------------- batch norm + activation
+def test_bnact():
+    # (N, C, HW, block, grid): planes smaller than the block (flat walk) with fewer blocks than
+    # channels, whole planes, and [N, C] features.
+    for N, C, HW, block, grid in [(3, 5, 7, 64, 2), (2, 3, 130, 64, 3), (4, 6, 1, 32, 6)]:
+        for act in (0, 1):
+            for training in (True, False):
+                tag = f"N{N} C{C} HW{HW} block{block} {'mish' if act else 'relu'} {'train' if training else 'eval'}"
+                eps, momentum, sample = 1e-5, 0.3, C * HW
+                x = randn(N, C, HW, scale=2) + 0.5
+                w, b = randn(C) * 0.5 + 1, randn(C) * 0.5
+                rm, rv = randn(C) * 0.3, (0.5 + rng.random(C)).astype(np.float32)
+                tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+                tw = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+                tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+                trm, trv = torch.tensor(rm, dtype=torch.float64), torch.tensor(rv, dtype=torch.float64)
+                tz = F.batch_norm(tx, trm, trv, tw, tb, training=training, momentum=momentum, eps=eps)
+                ty = F.mish(tz) if act else F.relu(tz)
+
+                mean, invstd, krm, krv = buf(C), buf(C), rm.copy(), rv.copy()
+                if training:
+                    launch("bnact_stats_f32", grid, block, mean, invstd, krm, krv, x, N, C, HW, np.float32(eps), np.float32(momentum))
+                    xc = x.astype(np.float64).transpose(1, 0, 2).reshape(C, -1)
+                    check(f"bnact_stats_f32 mean {tag}", mean, xc.mean(axis=1), 1e-6, 1e-5)
+                    check(f"bnact_stats_f32 invstd {tag}", invstd, 1 / np.sqrt(xc.var(axis=1) + eps), 1e-6, 1e-5)
+                    check(f"bnact_stats_f32 running_mean {tag}", krm, trm.numpy(), 1e-6, 1e-5)
+                    check(f"bnact_stats_f32 running_var {tag}", krv, trv.numpy(), 1e-6, 1e-5)
+                else:
+                    launch("bnact_running_stats_f32", 1, 32, mean, invstd, rm, rv, C, np.float32(eps))
+                    check(f"bnact_running_stats_f32 {tag}", np.concatenate([mean, invstd]),
+                          np.concatenate([rm, 1 / np.sqrt(rv.astype(np.float64) + eps)]), 1e-7, 1e-6)
+
+                # y and dy as channel slices of a wider buffer, one element in (misaligned).
+                stride, lead = sample + 3, 1
+                span = lead + (N - 1) * stride + sample
+                rows = [lead + n * stride for n in range(N)]
+                y = buf(span + 2, 7.0)
+                launch("bnact_fwd_f32", 3, 64, At(y, lead), stride, x, mean, invstd, w, b, N, C, HW, act)
+                got = np.stack([y[r:r + sample] for r in rows])
+                check(f"bnact_fwd_f32 y {tag}", got, ty.detach().numpy(), 1e-5, 1e-5)
+                gaps = np.ones(len(y), bool)
+                for r in rows: gaps[r:r + sample] = False
+                check(f"bnact_fwd_f32 leaves the gaps {tag}", y[gaps], np.full(gaps.sum(), 7.0), 0, 0)
+
+                dy_c = randn(N, sample)
+                dy = buf(span + 2)
+                for n, r in enumerate(rows): dy[r:r + sample] = dy_c[n]
+                ty.backward(torch.tensor(dy_c.reshape(N, C, HW), dtype=torch.float64))
+                sums = buf(2 * C)
+                dw0, db0 = randn(C), randn(C); dw, db = dw0.copy(), db0.copy()
+                launch("bnact_bwd_reduce_f32", grid, block, sums, dw, db, x, At(dy, lead), stride, mean, invstd, w, b, N, C, HW, act)
+                check(f"bnact_bwd_reduce_f32 dweight {tag}", dw, dw0 + tw.grad.numpy(), 1e-5, 1e-4)
+                check(f"bnact_bwd_reduce_f32 dbias {tag}", db, db0 + tb.grad.numpy(), 1e-5, 1e-4)
+                dx0 = randn(N, C, HW); dx = dx0.copy()
+                launch("bnact_bwd_dx_f32", 3, 64, dx, x, At(dy, lead), stride, mean, invstd, w, b, sums if training else None, N, C, HW, act)
+                check(f"bnact_bwd_dx_f32 dx {tag}", dx, dx0 + tx.grad.numpy(), 1e-5, 1e-4)
+
+
 # ---------------------------------------------------------------- optimizers
 def test_optimizer():
     n = 1001
@@ -527,7 +585,7 @@ def test_reduce():
 
 def main():
     tests = [test_elementwise, test_activation, test_bias, test_dropout, test_concat, test_maxpool, test_maxunpool,
-             test_avgpool, test_global_avgpool, test_upsample, test_softmax_ce, test_groupnorm, test_optimizer, test_reduce]
+             test_avgpool, test_global_avgpool, test_upsample, test_softmax_ce, test_groupnorm, test_bnact, test_optimizer, test_reduce]
     only = sys.argv[1:]
     for t in tests:
         if only and not any(o in t.__name__ for o in only):

@@ -84,7 +84,7 @@ public class NetRegistryTests
         var e = Assert.Throws<ShapeException>(() => NetRegistry.Build("vovnet57", new() { Input = new Shape(3, 20, 20) }));
         Assert.That(e!.Message, Does.Contain("20x20").And.Contain("32x32"));
         var g = NetRegistry.Build("vovnet57", new() { Input = new Shape(3, 32, 32) });
-        Assert.That(g.Nodes.Single(n => n.Name == "stage5.osa3.proj_mish").Outputs[0].Shape.DropFirst(), Is.EqualTo(new Shape(1024, 1, 1)));
+        Assert.That(g.Nodes.Single(n => n.Name == "stage5.osa3.proj_norm").Outputs[0].Shape.DropFirst(), Is.EqualTo(new Shape(1024, 1, 1)));
     }
 
     [Test]

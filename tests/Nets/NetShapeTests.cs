@@ -9,17 +9,17 @@ public class NetShapeTests
     private static Shape OutputOf(Graph.Graph g, string node) => g.Nodes.Single(n => n.Name == node).Outputs[0].Shape.DropFirst();
 
     /// <summary>The table of SPEC §1 (seed 000).</summary>
-    [TestCase("stem.conv1_mish", 64, 112)]
-    [TestCase("stem.conv2_mish", 64, 112)]
-    [TestCase("stem.conv3_mish", 128, 112)]
+    [TestCase("stem.conv1_norm", 64, 112)]
+    [TestCase("stem.conv2_norm", 64, 112)]
+    [TestCase("stem.conv3_norm", 128, 112)]
     [TestCase("stage2.pool", 128, 56)]
-    [TestCase("stage2.osa1.proj_mish", 256, 56)]
+    [TestCase("stage2.osa1.proj_norm", 256, 56)]
     [TestCase("stage3.pool", 256, 28)]
-    [TestCase("stage3.osa1.proj_mish", 512, 28)]
+    [TestCase("stage3.osa1.proj_norm", 512, 28)]
     [TestCase("stage4.pool", 512, 14)]
-    [TestCase("stage4.osa4.proj_mish", 768, 14)]
+    [TestCase("stage4.osa4.proj_norm", 768, 14)]
     [TestCase("stage5.pool", 768, 7)]
-    [TestCase("stage5.osa3.proj_mish", 1024, 7)]
+    [TestCase("stage5.osa3.proj_norm", 1024, 7)]
     [TestCase("head.gap", 1024, 1)]
     public void Vovnet57_stage_outputs_match_the_seed_table(string node, int channels, int side)
     {
@@ -60,14 +60,14 @@ public class NetShapeTests
         var seg = NetRegistry.Build("segnet");
         Assert.That(OutputOf(seg, "dec4.unpool"), Is.EqualTo(new Shape(256, 8, 8)));
         Assert.That(OutputOf(seg, "dec1.unpool"), Is.EqualTo(new Shape(32, 64, 64)));
-        Assert.That(OutputOf(seg, "dec2.conv2_relu"), Is.EqualTo(new Shape(32, 32, 32)));
+        Assert.That(OutputOf(seg, "dec2.conv2_norm"), Is.EqualTo(new Shape(32, 32, 32)));
         Assert.That(seg.Nodes.Any(n => n.Name == "dropout"));
         var fcn = NetRegistry.Build("fcn");
         Assert.That(OutputOf(fcn, "dec4.upsample"), Is.EqualTo(new Shape(256, 8, 8)));
-        Assert.That(OutputOf(fcn, "dec2.conv2_relu"), Is.EqualTo(new Shape(64, 32, 32)));
+        Assert.That(OutputOf(fcn, "dec2.conv2_norm"), Is.EqualTo(new Shape(64, 32, 32)));
         Assert.That(fcn.Nodes.Any(n => n.Name == "dropout"), Is.False);
         var clean = NetRegistry.Build("fcn-clean");
-        Assert.That(OutputOf(clean, "dec2.conv2_relu"), Is.EqualTo(new Shape(32, 32, 32)));
+        Assert.That(OutputOf(clean, "dec2.conv2_norm"), Is.EqualTo(new Shape(32, 32, 32)));
         Assert.That(clean.Nodes.Any(n => n.Name == "dropout"));
         Assert.That(clean.Nodes.Any(n => n.Name.EndsWith("unpool")), Is.False);
     }

@@ -65,6 +65,15 @@ public class OpCrossCheckTests
                 Build = () => One([new(4, 5, 3)], (b, x) => b.BatchNorm(x[0], 0.1, 1e-5, "op")),
                 Args = new() { ["momentum"] = 0.1, ["eps"] = 1e-5 },
             };
+        foreach (var act in new[] { ActivationKind.Relu, ActivationKind.Mish })
+            foreach (var training in new[] { true, false })
+                yield return new()
+                {
+                    Id = $"batch_norm_{act.ToString().ToLowerInvariant()}_{(training ? "train" : "eval")}", Kind = "batch_norm_act",
+                    Training = training, Batch = 3,
+                    Build = () => One([new(4, 5, 3)], (b, x) => b.BatchNormActivation(x[0], act, 0.1, 1e-5, "op")),
+                    Args = new() { ["momentum"] = 0.1, ["eps"] = 1e-5, ["activation"] = act == ActivationKind.Mish ? "mish" : "relu" },
+                };
         yield return new()
         {
             Id = "group_norm", Kind = "group_norm",

@@ -129,6 +129,9 @@ namespace Bench
                 yield return new SoftmaxCeCase(new Shape(8, 151, 320, 480), bwd); // ADE20K-sized segmentation
                 yield return new GroupNormCase(new Shape(64, 128, 56, 56), 32, bwd);
                 yield return new GroupNormCase(new Shape(64, 1024, 7, 7), 32, bwd);
+                yield return new BnActCase(new Shape(64, 64, 112, 112), bwd);   // vovnet57 stem BN + Mish
+                yield return new BnActCase(new Shape(64, 128, 56, 56), bwd);    // stage 2 OSA layer
+                yield return new BnActCase(new Shape(64, 1024, 7, 7), bwd);     // stage 5 output
             }
             foreach (var adam in new[] { false, true })
             {
@@ -146,6 +149,7 @@ namespace Bench
                 yield return new MaxPoolCase(new Shape(batch, 128, 112, 112), 3, 2, 1, bwd);
                 yield return new SoftmaxCeCase(new Shape(batch, 22, 64, 64), bwd);
                 yield return new GroupNormCase(new Shape(batch, 128, 56, 56), 32, bwd);
+                yield return new BnActCase(new Shape(batch, 128, 56, 56), bwd);
             }
             yield return new OptimizerCase(batch * 1_000_000, adam: true);
         }

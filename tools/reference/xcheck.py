@@ -107,6 +107,9 @@ def run_case(d):
         ys = nets.run_for_xcheck(c["args"], x, p, s, c["training"])
     elif kind == "batch_norm":
         ys = batch_norm(c["args"], x, p, s, c["training"])
+    elif kind == "batch_norm_act":
+        z = batch_norm(c["args"], x, p, s, c["training"])[0]
+        ys = [mish(z) if c["args"]["activation"] == "mish" else F.relu(z)]
     else:
         ys = CASES[kind](c["args"], x, p)
     objective = 0

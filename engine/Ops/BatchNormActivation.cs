@@ -1,0 +1,182 @@
+using System.Buffers;
+using System.Numerics;
+using Engine.Graph;
+using Engine.Ops.Cpu;
+using Engine.Tensors;
+
+namespace Engine.Ops;
+
+/// <summary>
+/// Batch normalisation followed by an activation, as one node: y = act(z), z = xhat * weight + bias,
+/// with exactly <see cref="BatchNorm"/>'s semantics, parameters and states (so checkpoints of fused
+/// and unfused nets are interchangeable). Backward keeps only the input x and the per-channel
+/// mean and 1 / std and recomputes z, so neither z nor y has to live until backward. The output
+/// (and its gradient) may be a channel slice of a concatenation: samples
+/// <see cref="CpuNode{T}.OutSampleStride"/> elements apart.
+/// </summary>
+public sealed partial class BatchNormActivation : Op
+{
+    public BatchNormActivation(ActivationKind activation, double momentum = 0.1, double eps = 1e-5)
+    {
+        if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "batch norm momentum must lie in [0, 1]");
+        if (!(eps > 0)) throw new ArgumentOutOfRangeException(nameof(eps), eps, "batch norm eps must be positive");
+        Activation = activation;
+        Momentum = momentum;
+        Eps = eps;
+    }
+
+    public ActivationKind Activation { get; }
+    public double Momentum { get; }
+    public double Eps { get; }
+
+    public override string Type => Activation == ActivationKind.Mish ? "bn+mish" : "bn+relu";
+
+    public override Shape[] InferShapes(Shape[] inputs)
+    {
+        var s = inputs[0];
+        if (s.Rank != 2 && s.Rank != 4) throw Bad($"batch norm needs C or CxHxW samples, got {s.DropFirst()}");
+        return [s];
+    }
+
+    public override ParamSpec[] Parameters(Shape[] inputs) =>
+        [new("weight", new Shape(inputs[0][1]), Init.Ones), new("bias", new Shape(inputs[0][1]), Init.Zeros)];
+
+    public override ParamSpec[] States(Shape[] inputs) =>
+        [new("running_mean", new Shape(inputs[0][1]), Init.Zeros), new("running_var", new Shape(inputs[0][1]), Init.Ones)];
+
+    public override bool BackwardReadsInput(int input) => true;
+    public override bool BackwardReadsOutput(int output) => false;
+    public override bool WritesStridedOutput(int output) => true;
+
+    public override void Forward<T>(CpuNode<T> n)
+    {
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        long perChannel = (long)batch * plane;
+        if (!n.Training)
+        {
+            ParallelWork.For(channels, perChannel, c =>
+                Apply(n, c, double.CreateTruncating(n.State(0)[c]), 1 / Math.Sqrt(double.CreateTruncating(n.State(1)[c]) + Eps)));
+            return;
+        }
+        if (perChannel < 2)
+            throw Bad($"{n.Node.Name}: training needs more than one value per channel, got input {n.InShape(0)}");
+        // [mean, 1 / std] per channel, kept for backward.
+        var stats = n.Scratch<double>(0, 2L * channels);
+        ParallelWork.For(channels, perChannel, c =>
+        {
+            var (mean, variance) = Moments(n, c);
+            double invStd = 1 / Math.Sqrt(variance + Eps);
+            stats[2 * c] = mean;
+            stats[2 * c + 1] = invStd;
+            Apply(n, c, mean, invStd);
+            var runningMean = n.State(0);
+            var runningVar = n.State(1);
+            double unbiased = variance * perChannel / (perChannel - 1.0);
+            runningMean[c] = T.CreateTruncating((1 - Momentum) * double.CreateTruncating(runningMean[c]) + Momentum * mean);
+            runningVar[c] = T.CreateTruncating((1 - Momentum) * double.CreateTruncating(runningVar[c]) + Momentum * unbiased);
+        });
+    }
+
+    public override void Backward<T>(CpuNode<T> n)
+    {
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        long perChannel = (long)batch * plane;
+        double[]? stats = n.Training ? n.Scratch<double>(0, 2L * channels) : null;
+        ParallelWork.For(channels, perChannel, c =>
+        {
+            double mean, invStd;
+            if (stats is not null) { mean = stats[2 * c]; invStd = stats[2 * c + 1]; }
+            else
+            {
+                mean = double.CreateTruncating(n.State(0)[c]);
+                invStd = 1 / Math.Sqrt(double.CreateTruncating(n.State(1)[c]) + Eps);
+            }
+            ChannelBackward(n, c, mean, invStd, batchStatistics: stats is not null);
+        });
+    }
+
+    /// <summary>y = act((x - mean) / std * weight + bias) over channel c, z rounded to T first as an unfused net stores it.</summary>
+    private void Apply<T>(CpuNode<T> n, int c, double mean, double invStd) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        var x = n.In(0);
+        var y = n.Out(0);
+        long stride = n.OutSampleStride(0);
+        double scale = invStd * double.CreateTruncating(n.Param(0)[c]);
+        double shift = double.CreateTruncating(n.Param(1)[c]);
+        for (int s = 0; s < batch; s++)
+        {
+            var ys = y.Slice((int)(s * stride) + c * plane, plane);
+            AffineMaps.Normalize<T>(x.Slice((s * channels + c) * plane, plane), ys, mean, scale, shift);
+            ActivationMaps.Apply(Activation, ys);
+        }
+    }
+
+    /// <summary>Mean and biased variance of channel c, two passes.</summary>
+    private static (double Mean, double Variance) Moments<T>(CpuNode<T> n, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        ReadOnlySpan<T> x = n.In(0);
+        double sum = 0;
+        for (int s = 0; s < batch; s++) sum += Reductions.Sum(x.Slice((s * channels + c) * plane, plane));
+        double mean = sum / ((long)batch * plane);
+        double squares = 0;
+        for (int s = 0; s < batch; s++) squares += Reductions.SumSquaredDeviations(x.Slice((s * channels + c) * plane, plane), mean);
+        return (mean, squares / ((long)batch * plane));
+    }
+
+    /// <summary>
+    /// Gradients of channel c: dz = dy * act'(z) with z recomputed from x, then BatchNorm's
+    /// backward with dz for dy: dx = weight / std * (dz - mean(dz) - xhat * mean(dz * xhat)) with
+    /// batch statistics, dx = weight / std * dz with running ones.
+    /// </summary>
+    private void ChannelBackward<T>(CpuNode<T> n, int c, double mean, double invStd, bool batchStatistics)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        ReadOnlySpan<T> x = n.In(0);
+        ReadOnlySpan<T> dy = n.OutGrad(0);
+        long stride = n.OutSampleStride(0);
+        double scale = double.CreateTruncating(n.Param(0)[c]) * invStd;
+        double shift = double.CreateTruncating(n.Param(1)[c]);
+        var rented = ArrayPool<T>.Shared.Rent(batch * plane);
+        try
+        {
+            var dz = rented.AsSpan(0, batch * plane);
+            double sumDz = 0, sumDzDeviation = 0;
+            for (int s = 0; s < batch; s++)
+            {
+                var xs = x.Slice((s * channels + c) * plane, plane);
+                var dzs = dz.Slice(s * plane, plane);
+                AffineMaps.Normalize<T>(xs, dzs, mean, scale, shift);
+                ActivationMaps.Gradient(Activation, dy.Slice((int)(s * stride) + c * plane, plane), dzs);
+                var (g, gd) = Reductions.SumAndDeviationDot<T>(dzs, xs, mean);
+                sumDz += g;
+                sumDzDeviation += gd;
+            }
+            double sumDzXhat = sumDzDeviation * invStd;
+            n.ParamGrad(0)[c] += T.CreateTruncating(sumDzXhat);
+            n.ParamGrad(1)[c] += T.CreateTruncating(sumDz);
+            if (!n.HasInGrad(0)) return;
+
+            var dx = n.InGrad(0);
+            double count = (double)batch * plane;
+            double meanDz = batchStatistics ? sumDz / count : 0;
+            double meanDzXhat = batchStatistics ? sumDzXhat / count : 0;
+            for (int s = 0; s < batch; s++)
+            {
+                int start = (s * channels + c) * plane;
+                AffineMaps.AccumulateInputGradient<T>(dz.Slice(s * plane, plane), x.Slice(start, plane), dx.Slice(start, plane),
+                    mean, scale, meanDz, invStd * meanDzXhat);
+            }
+        }
+        finally { ArrayPool<T>.Shared.Return(rented); }
+    }
+}
+
+public static partial class Layers
+{
+    public static Value BatchNormActivation(this GraphBuilder b, Value x, ActivationKind activation, double momentum = 0.1, double eps = 1e-5,
+        string? name = null) =>
+        b.Add1(new BatchNormActivation(activation, momentum, eps), name ?? b.Unique(activation == ActivationKind.Mish ? "bn_mish" : "bn_relu"), x);
+}
