@@ -26,7 +26,7 @@ public static class MemoryTable
         sb.AppendLine("  conv workspace: cuDNN's choice at run time, one shared buffer (GPU only, not in the total)");
         Row(sb, "before planning", m.KeepEverythingTotal, "every value and gradient kept for the executor's life");
         if (plan.BestFitBytes > 0)
-            sb.AppendLine($"  packing: best fit {MiB(plan.BestFitBytes)}, free-list reuse {MiB(plan.FreeListBytes)}");
+            sb.AppendLine($"  packing: best fit {MiB(plan.BestFitBytes)}, free-list reuse {MiB(plan.FreeListBytes)}; most alive at one step {MiB(plan.PeakAliveBytes)}");
         return sb.ToString();
     }
 

@@ -27,7 +27,7 @@ public static class StridedRun
         NodeRun? run = null;
         BufferSlice New(long count, double[]? values = null, double fill = 0)
         {
-            var b = backend.Allocate(count, isInt: false);
+            var b = backend.AllocateFloats(count);
             owned.Add(b);
             var s = BufferSlice.Whole(b);
             backend.Upload(s, values ?? Enumerable.Repeat(fill, (int)count).ToArray());

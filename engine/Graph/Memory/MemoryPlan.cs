@@ -112,6 +112,8 @@ public sealed class MemoryPlan
     public long BestFitBytes { get; }
     public long FreeListBytes { get; }
     public string Strategy { get; }
+    /// <summary>The most bytes alive at one step: no packing can do with less.</summary>
+    public long PeakAliveBytes => Steps == 0 ? 0 : Enumerable.Range(0, Steps).Max(step => Blocks.Where(b => b.Start <= step && step <= b.End).Sum(b => ArenaPacker.Align(b.Bytes)));
     /// <summary>Every value and gradient in storage of its own for the executor's life (the executor before planning).</summary>
     public long KeepEverythingBytes { get; }
 
