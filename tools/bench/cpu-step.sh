@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One CPU training step of segnet (64x64, batch 4) and vgg11 (32x32, batch 16): this engine's
+# One CPU training step of vovnet57 (64x64, batch 8), segnet (64x64, batch 4) and vgg11 (32x32, batch 16): this engine's
 # float32 CPU backend against the same net in PyTorch CPU, on this machine, in one run.
 # Writes results/cpu-step.md (machine, commit, date, command, times and ratios).
 set -euo pipefail
@@ -10,7 +10,7 @@ dotnet build tools/bench/Step/Step.csproj -c Release -nologo -v:q >/dev/null
 bench=tools/bench/Step/bin/Release/net10.0/step
 out=results/cpu-step.md
 rows=""
-for cfg in "segnet 3x64x64 4 22" "vgg11 3x32x32 16 10"; do
+for cfg in "vovnet57 3x64x64 8 10" "segnet 3x64x64 4 22" "vgg11 3x32x32 16 10"; do
   set -- $cfg
   args=(--net "$1" --input "$2" --batch "$3" --classes "$4" --steps "$STEPS")
   e=$("$bench" "${args[@]}" | tee /dev/stderr | awk '/^RESULT/ {print $3}')
