@@ -6,8 +6,8 @@ namespace Engine.Cuda.Native;
 
 /// <summary>
 /// Loads the CUDA driver, cuBLAS and cuDNN by this OS's versioned file names
-/// (<see cref="NativeLibraryNames"/>) from the folders <see cref="LibrarySearch"/> lists, and hands their handles to the runtime for our
-/// [LibraryImport] declarations, which use the logical names below (never a real file name,
+/// (<see cref="NativeLibraryNames"/>) from the folders <see cref="LibrarySearch"/> lists, and
+/// hands their handles to the runtime for our [LibraryImport] declarations, which use the logical names below (never a real file name,
 /// so that the runtime's own probing cannot pick up a different copy).
 /// </summary>
 public static class NativeLibraries
@@ -125,8 +125,7 @@ public static class NativeLibraries
         var nvrtc = search.Locate(NvrtcSpec, RejectUnloadable);
         if (nvrtc.Path is { } nv)
         {
-            var nvFolder = Path.GetDirectoryName(nv) is { Length: > 0 } d ? d : ".";
-            foreach (var builtins in Directory.GetFiles(nvFolder, Names.NvrtcBuiltinsPattern)) LoadOptional(builtins);
+            foreach (var builtins in Directory.GetFiles(Path.GetDirectoryName(nv)!, Names.NvrtcBuiltinsPattern)) LoadOptional(builtins);
             LoadOptional(nv);
         }
 
