@@ -7,8 +7,9 @@ namespace Engine.Cuda.Native;
 /// <summary>
 /// Loads the CUDA driver, cuBLAS and cuDNN by this OS's versioned file names
 /// (<see cref="NativeLibraryNames"/>) from the folders <see cref="LibrarySearch"/> lists, and
-/// hands their handles to the runtime for our [LibraryImport] declarations, which use the logical names below (never a real file name,
-/// so that the runtime's own probing cannot pick up a different copy).
+/// hands their handles to the runtime for our [LibraryImport] declarations, which use the
+/// logical names below (never a real file name, so that the runtime's own probing cannot pick
+/// up a different copy).
 /// </summary>
 public static class NativeLibraries
 {
