@@ -4,7 +4,8 @@
 #   ./build.sh train ...  build, then `host train ...` (no arguments: the embedded default dataset)
 #   ./build.sh test ...   build, then run the test suite (extra arguments go to the test runner)
 #   ./build.sh host ...   build, then run `host` with the given arguments
-# Environment: SKIP_DEPS=1 skips the package check; CONFIG=Debug|Release (default Release).
+# Environment: SKIP_DEPS=1 skips the package check; SKIP_KERNELS=1 keeps the PTX already built; CONFIG=Debug|Release (default Release).
+# On Windows (or anywhere with PowerShell 7): build.ps1, with the same commands.
 set -euo pipefail
 cd "$(dirname "$0")"
 CONFIG=${CONFIG:-Release}
@@ -18,6 +19,7 @@ install_deps() {
 }
 
 build_kernels() {
+  [ "${SKIP_KERNELS:-0}" = 1 ] && return 0
   tools/setup/build-kernels.sh
 }
 

@@ -5,6 +5,10 @@ namespace Host;
 /// <summary>
 /// Turns the first Ctrl-C (SIGINT) or SIGTERM into a cancellation the training loop sees after
 /// its current step (it then writes a checkpoint and returns); a second Ctrl-C ends the process at once.
+/// On Windows Console.CancelKeyPress delivers Ctrl-C and Ctrl-Break the same way. SIGTERM is
+/// registered where the runtime supports it; a console close or shutdown on Windows ends the
+/// process within seconds whatever the handler does, and the atomic checkpoint writes then leave
+/// the previous checkpoint whole.
 /// </summary>
 public sealed class Interrupts : IDisposable
 {

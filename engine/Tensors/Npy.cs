@@ -32,7 +32,7 @@ public static partial class Npy
             f.Write(Encoding.ASCII.GetBytes(header));
             f.Write(MemoryMarshal.AsBytes(t.Data.AsSpan()));
         }
-        File.Move(tmp, path, overwrite: true);
+        Engine.IO.FileReplace.Over(tmp, path);
     }
 
     /// <summary>Reads an array and converts it to <typeparamref name="T"/> (float, double or int).</summary>

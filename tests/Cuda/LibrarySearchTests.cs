@@ -37,7 +37,7 @@ public class LibrarySearchTests
         var newest = Touch("usr/local/cuda-12.4/targets/x86_64-linux/lib/libcublas.so.12");
         Touch("usr/lib/x86_64-linux-gnu/libcublas.so.11");
 
-        var found = Search().Locate(NativeLibraries.CublasSpec);
+        var found = Search().Locate(NativeLibraryNames.Linux.Cublas);
 
         Assert.That(found.Path, Is.EqualTo(newest));
     }
@@ -48,7 +48,7 @@ public class LibrarySearchTests
         Touch("usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublas.so.13");
         var mine = Touch("mine/libcublas.so.11");
 
-        var found = Search(new() { [LibrarySearch.OverrideVariable] = Path.Combine(_root, "mine") }).Locate(NativeLibraries.CublasSpec);
+        var found = Search(new() { [LibrarySearch.OverrideVariable] = Path.Combine(_root, "mine") }).Locate(NativeLibraryNames.Linux.Cublas);
 
         Assert.That(found.Path, Is.EqualTo(mine));
         Assert.That(found.SearchedFolders[0], Is.EqualTo(Path.Combine(_root, "mine")));
@@ -66,7 +66,7 @@ public class LibrarySearchTests
             ["LD_LIBRARY_PATH"] = Path.Combine(_root, "missing") + ":" + Path.Combine(_root, "ld"),
         };
 
-        var found = Search(env).Locate(NativeLibraries.DriverSpec);
+        var found = Search(env).Locate(NativeLibraryNames.Linux.Driver);
 
         Assert.That(found.Path, Is.EqualTo(ld));
         Assert.That(found.SearchedFolders.Take(2), Is.EqualTo(new[] { Path.Combine(_root, "override"), Path.Combine(_root, "ld") }));
@@ -78,20 +78,20 @@ public class LibrarySearchTests
         Touch("usr/lib/x86_64-linux-gnu/libcublas.so.11");
         var v12 = Touch("usr/lib/x86_64-linux-gnu/libcublas.so.12");
 
-        Assert.That(Search().Locate(NativeLibraries.CublasSpec).Path, Is.EqualTo(v12));
+        Assert.That(Search().Locate(NativeLibraryNames.Linux.Cublas).Path, Is.EqualTo(v12));
     }
 
     [Test]
     public void FindsCudnnInPythonWheelsOfSystemAndUserInstalls()
     {
         var system = Touch("usr/lib/python3.11/dist-packages/nvidia/cudnn/lib/libcudnn.so.9");
-        Assert.That(Search().Locate(NativeLibraries.CudnnSpec).Path, Is.EqualTo(system));
+        Assert.That(Search().Locate(NativeLibraryNames.Linux.Cudnn).Path, Is.EqualTo(system));
 
         File.Delete(system);
         var user = Path.Combine(_home, ".local/lib/python3.12/site-packages/nvidia/cudnn/lib/libcudnn.so.9");
         Directory.CreateDirectory(Path.GetDirectoryName(user)!);
         File.WriteAllText(user, "");
-        Assert.That(Search().Locate(NativeLibraries.CudnnSpec).Path, Is.EqualTo(user));
+        Assert.That(Search().Locate(NativeLibraryNames.Linux.Cudnn).Path, Is.EqualTo(user));
     }
 
     [Test]
@@ -101,9 +101,9 @@ public class LibrarySearchTests
         var cudnn = Touch("envs/torch/lib/python3.12/site-packages/nvidia/cudnn/lib/libcudnn.so.9");
         var search = Search(new() { [LibrarySearch.VenvVariable] = Path.Combine(_root, "envs/torch") });
 
-        Assert.That(search.Locate(NativeLibraries.CublasSpec).Path, Is.EqualTo(cublas));
-        Assert.That(search.Locate(NativeLibraries.CudnnSpec).Path, Is.EqualTo(cudnn));
-        Assert.That(Search().Locate(NativeLibraries.CudnnSpec).Found, Is.False, "without the variable that venv is not searched");
+        Assert.That(search.Locate(NativeLibraryNames.Linux.Cublas).Path, Is.EqualTo(cublas));
+        Assert.That(search.Locate(NativeLibraryNames.Linux.Cudnn).Path, Is.EqualTo(cudnn));
+        Assert.That(Search().Locate(NativeLibraryNames.Linux.Cudnn).Found, Is.False, "without the variable that venv is not searched");
     }
 
     [Test]
@@ -125,8 +125,8 @@ public class LibrarySearchTests
         Directory.CreateDirectory(Path.Combine(_root, "usr/local/cuda-12.4/targets/x86_64-linux/lib"));
         var search = Search();
 
-        var where = search.Locate(NativeLibraries.CudnnSpec);
-        var message = LibrarySearch.NotFoundMessage(NativeLibraries.CudnnSpec, where);
+        var where = search.Locate(NativeLibraryNames.Linux.Cudnn);
+        var message = search.NotFoundMessage(NativeLibraryNames.Linux.Cudnn, where);
 
         Assert.That(where.Found, Is.False);
         Assert.That(message, Does.Contain("libcudnn.so.9"));
@@ -143,7 +143,7 @@ public class LibrarySearchTests
         var good = Touch("usr/lib/x86_64-linux-gnu/libcublas.so.11");
         var search = Search(new() { ["LD_LIBRARY_PATH"] = Path.Combine(_root, "ld") });
 
-        var found = search.Locate(NativeLibraries.CublasSpec, p => p == bad ? "wrong architecture" : null);
+        var found = search.Locate(NativeLibraryNames.Linux.Cublas, p => p == bad ? "wrong architecture" : null);
 
         Assert.That(found.Path, Is.EqualTo(good));
         Assert.That(found.Rejected, Has.Count.EqualTo(1).And.Some.Contains("wrong architecture"));

@@ -5,10 +5,11 @@ using System.Runtime.Loader;
 namespace Engine.Cuda.Native;
 
 /// <summary>
-/// Loads the CUDA driver, cuBLAS and cuDNN by versioned file name from the folders
-/// <see cref="LibrarySearch"/> lists, and hands their handles to the runtime for our
-/// [LibraryImport] declarations, which use the logical names below (never a real file name,
-/// so that the runtime's own probing cannot pick up a different copy).
+/// Loads the CUDA driver, cuBLAS and cuDNN by this OS's versioned file names
+/// (<see cref="NativeLibraryNames"/>) from the folders <see cref="LibrarySearch"/> lists, and
+/// hands their handles to the runtime for our [LibraryImport] declarations, which use the
+/// logical names below (never a real file name, so that the runtime's own probing cannot pick
+/// up a different copy).
 /// </summary>
 public static class NativeLibraries
 {
@@ -16,20 +17,18 @@ public static class NativeLibraries
     internal const string Cublas = "engine-cublas";
     internal const string Cudnn = "engine-cudnn";
 
-    public static readonly NativeLibrarySpec DriverSpec = new("CUDA driver library", ["libcuda.so.1"]);
-    public static readonly NativeLibrarySpec CublasLtSpec = new("cuBLASLt", ["libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11"]);
-    public static readonly NativeLibrarySpec CublasSpec = new("cuBLAS", ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11"]);
-    public static readonly NativeLibrarySpec CudnnSpec = new("cuDNN 9", ["libcudnn.so.9"]);
-    public static readonly NativeLibrarySpec NvrtcSpec = new("NVRTC", ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2"]);
-
-    /// <summary>cuDNN 9's sub-libraries, which its shim dlopens lazily and aborts the process when it cannot. Load order respects their dependencies.</summary>
-    internal static readonly string[] CudnnRequiredParts = ["libcudnn_graph.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9"];
-    internal static readonly string[] CudnnOptionalParts =
-        ["libcudnn_engines_precompiled.so.9", "libcudnn_engines_runtime_compiled.so.9", "libcudnn_heuristic.so.9", "libcudnn_adv.so.9"];
+    /// <summary>This OS's file names (<see cref="NativeLibraryNames.Linux"/> or <see cref="NativeLibraryNames.Windows"/>).</summary>
+    public static NativeLibraryNames Names => NativeLibraryNames.Current;
+    public static NativeLibrarySpec DriverSpec => Names.Driver;
+    public static NativeLibrarySpec CublasLtSpec => Names.CublasLt;
+    public static NativeLibrarySpec CublasSpec => Names.Cublas;
+    public static NativeLibrarySpec CudnnSpec => Names.Cudnn;
+    public static NativeLibrarySpec NvrtcSpec => Names.Nvrtc;
 
     private static readonly Lock Gate = new();
     private static readonly Dictionary<string, nint> Handles = [];
     private static readonly Dictionary<string, string> Failures = [];
+    private static readonly Dictionary<string, nint> Registered = [];
     private static readonly List<string> Notes = [];
     private static bool _resolverInstalled;
 
@@ -63,6 +62,19 @@ public static class NativeLibraries
     public static bool TryLoadCublas(out string? error) => TryLoad(Cublas, out error);
     public static bool TryLoadCudnn(out string? error) => TryLoad(Cudnn, out error);
 
+    /// <summary>
+    /// Serves an already loaded library (the image codecs) to this assembly's declarations under a
+    /// logical name: the runtime allows one resolver per assembly, and this class owns it.
+    /// </summary>
+    internal static void Register(string logicalName, nint handle)
+    {
+        lock (Gate)
+        {
+            InstallResolver();
+            Registered[logicalName] = handle;
+        }
+    }
+
     internal static nint Load(string logicalName)
     {
         lock (Gate)
@@ -94,11 +106,12 @@ public static class NativeLibraries
     {
         var search = LibrarySearch.FromEnvironment();
         var cublas = Locate(CublasSpec, search);
-        // libcublas needs libcublasLt of the same version; wheels do not put it on the loader's path.
-        var folder = Path.GetDirectoryName(cublas)!;
-        var version = cublas[(cublas.LastIndexOf(".so.", StringComparison.Ordinal) + 4)..];
-        var lt = Path.Combine(folder, "libcublasLt.so." + version);
-        if (File.Exists(lt)) LoadOptional(lt);
+        // cuBLAS needs cuBLASLt of the same version; wheels do not put it on the loader's path.
+        if (Names.CublasLtFor(Path.GetFileName(cublas)) is { } ltName)
+        {
+            var lt = Path.Combine(Path.GetDirectoryName(cublas)!, ltName);
+            if (File.Exists(lt)) LoadOptional(lt);
+        }
         return LoadPath(CublasSpec, cublas);
     }
 
@@ -107,18 +120,19 @@ public static class NativeLibraries
         var search = LibrarySearch.FromEnvironment();
         var cudnn = Locate(CudnnSpec, search);
         var folder = Path.GetDirectoryName(cudnn)!;
-        // Sub-libraries may need cuBLASLt and NVRTC; load what is there, ignore what is not.
+        // Sub-libraries may need cuBLASLt and NVRTC; load what is there, ignore what is not. Preloading
+        // also serves Windows, where a DLL's LoadLibrary by name finds an already-loaded module first.
         try { Load(Cublas); } catch (CudaLibraryNotFoundException) { }
         var nvrtc = search.Locate(NvrtcSpec, RejectUnloadable);
         if (nvrtc.Path is { } nv)
         {
-            foreach (var builtins in Directory.GetFiles(Path.GetDirectoryName(nv)!, "libnvrtc-builtins.so.*")) LoadOptional(builtins);
+            foreach (var builtins in Directory.GetFiles(Path.GetDirectoryName(nv)!, Names.NvrtcBuiltinsPattern)) LoadOptional(builtins);
             LoadOptional(nv);
         }
 
         // An empty folder means the system loader found cuDNN; it then finds the parts by name too.
         string PartPath(string part) => folder.Length == 0 ? part : Path.Combine(folder, part);
-        foreach (var part in CudnnRequiredParts)
+        foreach (var part in Names.CudnnRequiredParts)
         {
             var path = PartPath(part);
             if (folder.Length > 0 && !File.Exists(path))
@@ -128,7 +142,7 @@ public static class NativeLibraries
                 throw new CudaLibraryNotFoundException($"cuDNN sub-library {path} failed to load: {LastLoaderError(path)}");
             Notes.Add($"loaded {path}");
         }
-        foreach (var part in CudnnOptionalParts)
+        foreach (var part in Names.CudnnOptionalParts)
         {
             var path = PartPath(part);
             if (folder.Length == 0 || File.Exists(path)) LoadOptional(path);
@@ -140,7 +154,8 @@ public static class NativeLibraries
     {
         var where = search.Locate(spec, RejectUnloadable);
         if (where.Path is { } p) return p;
-        // Last resort: the system loader's own search (ld.so.cache, RPATHs).
+        // Last resort: the system loader's own search (ld.so.cache and RPATHs; on Windows the
+        // application folder, System32 and PATH).
         foreach (var name in spec.FileNames)
             if (NativeLibrary.TryLoad(name, out var h))
             {
@@ -148,7 +163,7 @@ public static class NativeLibraries
                 NativeLibrary.Free(h);
                 return name;
             }
-        throw new CudaLibraryNotFoundException(LibrarySearch.NotFoundMessage(spec, where));
+        throw new CudaLibraryNotFoundException(search.NotFoundMessage(spec, where));
     }
 
     private static nint LoadFromSearch(NativeLibrarySpec spec, LibrarySearch search) => LoadPath(spec, Locate(spec, search));
@@ -221,6 +236,9 @@ public static class NativeLibraries
         }
     }
 
-    private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) =>
-        libraryName is Driver or Cublas or Cudnn ? Load(libraryName) : 0;
+    private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (libraryName is Driver or Cublas or Cudnn) return Load(libraryName);
+        lock (Gate) return Registered.GetValueOrDefault(libraryName);
+    }
 }

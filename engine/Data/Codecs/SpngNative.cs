@@ -5,7 +5,8 @@ namespace Engine.Data.Codecs;
 /// <summary>Our own bindings to libspng 0.7 (spng.h), only the entry points we call.</summary>
 internal static unsafe partial class SpngNative
 {
-    public const string Library = "libspng.so.0";
+    /// <summary>A logical name: <see cref="NativeImageLibrary"/> loads libspng.so.0 or spng.dll for it.</summary>
+    public const string Library = "engine-spng";
 
     // enum spng_ctx_flags
     public const int SPNG_CTX_ENCODER = 2;

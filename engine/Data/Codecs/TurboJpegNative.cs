@@ -8,7 +8,8 @@ namespace Engine.Data.Codecs;
 /// </summary>
 internal static unsafe partial class TurboJpegNative
 {
-    public const string Library = "libturbojpeg.so.0";
+    /// <summary>A logical name: <see cref="NativeImageLibrary"/> loads libturbojpeg.so.0 or turbojpeg.dll for it.</summary>
+    public const string Library = "engine-turbojpeg";
 
     // enum TJPF
     public const int TJPF_RGB = 0;

@@ -114,7 +114,8 @@ public sealed class ImageFolderDataset : IDataset
     {
         if (!Directory.Exists(root)) throw new DatasetException($"image folder {root} does not exist");
         var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden, RecurseSubdirectories = false };
-        var dirs = Directory.EnumerateDirectories(root, "*", options).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToArray();
+        var dirs = Directory.EnumerateDirectories(root, "*", options).Select(d => Path.GetFileName(d)!).Where(d => !d.StartsWith('.'))
+            .Order(StringComparer.Ordinal).ToArray();
         if (dirs.Length == 0) throw new DatasetException($"image folder {root} has no class sub-folders (expected {root}/<class>/<image files>)");
         string[] classes = fixedClasses?.ToArray() ?? dirs;
         var indexOf = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -127,10 +128,18 @@ public sealed class ImageFolderDataset : IDataset
         var recurse = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden, RecurseSubdirectories = true };
         Parallel.ForEach(dirs, d =>
         {
-            var list = Directory.EnumerateFiles(Path.Combine(root, d), "*", recurse).ToList();
+            var classDir = Path.Combine(root, d);
+            var list = Directory.EnumerateFiles(classDir, "*", recurse).Where(f => !UnderDotName(classDir, f)).ToList();
             list.Sort(StringComparer.Ordinal);
             files[indexOf[d]] = list;
         });
         return (classes, files);
     }
+
+    /// <summary>
+    /// Dot-files (.DS_Store, ._x.jpg, .git/) are Hidden to .NET on Linux and macOS but not on
+    /// Windows, where only the attribute counts; skipping them by name gives every OS the same list.
+    /// </summary>
+    private static bool UnderDotName(string folder, string file) =>
+        Path.GetRelativePath(folder, file).Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Any(s => s.StartsWith('.'));
 }

@@ -156,7 +156,7 @@ public static class Checkpoint
         foreach (var f in Directory.GetFiles(dir, "step-*"))
         {
             var s = Path.GetFileName(f)["step-".Length..].Split('.')[0];
-            if (!keep.Contains(s)) { try { File.Delete(f); } catch (IOException) { } }
+            if (!keep.Contains(s)) { try { File.Delete(f); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
         }
     }
 }
