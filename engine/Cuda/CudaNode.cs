@@ -34,6 +34,8 @@ public sealed class CudaNode : IDisposable
 
     public int InputCount => _run.In.Length;
     public Shape InShape(int i) => _run.InShapes[i];
+    public TensorDesc InDesc(int i) => _run.InDescs[i];
+    public TensorDesc OutDesc(int i) => _run.OutDescs[i];
     public Shape OutShape(int i) => _run.OutShapes[i];
 
     /// <summary>Elements from one sample of input i to the next (see <see cref="CpuNode{T}.InSampleStride"/>).</summary>

@@ -24,6 +24,8 @@ internal sealed class HostFallback : IDisposable
         {
             InShapes = _device.InShapes,
             OutShapes = _device.OutShapes,
+            InDescs = _device.InDescs.Select(d => d.Type.IsFloat() ? d with { Type = DataType.F32 } : d).ToArray(),
+            OutDescs = _device.OutDescs.Select(d => d.Type.IsFloat() ? d with { Type = DataType.F32 } : d).ToArray(),
             In = _device.In.Select(Mirror).ToArray(),
             Out = _device.Out.Select(Mirror).ToArray(),
             InGrad = _device.InGrad.Select(s => s is { } g ? Mirror(g) : (BufferSlice?)null).ToArray(),

@@ -42,6 +42,9 @@ public sealed class NodeRun
     public Node Node { get; }
     public Shape[] InShapes { get; internal set; } = [];
     public Shape[] OutShapes { get; internal set; } = [];
+    /// <summary>Each input's and output's descriptor: shape, element type as stored, layout.</summary>
+    public TensorDesc[] InDescs { get; internal set; } = [];
+    public TensorDesc[] OutDescs { get; internal set; } = [];
     public BufferSlice[] In { get; internal set; } = [];
     public BufferSlice[] Out { get; internal set; } = [];
     /// <summary>Null where the input takes no gradient (integer inputs, graph inputs unless requested).</summary>

@@ -18,6 +18,8 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     public long Step => _run.Step;
 
     public Shape InShape(int i) => _run.InShapes[i];
+    public TensorDesc InDesc(int i) => _run.InDescs[i];
+    public TensorDesc OutDesc(int i) => _run.OutDescs[i];
     public Shape OutShape(int i) => _run.OutShapes[i];
 
     /// <summary>

@@ -59,6 +59,8 @@ public sealed class Executor : IDisposable
             {
                 InShapes = node.Inputs.Select(v => _shapes[v.Id]).ToArray(),
                 OutShapes = node.Outputs.Select(v => _shapes[v.Id]).ToArray(),
+                InDescs = node.Inputs.Select(DescOf).ToArray(),
+                OutDescs = node.Outputs.Select(DescOf).ToArray(),
                 Batch = batch,
                 In = node.Inputs.Select(v => _values[v.Id]!.Value).ToArray(),
                 Out = node.Outputs.Select(v => _values[v.Id]!.Value).ToArray(),
@@ -90,6 +92,9 @@ public sealed class Executor : IDisposable
     public INodeProfiler? Profiler { get; set; }
 
     public Shape ShapeOf(Value v) => _shapes[v.Id];
+
+    /// <summary>How <paramref name="v"/> is stored here: its shape at this batch, the backend's float type (or its own integer type), NCHW.</summary>
+    public TensorDesc DescOf(Value v) => new(_shapes[v.Id], v.IsFloat ? Backend.FloatType : v.Type, Layout.Nchw);
 
     public void SetInput(string name, ReadOnlySpan<float> data) => Backend.Upload(InputSlice(name, data.Length, true), data);
     public void SetInput(string name, ReadOnlySpan<double> data) => Backend.Upload(InputSlice(name, data.Length, true), data);
