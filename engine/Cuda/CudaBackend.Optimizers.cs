@@ -31,6 +31,9 @@ public sealed partial class CudaBackend
         LaunchElementwise("adam_f32", values.Count, ref a);
     }
 
+    /// <summary>The base class's host update (for an optimizer without a kernel) is a host fallback.</summary>
+    protected override void NoteHostUpdate(string what) => NoteHostFallback(what);
+
     private static void SameLength(BufferSlice first, params BufferSlice[] others)
     {
         foreach (var o in others)

@@ -25,7 +25,7 @@ public abstract partial class Backend
     public virtual void SgdStep(BufferSlice values, BufferSlice grads, BufferSlice velocity, SgdUpdate u)
     {
         double gain = u.UnitGain ? 1 - u.Momentum : 1;
-        OnHost([values, grads, velocity], [true, false, true], a =>
+        OnHost("sgd update", [values, grads, velocity], [true, false, true], a =>
         {
             var (w, g, v) = (a[0], a[1], a[2]);
             for (int i = 0; i < w.Length; i++)
@@ -45,7 +45,7 @@ public abstract partial class Backend
     {
         double stepSize = u.LearningRate / (1 - Math.Pow(u.Beta1, u.Step));
         double sqrtBc2 = Math.Sqrt(1 - Math.Pow(u.Beta2, u.Step));
-        OnHost([values, grads, m, v], [true, false, true, true], a =>
+        OnHost("adam update", [values, grads, m, v], [true, false, true, true], a =>
         {
             var (w, g, m1, m2) = (a[0], a[1], a[2], a[3]);
             for (int i = 0; i < w.Length; i++)
@@ -58,9 +58,13 @@ public abstract partial class Backend
         });
     }
 
+    /// <summary>Called once per update that runs on host copies; a device backend counts it as a host fallback.</summary>
+    protected virtual void NoteHostUpdate(string what) { }
+
     /// <summary>Runs <paramref name="update"/> over host copies of equal-length slices, a chunk at a time, writing back the ones marked.</summary>
-    private void OnHost(BufferSlice[] slices, bool[] writeBack, Action<double[][]> update)
+    private void OnHost(string what, BufferSlice[] slices, bool[] writeBack, Action<double[][]> update)
     {
+        NoteHostUpdate(what);
         long count = slices[0].Count;
         for (long start = 0; start < count; start += HostChunk)
         {

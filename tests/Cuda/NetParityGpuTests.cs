@@ -5,8 +5,9 @@ using Engine.Tensors;
 namespace Engine.Tests.Cuda;
 
 /// <summary>
-/// Tiny versions of every registered net on the GPU against the CPU reference: every node's
-/// output, all gradients, BN statistics. VoVNet gets 64x64 images and the segmentation nets
+/// Tiny versions of every registered net on the GPU against the CPU reference, tensor by tensor
+/// (see <see cref="GpuParity"/>): every node's output, each parameter's gradient increment, the
+/// image gradient, each BN statistic's change, and no host fallback. VoVNet gets 64x64 images and the segmentation nets
 /// 32x32, both with a batch of 4: with fewer values their deepest batch norms see 2 values per
 /// channel (vovnet57 at 32x32, segnet's enc5 at 16x16, with 2 images), where float32 itself (the
 /// CPU's included) departs from float64 by more than the tolerance; the first H100 run showed it

@@ -46,6 +46,7 @@ public class OptimizerGpuTests
             gpu.Download(g[s], actual);
             Assert.That(actual, Is.EqualTo(expected).Within(1e-5), $"slice {s}");
         }
+        Assert.That(gpu.HostFallbacks, Is.Empty, "the update ran its kernel, not the host copy");
     }
 
     private static BufferSlice[] Make(Backend b, int slices, double[][] start)

@@ -40,5 +40,6 @@ public class StepProfilerGpuTests
             Assert.That(n.BackwardMs, Is.Not.Null.And.GreaterThanOrEqualTo(0).And.LessThan(double.PositiveInfinity), $"{n.Node} backward");
         }
         Assert.That(p.StepMs, Is.GreaterThan(0));
+        Assert.That(gpu.HostFallbacks, Is.Empty, "the timings are of GPU paths");
     }
 }

@@ -56,7 +56,11 @@ public class TrainingGpuTests
         using var cpuDir = new TempDir();
         using var gpuDir = new TempDir();
         Train(new CpuBackend<float>(), cpuDir.Path, optimizer);
-        using (var gpu = CudaBackend.Create(0)) Train(gpu, gpuDir.Path, optimizer);
+        using (var gpu = CudaBackend.Create(0))
+        {
+            Train(gpu, gpuDir.Path, optimizer);
+            Assert.That(gpu.HostFallbacks, Is.Empty, "every op and optimizer update ran on the GPU");
+        }
         var (c, g) = (StepLosses(cpuDir.Path), StepLosses(gpuDir.Path));
         Assert.That(g, Has.Length.EqualTo(c.Length));
         for (int i = 0; i < c.Length; i++) Assert.That(g[i], Is.EqualTo(c[i]).Within(2e-3 * Math.Max(1, Math.Abs(c[i]))), $"step {i + 1}");
@@ -69,7 +73,11 @@ public class TrainingGpuTests
         if (!Engine.Cuda.Native.NativeLibraries.TryLoadCudnn(out var why)) Assert.Ignore($"needs cuDNN: {why}");
         using var whole = new TempDir();
         using var parts = new TempDir();
-        using (var gpu = CudaBackend.Create(0)) Train(gpu, whole.Path, "sgd");
+        using (var gpu = CudaBackend.Create(0))
+        {
+            Train(gpu, whole.Path, "sgd");
+            Assert.That(gpu.HostFallbacks, Is.Empty, "every op and optimizer update ran on the GPU");
+        }
         using (var gpu = CudaBackend.Create(0)) Assert.That(Train(gpu, parts.Path, "sgd", stopAfter: 5).Status, Is.EqualTo(TrainStatus.Interrupted));
         using (var gpu = CudaBackend.Create(0)) Train(gpu, parts.Path, "sgd", resume: true);
         Assert.That(StepRows(parts.Path), Is.EqualTo(StepRows(whole.Path)));

@@ -239,6 +239,20 @@ public class PoolingTests
     }
 
     [Test]
+    public void MaxUnpool_duplicate_indices_keep_the_last_value_in_memory_order()
+    {
+        var (g, y) = OpHarness.Single(new MaxUnpool(2, 3), new Shape(2, 2, 2), new Shape(2, 2, 2));
+        using var exec = new Executor(g, new CpuBackend<double>(), 1, new ExecutorOptions { InputGradients = true });
+        exec.SetInput("x0", new[] { 1.0, 2, 3, 4, 5, 6, 7, 8 });
+        exec.SetInput("x1", new[] { 4, 0, 4, 5, 1, 1, 1, 2 });
+        exec.Forward(training: true);
+        Assert.That(exec.Read(y[0]), Is.EqualTo(new[] { 2.0, 0, 0, 0, 3, 4, 0, 7, 8, 0, 0, 0 }));
+        // Backward gathers: every duplicate receives its slot's gradient.
+        exec.Backward(y[0], Enumerable.Range(1, 12).Select(i => (double)i).ToArray());
+        Assert.That(exec.ReadGrad(g.Input("x0")), Is.EqualTo(new[] { 5.0, 1, 5, 6, 8, 8, 8, 9 }));
+    }
+
+    [Test]
     public void MaxUnpool_rejects_indices_of_another_shape()
     {
         var b = new GraphBuilder("t");

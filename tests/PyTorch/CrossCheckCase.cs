@@ -25,6 +25,11 @@ public sealed class CrossCheckCase
     public (double Lo, double Hi)? InputRange { get; init; }
     /// <summary>The output that is projected and backpropagated (by name); default: every output in name order, projecting the first float one.</summary>
     public string? Output { get; init; }
+    /// <summary>
+    /// Backpropagate from this output itself (a net's "loss": its projection is 1, every other
+    /// output's 0) instead of from a random projection of the first float output.
+    /// </summary>
+    public string? Objective { get; init; }
 
     public override string ToString() => Id;
 
@@ -86,9 +91,9 @@ public sealed class CrossCheckCase
             }
             WriteFloat(dir, $"engine_y{i}", exec.ShapeOf(y), exec.Read(y), true);
             var r = new double[exec.ShapeOf(y).Numel];
-            if (projected is null)
+            if (Objective is not null ? y == graph.Output(Objective) : projected is null)
             {
-                for (int k = 0; k < r.Length; k++) r[k] = rng.NextNormal();
+                for (int k = 0; k < r.Length; k++) r[k] = Objective is null ? rng.NextNormal() : 1;
                 projected = y;
                 exec.Backward(y, r);
             }

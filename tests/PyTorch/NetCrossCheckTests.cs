@@ -5,7 +5,8 @@ namespace Engine.Tests.PyTorch;
 
 /// <summary>
 /// Forward and backward of small versions of every net family against their PyTorch twins
-/// (tools/reference/nets.py): logits, loss, every parameter gradient and the image gradient.
+/// (tools/reference/nets.py): logits, loss, and the gradients of the loss (softmax cross-entropy
+/// against the labels; the segmentation nets with ignored pixels) for every parameter and the image.
 /// VoVNet runs in training mode (batch statistics, running-stat updates compared too); VGG and
 /// SegNet in eval mode, since their dropout masks cannot be shared with PyTorch. In float32 the
 /// training-mode VoVNet differs from PyTorch by ~1e-4, which is the size of either one's float32
@@ -14,13 +15,23 @@ namespace Engine.Tests.PyTorch;
 [TestFixture, NonParallelizable]
 public class NetCrossCheckTests
 {
-    private static CrossCheckCase Net(string name, Shape input, int classes, double width, bool training, int batch = 2) => new()
+    private const int Ignore = 255;
+
+    private static CrossCheckCase Net(string name, Shape input, int classes, double width, bool training, int batch = 2)
     {
-        Id = $"net_{name}", Kind = "net", Batch = batch, Training = training, InputRange = (0, 1),
-        Build = () => NetRegistry.Build(name, new NetOptions { Input = input, Classes = classes, Width = width }),
-        IntInput = (v, s, rng) => Enumerable.Range(0, (int)s.Numel).Select(_ => rng.NextInt(classes)).ToArray(),
-        Args = new() { ["net"] = name, ["classes"] = classes, ["width"] = width },
-    };
+        bool segmentation = NetRegistry.Find(name).Segmentation;
+        int ignore = segmentation ? Ignore : -1;
+        var args = new Dictionary<string, object> { ["net"] = name, ["classes"] = classes, ["width"] = width };
+        if (segmentation) args["ignore"] = Ignore;
+        return new()
+        {
+            Id = $"net_{name}", Kind = "net", Batch = batch, Training = training, InputRange = (0, 1), Objective = "loss",
+            Build = () => NetRegistry.Build(name, new NetOptions { Input = input, Classes = classes, Width = width, IgnoreLabel = ignore }),
+            // About one pixel in six ignored.
+            IntInput = (v, s, rng) => Enumerable.Range(0, (int)s.Numel).Select(_ => segmentation && rng.NextInt(6) == 0 ? Ignore : rng.NextInt(classes)).ToArray(),
+            Args = args,
+        };
+    }
 
     public static IEnumerable<CrossCheckCase> Cases()
     {

@@ -9,6 +9,8 @@ CASES_DIR holds one folder per case, written by the engine's test suite:
                     "states": [names], "outputs": n, "args": {...}}
   <input>.npy      every input; <param>.npy every parameter and state
   r<i>.npy         the projection of float output i: the objective is sum_i sum(r_i * y_i)
+                   (a net case backpropagates from its loss: r is 1 for "loss", 0 for "logits";
+                   nets.run_for_xcheck takes the labels and args["ignore"] for the loss)
 This script writes torch_y<i>.npy, torch_grad_<name>.npy for every float input and parameter,
 and torch_state_<name>.npy for states after the forward pass.
 """
