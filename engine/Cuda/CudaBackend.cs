@@ -75,10 +75,10 @@ public sealed partial class CudaBackend : Backend
     /// <summary>cuDNN on this backend's stream, created on first use (loading cuDNN then).</summary>
     public Dnn Dnn => _dnn ??= new Dnn(Stream, Allocator, Options);
 
-    /// <summary>How often each op pass ("batchnorm backward") ran its CPU reference on host copies (slow) for want of a GPU path.</summary>
+    /// <summary>How often each op pass ("batchnorm backward") or optimizer update ("sgd update") ran its CPU reference on host copies (slow) for want of a GPU path.</summary>
     public IReadOnlyDictionary<string, int> HostFallbacks => _hostFallbacks;
     private readonly SortedDictionary<string, int> _hostFallbacks = new(StringComparer.Ordinal);
-    internal void NoteHostFallback(string what) => _hostFallbacks[what] = _hostFallbacks.GetValueOrDefault(what) + 1;
+    public override void NoteHostFallback(string what) => _hostFallbacks[what] = _hostFallbacks.GetValueOrDefault(what) + 1;
 
     public override string Name => $"cuda:{Device.Ordinal} ({Device.Info.Name})";
     public override DataType FloatType => DataType.F32;
