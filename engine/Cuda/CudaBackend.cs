@@ -161,14 +161,14 @@ public sealed partial class CudaBackend : Backend
     {
         Device.MakeCurrent();
         var node = Node(run);
-        run.Node.Op.ForwardCuda(node);
+        if (run.Node.Op is ICudaOp op) op.ForwardCuda(node); else node.RunOnHost(forward: true);
     }
 
     public override void Backward(NodeRun run)
     {
         Device.MakeCurrent();
         var node = Node(run);
-        run.Node.Op.BackwardCuda(node);
+        if (run.Node.Op is ICudaOp op) op.BackwardCuda(node); else node.RunOnHost(forward: false);
     }
 
     public override void Synchronize()
