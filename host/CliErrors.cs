@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Graph;
 using Engine.Ops;
 
 namespace Host;

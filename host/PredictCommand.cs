@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Engine.Data;
 using Engine.Data.Codecs;
 using Engine.Tensors;
 using Engine.Training;

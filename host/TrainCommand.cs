@@ -106,17 +106,19 @@ public static class TrainCommand
         {
             var outcome = trainer.Run(interrupts.Token);
             progress.Break();
-            return outcome.Status == TrainStatus.Completed ? 0 : 130;
+            if (outcome.Status == TrainStatus.Completed) return 0;
+            messages.WriteLine($"continue with --resume --out {outcome.RunDir}");
+            return 130;
         }
         catch (TrainingDivergedException e)
         {
             progress.Break();
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {e.Message} — try a lower --lr");
             return 1;
         }
-        catch (InvalidOperationException e) when (e.Message.Contains("--resume", StringComparison.Ordinal))
+        catch (RunExistsException e)
         {
-            throw new UsageException(e.Message);
+            throw new UsageException($"{e.Message}; resume it with --resume or choose another --out");
         }
     }
 

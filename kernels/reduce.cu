@@ -25,7 +25,7 @@ __device__ __forceinline__ void one_block_sum(float* __restrict__ out, const flo
 KERNEL void sum_f32(float* __restrict__ out, const float* __restrict__ x, i64 n) { one_block_sum<false>(out, x, n); }
 KERNEL void sum_squares_f32(float* __restrict__ out, const float* __restrict__ x, i64 n) { one_block_sum<true>(out, x, n); }
 
-// Rank of the label's logit in its row (0 = top-1); -1 for a label outside [0, K). One warp per row.
+// Rank of the label's logit in its row (0 = top-1; K when it is NaN); -1 for a label outside [0, K). One warp per row.
 KERNEL void class_rank_f32(int* __restrict__ rank, const float* __restrict__ logits, const int* __restrict__ labels, int N, int K)
 {
     for (i64 n = warp_index(); n < N; n += warp_count()) {
@@ -36,6 +36,10 @@ KERNEL void class_rank_f32(int* __restrict__ rank, const float* __restrict__ log
         }
         const float* x = logits + n * K;
         const float target = x[label];
+        if (isnan(target)) {  // a NaN score ranks last, as in the CPU reference (TopK.RankOf)
+            if (lane_id() == 0) rank[n] = K;
+            continue;
+        }
         int above = 0;
         for (int k = lane_id(); k < K; k += 32) {
             const float v = x[k];

@@ -75,13 +75,10 @@ public sealed partial class CudaBackend : Backend
     /// <summary>cuDNN on this backend's stream, created on first use (loading cuDNN then).</summary>
     public Dnn Dnn => _dnn ??= new Dnn(Stream, Allocator, Options);
 
-    /// <summary>
-    /// How often each op pass ("batchnorm backward") ran its CPU reference on host copies (slow) for
-    /// want of a GPU path, and each optimizer update ("sgd update") the base class ran on host copies.
-    /// </summary>
+    /// <summary>How often each op pass ("batchnorm backward") or optimizer update ("sgd update") ran its CPU reference on host copies (slow) for want of a GPU path.</summary>
     public IReadOnlyDictionary<string, int> HostFallbacks => _hostFallbacks;
     private readonly SortedDictionary<string, int> _hostFallbacks = new(StringComparer.Ordinal);
-    internal void NoteHostFallback(string what) => _hostFallbacks[what] = _hostFallbacks.GetValueOrDefault(what) + 1;
+    public override void NoteHostFallback(string what) => _hostFallbacks[what] = _hostFallbacks.GetValueOrDefault(what) + 1;
 
     public override string Name => $"cuda:{Device.Ordinal} ({Device.Info.Name})";
     public override DataType FloatType => DataType.F32;
@@ -164,14 +161,14 @@ public sealed partial class CudaBackend : Backend
     {
         Device.MakeCurrent();
         var node = Node(run);
-        run.Node.Op.ForwardCuda(node);
+        if (run.Node.Op is ICudaOp op) op.ForwardCuda(node); else node.RunOnHost(forward: true);
     }
 
     public override void Backward(NodeRun run)
     {
         Device.MakeCurrent();
         var node = Node(run);
-        run.Node.Op.BackwardCuda(node);
+        if (run.Node.Op is ICudaOp op) op.BackwardCuda(node); else node.RunOnHost(forward: false);
     }
 
     public override void Synchronize()

@@ -93,6 +93,9 @@ public abstract partial class Backend : IDisposable
     public abstract void Forward(NodeRun run);
     public abstract void Backward(NodeRun run);
 
+    /// <summary>Records that work meant to run on this backend ran on host copies instead (counted by <c>CudaBackend.HostFallbacks</c>).</summary>
+    public virtual void NoteHostFallback(string what) { }
+
     /// <summary>Waits for queued work (a no-op on the CPU).</summary>
     public virtual void Synchronize() { }
     public virtual void Dispose() { GC.SuppressFinalize(this); }

@@ -1,4 +1,3 @@
-using Engine.Ops;
 using Engine.Tensors;
 
 namespace Engine.Graph;
@@ -49,7 +48,7 @@ public sealed class GraphBuilder(string name)
     public string Qualify(string name) => _scopes.Count == 0 ? name : string.Join('.', _scopes.Reverse()) + "." + name;
 
     /// <summary>Adds a node and returns its outputs.</summary>
-    public Value[] Add(Op op, string name, params Value[] inputs)
+    public Value[] Add(OpBase op, string name, params Value[] inputs)
     {
         var full = Qualify(name);
         if (!_nodeNames.Add(full)) throw new ArgumentException($"layer name '{full}' used twice");
@@ -73,7 +72,7 @@ public sealed class GraphBuilder(string name)
     }
 
     /// <summary>Adds a single-output node.</summary>
-    public Value Add1(Op op, string name, params Value[] inputs) => Add(op, name, inputs)[0];
+    public Value Add1(OpBase op, string name, params Value[] inputs) => Add(op, name, inputs)[0];
 
     /// <summary>A unique node name within the current scope: "relu", then "relu_1", ...</summary>
     public string Unique(string stem)

@@ -1,3 +1,4 @@
+using Engine.Graph;
 using Engine.Ops;
 using Engine.Tensors;
 

@@ -8,7 +8,7 @@ namespace Engine.Ops;
 /// Backward ACCUMULATES, as on the CPU. An op without a GPU path runs its CPU reference on host
 /// copies instead (slow, but the net still runs; <see cref="CudaBackend.HostFallbacks"/> lists it).
 /// </summary>
-public abstract partial class Op
+public abstract partial class Op : ICudaOp
 {
     public virtual void ForwardCuda(CudaNode n) => n.RunOnHost(forward: true);
     public virtual void BackwardCuda(CudaNode n) => n.RunOnHost(forward: false);

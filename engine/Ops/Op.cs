@@ -1,79 +1,14 @@
-using System.Numerics;
 using Engine.Graph;
-using Engine.Tensors;
 
 namespace Engine.Ops;
 
 /// <summary>
 /// One layer type. An op is stateless configuration: its shape rule, its parameters, and its
-/// CPU reference forward and backward (generic over float and double) live in one file;
-/// its GPU path lives beside it in a partial class (<c>Name.Cuda.cs</c>).
-/// Backward ACCUMULATES into input and parameter gradients (+=).
+/// CPU reference forward and backward (generic over float and double) live in one file
+/// (<see cref="OpBase"/>'s members); its GPU path lives beside it in a partial class
+/// (<c>Name.Cuda.cs</c>, <see cref="Op.ForwardCuda"/>).
 /// </summary>
-public abstract partial class Op
+public abstract partial class Op : OpBase
 {
-    /// <summary>Short type name shown in layer tables, e.g. "conv", "maxpool".</summary>
-    public abstract string Type { get; }
-
-    /// <summary>Output shapes (batch included) for the given input shapes; throws <see cref="ShapeException"/> for inputs the op cannot take.</summary>
-    public abstract Shape[] InferShapes(Shape[] inputs);
-
-    /// <summary>Element type of each output: I32 for argmax indices; F32 (the executor's float type) otherwise.</summary>
-    public virtual DataType OutputType(int output) => DataType.F32;
-
-    /// <summary>Expected element type of each input: I32 for labels and indices, F32 (float data) otherwise.</summary>
-    public virtual DataType InputType(int input) => DataType.F32;
-
-    /// <summary>Trainable parameters, named relative to the node ("weight", "bias").</summary>
-    public virtual ParamSpec[] Parameters(Shape[] inputs) => [];
-
-    /// <summary>Non-trainable state saved in checkpoints (BN running statistics).</summary>
-    public virtual ParamSpec[] States(Shape[] inputs) => [];
-
-    /// <summary>Multiply-accumulates per forward pass at the given shapes (for `host info`).</summary>
-    public virtual long MultiplyAccumulates(Shape[] inputs, Shape[] outputs) => 0;
-
-    /// <summary>Filter count and kernel description for the layer table ("64", "3x3/2").</summary>
-    public virtual (string Filters, string Size) Describe() => ("", "");
-
-    /// <summary>
-    /// Whether backward reads input <paramref name="input"/>'s forward value. The memory planner keeps
-    /// a value alive into backward only for the nodes that declare it; the default (true) is safe.
-    /// </summary>
-    public virtual bool BackwardReadsInput(int input) => true;
-
-    /// <summary>Whether backward reads output <paramref name="output"/>'s forward value (ReLU from its output, pooling's argmax).</summary>
-    public virtual bool BackwardReadsOutput(int output) => true;
-
-    /// <summary>
-    /// The input that output <paramref name="output"/> may overwrite (same size, elementwise, each
-    /// element read before it is written at the same index), or null. The planner then gives the
-    /// output the input's storage when nothing reads the input after this node.
-    /// </summary>
-    public virtual int? InPlaceInput(int output) => null;
-
-    /// <summary>
-    /// Whether the op writes output <paramref name="output"/> (and reads its gradient) through a sample
-    /// stride larger than one sample (<see cref="CpuNode{T}.OutSampleStride"/>): a channel slice of a
-    /// concatenation, so the concatenation needs no copy.
-    /// </summary>
-    public virtual bool WritesStridedOutput(int output) => false;
-
-    /// <summary>Whether the op reads input <paramref name="input"/> (and writes its gradient) through a sample stride (<see cref="CpuNode{T}.InSampleStride"/>).</summary>
-    public virtual bool ReadsStridedInput(int input) => false;
-
-    /// <summary>
-    /// Whether the inputs may be placed in output 0 as its consecutive channel slices (a
-    /// concatenation): the planner then makes each such input a view, and the op skips it
-    /// (<see cref="CpuNode{T}.InputIsViewOfOutput"/>).
-    /// </summary>
-    public virtual bool InputsMayAliasOutput => false;
-
-    public abstract void Forward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
-    public abstract void Backward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
-
     protected static ShapeException Bad(string message) => new(message);
 }
-
-/// <summary>The input shapes do not fit the op; the message says which and why.</summary>
-public sealed class ShapeException(string message) : Exception(message);

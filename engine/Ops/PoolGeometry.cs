@@ -1,3 +1,4 @@
+using Engine.Graph;
 using Engine.Tensors;
 
 namespace Engine.Ops;

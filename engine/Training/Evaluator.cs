@@ -1,3 +1,4 @@
+using Engine.Data;
 using Engine.Graph;
 using Engine.Training.Metrics;
 
@@ -13,10 +14,12 @@ public sealed class Evaluator : IDisposable
     private readonly Dictionary<int, Executor> _executors = [];
     private readonly Executor? _shared;
     private readonly ParameterBuffers _parameters;
+    private readonly BatchScorer _scorer;
 
     public Evaluator(Graph.Graph graph, Backend backend, ParameterBuffers parameters, TaskInfo task, Executor? shared = null)
     {
         Graph = graph; Backend = backend; _parameters = parameters; Task = task; _shared = shared;
+        _scorer = new BatchScorer(backend);
         Logits = graph.Output("logits");
         Loss = graph.Loss;
     }
@@ -32,16 +35,28 @@ public sealed class Evaluator : IDisposable
     /// </summary>
     public bool AverageFlip { get; init; }
 
-    /// <summary>Measures every batch of one pass; <paramref name="each"/> sees each batch with its logits.</summary>
-    public MetricSummary Run(IBatchSource source, int epoch = 0, Action<Batch, float[]>? each = null, CancellationToken cancel = default)
+    /// <summary>
+    /// Measures every batch of one pass, scoring the logits on the backend (<see cref="BatchScorer"/>);
+    /// <paramref name="each"/> sees each batch and a function that downloads its logits when called.
+    /// </summary>
+    public MetricSummary Run(IBatchSource source, int epoch = 0, Action<Batch, Func<float[]>>? each = null, CancellationToken cancel = default)
     {
         var meter = new Meter(Task.Task, Task.Classes, Task.IgnoreLabel);
+        bool labelled = Graph.Inputs.Any(v => v.Name == "label");
         foreach (var batch in source.Epoch(epoch))
         {
             cancel.ThrowIfCancellationRequested();
-            var (loss, logits) = Forward(batch);
-            meter.Add(loss, batch.Count, logits, batch.Labels.Span);
-            each?.Invoke(batch, logits);
+            if (AverageFlip || !labelled)
+            {
+                var (loss, logits) = Forward(batch);
+                meter.Add(loss, batch.Count, logits, batch.Labels.Span);
+                each?.Invoke(batch, () => logits);
+                continue;
+            }
+            var exec = ForwardOnce(batch);
+            _scorer.Add(meter, ReadLoss(exec), batch, exec.ValueSlice(Logits), exec.ValueSlice(Graph.Input("label")));
+            float[]? host = null;
+            each?.Invoke(batch, () => host ??= exec.ReadFloat(Logits));
         }
         return meter.Summary();
     }
@@ -49,11 +64,8 @@ public sealed class Evaluator : IDisposable
     /// <summary>One inference forward: the batch's mean loss (NaN without a loss) and its logits.</summary>
     public (double Loss, float[] Logits) Forward(Batch batch)
     {
-        var exec = ExecutorFor(batch.Count);
-        exec.SetInput("image", batch.Images.Span);
-        if (Graph.Inputs.Any(v => v.Name == "label")) exec.SetInput("label", batch.Labels.Span);
-        exec.Forward(training: false);
-        double loss = Loss is null ? double.NaN : exec.Read(Loss)[0];
+        var exec = ForwardOnce(batch);
+        double loss = ReadLoss(exec);
         var logits = exec.ReadFloat(Logits);
         if (!AverageFlip) return (loss, logits);
 
@@ -66,6 +78,17 @@ public sealed class Evaluator : IDisposable
         for (int i = 0; i < logits.Length; i++) logits[i] = 0.5f * (logits[i] + mirrored[i]);
         return (loss, logits);
     }
+
+    private Executor ForwardOnce(Batch batch)
+    {
+        var exec = ExecutorFor(batch.Count);
+        exec.SetInput("image", batch.Images.Span);
+        if (Graph.Inputs.Any(v => v.Name == "label")) exec.SetInput("label", batch.Labels.Span);
+        exec.Forward(training: false);
+        return exec;
+    }
+
+    private double ReadLoss(Executor exec) => Loss is null ? double.NaN : exec.Read(Loss)[0];
 
     /// <summary>NCHW data mirrored left-right.</summary>
     public static float[] Mirror(ReadOnlySpan<float> data, Engine.Tensors.Shape nchw)
@@ -93,5 +116,6 @@ public sealed class Evaluator : IDisposable
     {
         foreach (var e in _executors.Values) e.Dispose();
         _executors.Clear();
+        _scorer.Dispose();
     }
 }

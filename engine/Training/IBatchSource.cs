@@ -1,12 +1,6 @@
-namespace Engine.Training;
+using Engine.Data;
 
-/// <summary>
-/// A mini-batch: <see cref="Count"/> CHW float images back to back, and per image one label
-/// (classification) or an HxW mask (segmentation), back to back. <see cref="Indices"/> are the
-/// dataset indices the examples came from. A loader may reuse the memory for a later batch,
-/// so a batch is valid until the next one is requested.
-/// </summary>
-public sealed record Batch(ReadOnlyMemory<float> Images, ReadOnlyMemory<int> Labels, int Count, ReadOnlyMemory<int> Indices);
+namespace Engine.Training;
 
 /// <summary>
 /// Batches of one data split in a deterministic order: the same (seed, epoch, batch) always

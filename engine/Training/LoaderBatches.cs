@@ -47,8 +47,7 @@ public sealed class LoaderBatches : IBatchSource, IDisposable
             _loader?.Dispose();
             _loader = new DataLoader(_data, _options, new LoaderPosition(epoch, fromBatch));
         }
-        foreach (var b in _loader!.RestOfEpoch())
-            yield return new Batch(b.Images, b.Targets, b.Count, b.DatasetIndices);
+        foreach (var b in _loader!.RestOfEpoch()) yield return b;
     }
 
     public void Dispose()

@@ -13,8 +13,8 @@ namespace Engine.Training;
 
 /// <summary>
 /// The training loop. One step: upload the batch, forward, zero the gradients, backward from
-/// the loss, one optimizer update at the schedule's rate, then read back the loss and logits
-/// for the metrics. After each epoch: validation, the schedule's end-of-epoch hook, metrics.csv,
+/// the loss, one optimizer update at the schedule's rate, then read back the loss and score the
+/// logits on the backend (only counts come back) for the metrics. After each epoch: validation, the schedule's end-of-epoch hook, metrics.csv,
 /// curves.svg, segmentation pictures and a checkpoint. Everything is seeded, so a run resumed
 /// from any checkpoint repeats the uninterrupted run's steps exactly (on a deterministic backend).
 /// </summary>
@@ -35,7 +35,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
     {
         Directory.CreateDirectory(_dir);
         if (!options.Resume && Checkpoint.Exists(_dir))
-            throw new InvalidOperationException($"{_dir} already holds a run (checkpoint.json); resume it with --resume or choose another --out");
+            throw new RunExistsException(_dir);
         using var log = new RunLog(Path.Combine(_dir, LogFile), Messages);
         int skipped = 0;
         train.Log = m => { Interlocked.Increment(ref skipped); log.Detail(m); };
@@ -50,6 +50,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         var history = state.History.Select(n => EpochRecord.FromJson(n!)).ToList();
         using var exec = new Executor(graph, backend, train.BatchSize, parameters) { Seed = state.Seed };
         using var evaluator = new Evaluator(graph, backend, parameters, task, exec);
+        using var scorer = new BatchScorer(backend);
         using var steps = OpenSteps(state.Step);
 
         long step = state.Step;
@@ -70,14 +71,14 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
             foreach (var batch in train.Epoch(epoch, batchIndex))
             {
                 lr = schedule.Rate(step);
-                double loss = TrainStep(exec, parameters, optimizer, batch, step, lr, meter);
+                double loss = TrainStep(exec, parameters, optimizer, scorer, batch, step, lr, meter);
                 step++;
                 batchIndex++;
                 steps.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step},{epoch + 1},{batchIndex},{loss:R},{lr:R}"));
                 if (!double.IsFinite(loss))
                 {
                     steps.Flush();
-                    throw new TrainingDivergedException($"the loss became {loss} at step {step} (epoch {epoch + 1}, lr {lr:G4}); the last checkpoint in {_dir} is untouched — try a lower --lr");
+                    throw new TrainingDivergedException($"the loss became {loss} at step {step} (epoch {epoch + 1}, lr {lr:G4}); the last checkpoint in {_dir} is untouched");
                 }
                 rate.Add(batch.Count);
                 Progress?.Invoke(new StepProgress(epoch + 1, options.Epochs, batchIndex, train.BatchesPerEpoch, step, totalSteps,
@@ -91,7 +92,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                 }
                 if (stop)
                 {
-                    log.Info($"stopped after step {step} (epoch {epoch + 1}, batch {batchIndex} of {train.BatchesPerEpoch}); checkpoint written to {_dir} — continue with --resume");
+                    log.Info($"stopped after step {step} (epoch {epoch + 1}, batch {batchIndex} of {train.BatchesPerEpoch}); checkpoint written to {_dir}");
                     return new TrainOutcome(TrainStatus.Interrupted, step, history, _dir);
                 }
             }
@@ -120,7 +121,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         return new TrainOutcome(TrainStatus.Completed, step, history, _dir);
     }
 
-    private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, Batch batch, long step, double lr, Meter meter)
+    private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, BatchScorer scorer, Batch batch, long step, double lr, Meter meter)
     {
         exec.Step = step;
         exec.SetInput("image", batch.Images.Span);
@@ -130,7 +131,8 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         exec.Backward();
         optimizer.Step(lr);
         double loss = exec.Read(_loss)[0];
-        if (_logits is not null && double.IsFinite(loss)) meter.Add(loss, batch.Count, exec.ReadFloat(_logits), batch.Labels.Span);
+        if (_logits is not null && double.IsFinite(loss))
+            scorer.Add(meter, loss, batch, exec.ValueSlice(_logits), exec.ValueSlice(graph.Input("label")));
         return loss;
     }
 
@@ -201,9 +203,10 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         AtomicFile.WriteText(Path.Combine(_dir, CurvesFile), CurvesSvg.Render($"{options.NetName}: training curves", history));
     }
 
-    private void CollectPictures(Batch batch, float[] logits, List<(float[], int[], int[])> pictures)
+    private void CollectPictures(Batch batch, Func<float[]> downloadLogits, List<(float[], int[], int[])> pictures)
     {
         if (task.Task != TaskKind.Segmentation || pictures.Count >= options.PredictionImages) return;
+        var logits = downloadLogits();
         int imageSize = batch.Images.Length / batch.Count, plane = batch.Labels.Length / batch.Count, k = task.Classes;
         var scores = new float[k];
         for (int i = 0; i < batch.Count && pictures.Count < options.PredictionImages; i++)

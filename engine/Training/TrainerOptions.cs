@@ -42,3 +42,10 @@ public sealed record TrainOutcome(TrainStatus Status, long Steps, IReadOnlyList<
 
 /// <summary>The loss became NaN or infinite; the run stops without overwriting its last good checkpoint.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);
+
+/// <summary>A new run was asked for in a folder that already holds one (a checkpoint).</summary>
+public sealed class RunExistsException(string runDir)
+    : InvalidOperationException($"{runDir} already holds a run ({Checkpoints.Checkpoint.RecordName})")
+{
+    public string RunDir { get; } = runDir;
+}

@@ -545,6 +545,8 @@ def test_reduce():
                 want.append(-1)
                 continue
             want.append(sum(1 for k in range(Kc) if x[i, k] > x[i, L] or (x[i, k] == x[i, L] and k < L)))
+        x[4, labels[4]] = np.nan  # a NaN label score ranks last
+        want[4] = Kc
         rank = np.full(N, -9, np.int32)
         launch("class_rank_f32", 2, 64, rank, x, labels, N, Kc)
         check(f"class_rank_f32 N={N} K={Kc}", rank, want, 0, 0)

@@ -45,10 +45,10 @@ public class PlannedExecutorGpuTests
     {
         long before = gpu.Allocator.BytesInUse;
         using var exec = new Executor(g, gpu, Batch, mode);
-        // The arena is one allocation of the planned size (beside the parameter buffers).
-        long parameters = 2 * g.Parameters.Count * 4 + g.States.Count * 4;
-        Assert.That(gpu.Allocator.BytesInUse - before, Is.InRange(exec.Plan.ArenaBytes + parameters, (exec.Plan.ArenaBytes + parameters) * 1.05 + 4096),
-            "device memory taken by the executor: its planned arena and parameters");
+        // Exactly the planned arena (one allocation) and the parameter buffers (values, gradients, states), in the allocator's blocks.
+        long Block(long elements, int size) => DeviceAllocator.SizeClass(Math.Max(elements * size, 4));
+        long expected = Block(exec.Plan.ArenaBytes, 1) + 2 * Block(Math.Max(1, g.Parameters.Count), 4) + Block(Math.Max(1, g.States.Count), 4);
+        Assert.That(gpu.Allocator.BytesInUse - before, Is.EqualTo(expected), "device memory taken by the executor: its planned arena and parameters");
         exec.Parameters.Initialize(3);
         var rng = new Rng(5);
         exec.SetInput("image", Enumerable.Range(0, (int)exec.ShapeOf(g.Input("image")).Numel).Select(_ => (float)rng.NextNormal()).ToArray());

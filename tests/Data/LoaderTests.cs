@@ -42,7 +42,7 @@ public class LoaderTests
         for (int i = 0; i < batches; i++)
         {
             var b = loader.Next();
-            result.Add((b.Images.ToArray(), b.Targets.ToArray(), b.DatasetIndices.ToArray()));
+            result.Add((b.Images.ToArray(), b.Labels.ToArray(), b.Indices.ToArray()));
         }
         return result;
     }
@@ -77,14 +77,14 @@ public class LoaderTests
             {
                 Assert.That(batch.Epoch, Is.EqualTo(e));
                 Assert.That(batch.Count, Is.EqualTo(batch.Index == 4 ? 3 : 5));
-                Assert.That(batch.ImageShape, Is.EqualTo(new Shape(batch.Count, 1, 2, 2)));
+                Assert.That(batch.Images.Length, Is.EqualTo(batch.Count * 1 * 2 * 2), "N x 1 x 2 x 2 images");
                 var images = batch.Images.Span;
                 for (int j = 0; j < batch.Count; j++)
                 {
-                    Assert.That(images[j * 4], Is.EqualTo(batch.DatasetIndices.Span[j]), "slot j holds example DatasetIndices[j]");
-                    Assert.That(batch.Targets.Span[j], Is.EqualTo(batch.DatasetIndices.Span[j] % 3));
+                    Assert.That(images[j * 4], Is.EqualTo(batch.Indices.Span[j]), "slot j holds example DatasetIndices[j]");
+                    Assert.That(batch.Labels.Span[j], Is.EqualTo(batch.Indices.Span[j] % 3));
                 }
-                seen.AddRange(batch.DatasetIndices.ToArray());
+                seen.AddRange(batch.Indices.ToArray());
             }
             Assert.That(seen.Order(), Is.EqualTo(Enumerable.Range(0, 23)));
             epochs.Add([.. seen]);
@@ -164,7 +164,7 @@ public class LoaderTests
         using var loader = new DataLoader(new ProbeDataset(9), options);
         Assert.That(pinned, Has.Count.EqualTo(3), "prefetch + 1 buffers");
         var batch = loader.Next();
-        Assert.That(pinned.Any(a => System.Runtime.CompilerServices.Unsafe.AreSame(ref a[0], ref batch.Images.Span[0])),
+        Assert.That(pinned.Any(a => System.Runtime.CompilerServices.Unsafe.AreSame(ref a[0], ref System.Runtime.InteropServices.MemoryMarshal.GetReference(batch.Images.Span))),
             "the batch's images live in one of the caller's arrays");
     }
 
@@ -174,9 +174,9 @@ public class LoaderTests
         var ds = new SyntheticSegmentationDataset(10, 16);
         using var loader = new DataLoader(ds, new LoaderOptions { BatchSize = 4, Threads = 2 });
         var batch = loader.Next();
-        Assert.That(batch.Targets.Length, Is.EqualTo(4 * 16 * 16));
-        var s = ds.Load(batch.DatasetIndices.Span[1], new Rng(DataLoader.SampleSeed(0, 0, batch.DatasetIndices.Span[1])), true);
-        Assert.That(batch.Targets.Span.Slice(256, 256).ToArray(), Is.EqualTo(s.Mask));
+        Assert.That(batch.Labels.Length, Is.EqualTo(4 * 16 * 16));
+        var s = ds.Load(batch.Indices.Span[1], new Rng(DataLoader.SampleSeed(0, 0, batch.Indices.Span[1])), true);
+        Assert.That(batch.Labels.Span.Slice(256, 256).ToArray(), Is.EqualTo(s.Mask));
         Assert.That(batch.Images.Span.Slice(3 * 256, 3 * 256).ToArray(), Is.EqualTo(s.Image));
     }
 

@@ -1,3 +1,4 @@
+using Engine.Data;
 using Engine.Graph;
 using Engine.Nets;
 using Engine.Tensors;

@@ -1,4 +1,6 @@
 using Engine.Data;
+using Engine.Graph;
+using Engine.Tensors;
 using Engine.Training.Metrics;
 
 namespace Engine.Tests.Training;
@@ -73,5 +75,27 @@ public class MetricTests
         Assert.That(restored.Summary(), Is.EqualTo(m.Summary()).Using<MetricSummary>((a, b) =>
             a.Loss == b.Loss && a.PixelAccuracy == b.PixelAccuracy && a.Samples == b.Samples));
         Assert.That(restored.Confusion.Counts, Is.EqualTo(m.Confusion.Counts));
+    }
+
+    [Test]
+    public void Scoring_on_a_cpu_backend_matches_the_host_meter()
+    {
+        float[] logits = [1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1, 0];
+        int[] truth = [0, 1, 1, 255, 1, 0];
+        var expected = new Meter(TaskKind.Segmentation, classes: 2, ignoreLabel: 255);
+        expected.Add(0.7, 1, logits, truth);
+        foreach (Backend backend in new Backend[] { new CpuBackend<float>(), new CpuBackend<double>() })
+        {
+            using var _ = backend;
+            var l = BufferSlice.Whole(backend.AllocateFloats(logits.Length));
+            var y = BufferSlice.Whole(backend.Allocate(truth.Length, DataType.I32));
+            backend.Upload(l, logits);
+            backend.Upload(y, truth);
+            var m = new Meter(TaskKind.Segmentation, classes: 2, ignoreLabel: 255);
+            using var scorer = new BatchScorer(backend);
+            scorer.Add(m, 0.7, new Batch(new float[1], truth, 1, new int[1]), l, y);
+            Assert.That(m.Confusion.Counts, Is.EqualTo(expected.Confusion.Counts), backend.Name);
+            Assert.That(m.Summary().Loss, Is.EqualTo(0.7));
+        }
     }
 }

@@ -103,7 +103,7 @@ public class OptimizerTests
     }
 
     [Test]
-    public void Default_host_implementation_agrees_with_the_cpu_override()
+    public void Host_round_trip_agrees_with_the_cpu_path_and_is_counted()
     {
         foreach (bool adam in new[] { false, true })
         {
@@ -119,13 +119,16 @@ public class OptimizerTests
                 oa.Step(0.05); ob.Step(0.05);
             }
             Assert.That(b.GetValues(), Is.EqualTo(a.GetValues()).Within(1e-14), adam ? "adam" : "sgd");
+            Assert.That(host.Fallbacks, Is.EqualTo(new[] { (adam ? "adam" : "sgd") + " update" }).AsCollection, "every update (one range) is a host fallback");
         }
     }
 
-    /// <summary>A backend that keeps <see cref="Backend"/>'s default (host round-trip) optimizer updates.</summary>
+    /// <summary>A backend without optimizer kernels that is not a CPU backend: updates take the host round trip.</summary>
     private sealed class HostFallbackBackend : Backend
     {
         private readonly CpuBackend<double> _inner = new();
+        public HashSet<string> Fallbacks { get; } = [];
+        public override void NoteHostFallback(string what) => Fallbacks.Add(what);
         public override string Name => "host-fallback";
         public override DataType FloatType => DataType.F64;
         public override Graph.Buffer Allocate(long count, DataType type) => _inner.Allocate(count, type);

@@ -137,7 +137,7 @@ public class TrainerTests
         var data = new PatternDataset(16, 2, Input);
         Classifier(dir.Path, data, epochs: 1);
         Assert.That(() => Classifier(dir.Path, data, epochs: 1),
-            Throws.TypeOf<InvalidOperationException>().With.Message.Contains("--resume"));
+            Throws.TypeOf<RunExistsException>().With.Message.Contains("already holds a run"));
     }
 
     [Test]

@@ -1,12 +1,13 @@
 using Engine.Cuda;
 using Engine.Graph;
 using Engine.Tensors;
+using Engine.Training.Optimizers;
 
 namespace Bench;
 
 /// <summary>
 /// sgd_momentum_f32 / adam_f32 over a whole parameter buffer, as CudaBackend launches them; the
-/// reference is the CPU backend's own SgdStep / AdamStep on the same starting values.
+/// reference is Training's update (SgdUpdate / AdamUpdate) on the CPU backend from the same starting values.
 /// </summary>
 internal sealed class OptimizerCase(int parameters, bool adam) : Case(adam ? "adam_f32" : "sgd_momentum_f32", "update", new Shape(parameters))
 {
@@ -39,8 +40,7 @@ internal sealed class OptimizerCase(int parameters, bool adam) : Case(adam ? "ad
         {
             a.Add(_wd); a.Add(_s1d); a.Add(_s2d); a.Add(_gd);
             a.Add((float)Adam.Beta1); a.Add((float)Adam.Beta2); a.Add((float)Adam.Epsilon); a.Add((float)Adam.WeightDecay);
-            a.Add((float)(Adam.LearningRate / (1 - Math.Pow(Adam.Beta1, Adam.Step))));
-            a.Add((float)Math.Sqrt(1 - Math.Pow(Adam.Beta2, Adam.Step)));
+            a.Add((float)Adam.StepSize); a.Add((float)Adam.SqrtBiasCorrection2);
         }
         else
         {
@@ -61,8 +61,8 @@ internal sealed class OptimizerCase(int parameters, bool adam) : Case(adam ? "ad
             cpu.Upload(s, values);
             return s;
         }).ToArray();
-        if (adam) cpu.AdamStep(slices[0], slices[1], slices[2], slices[3], Adam);
-        else cpu.SgdStep(slices[0], slices[1], slices[2], Sgd);
+        if (adam) Adam.Run(cpu, slices[0], slices[1], slices[2], slices[3]);
+        else Sgd.Run(cpu, slices[0], slices[1], slices[2]);
         var w = new float[N];
         cpu.Download(slices[0], w);
         foreach (var s in slices) s.Buffer.Dispose();

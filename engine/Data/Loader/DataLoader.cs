@@ -118,8 +118,8 @@ public sealed class DataLoader : IDisposable
         var position = ToPosition(number);
         int count = SizeOf(number);
         int targets = _maskSize > 0 ? count * _maskSize : count;
-        return new Batch(position.Epoch, position.Batch, count, position.Batch == BatchesPerEpoch - 1, _data.SampleShape,
-            slot.Images[..(count * _imageSize)], slot.Targets[..targets], slot.Indices.AsMemory(0, count));
+        return new Batch(slot.Images[..(count * _imageSize)], slot.Targets[..targets], count, slot.Indices.AsMemory(0, count),
+            position.Epoch, position.Batch, position.Batch == BatchesPerEpoch - 1);
     }
 
     /// <summary>The batches from the current position to the end of its epoch.</summary>

@@ -6,8 +6,8 @@ namespace Engine.Graph.Memory;
 /// Where every value and gradient of one executor lives: one arena, packed by lifetime over the
 /// step's timeline (forward node i at step i; in training, backward of node i at step 2F-1-i).
 /// A value lives from its producer's forward to its last reader: a later forward consumer, or the
-/// backward of a node that declares it reads it (<see cref="Ops.Op.BackwardReadsInput"/>,
-/// <see cref="Ops.Op.BackwardReadsOutput"/>). A gradient lives from the backward of its value's
+/// backward of a node that declares it reads it (<see cref="OpBase.BackwardReadsInput"/>,
+/// <see cref="OpBase.BackwardReadsOutput"/>). A gradient lives from the backward of its value's
 /// last consumer to the backward of its producer. The graph's inputs and outputs (and values
 /// nothing consumes) live for the whole step, so they can be read afterwards. A concatenation's
 /// eligible inputs are views into it (<see cref="ConcatViews"/>). Fixed at construction.

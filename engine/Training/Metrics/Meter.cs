@@ -28,51 +28,85 @@ public sealed class Meter(TaskKind task, int classes, int ignoreLabel = -1)
     public int IgnoreLabel { get; } = ignoreLabel;
     public ConfusionMatrix Confusion { get; private set; } = new(classes);
 
+    /// <summary>One batch scored from host logits (<see cref="BatchScorer"/> scores them where they live).</summary>
     /// <param name="meanLoss">The batch's loss (a mean over its counted elements).</param>
     public void Add(double meanLoss, int samples, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels)
     {
-        _lossSum += meanLoss * samples;
-        _samples += samples;
-        if (Task == TaskKind.Classification) AddClassification(samples, logits, labels);
-        else AddSegmentation(samples, logits, labels);
-    }
-
-    private void AddClassification(int n, ReadOnlySpan<float> logits, ReadOnlySpan<int> labels)
-    {
-        if (logits.Length != n * Classes || labels.Length != n)
-            throw new ArgumentException($"classification metrics: {n} samples need {n * Classes} logits and {n} labels, got {logits.Length} and {labels.Length}");
-        for (int i = 0; i < n; i++)
+        CheckBatch(samples, logits.Length, labels);
+        if (Task == TaskKind.Classification)
         {
-            int label = CheckLabel(labels[i]);
-            int rank = TopK.RankOf(logits.Slice(i * Classes, Classes), label);
-            if (rank >= 1) _top1Wrong++;
-            if (rank >= 5) _top5Wrong++;
-        }
-    }
-
-    private void AddSegmentation(int n, ReadOnlySpan<float> logits, ReadOnlySpan<int> masks)
-    {
-        if (n == 0) return;
-        int plane = masks.Length / n;
-        if (masks.Length != n * plane || logits.Length != (long)n * Classes * plane)
-            throw new ArgumentException($"segmentation metrics: {n} samples of {plane} pixels need {n * Classes * plane} logits, got {logits.Length}");
-        var scores = new float[Classes];
-        for (int i = 0; i < n; i++)
-        {
-            var sample = logits.Slice(i * Classes * plane, Classes * plane);
-            for (int p = 0; p < plane; p++)
+            long top1 = 0, top5 = 0;
+            for (int i = 0; i < samples; i++)
             {
-                int truth = masks[i * plane + p];
-                if (truth == IgnoreLabel) continue;
-                CheckLabel(truth);
-                for (int k = 0; k < Classes; k++) scores[k] = sample[k * plane + p];
-                Confusion.Add(truth, TopK.ArgMax(scores));
+                int rank = TopK.RankOf(logits.Slice(i * Classes, Classes), labels[i]);
+                if (rank >= 1) top1++;
+                if (rank >= 5) top5++;
+            }
+            AddClassification(meanLoss, samples, top1, top5);
+        }
+        else
+        {
+            AddLoss(meanLoss, samples);
+            if (samples == 0) return;
+            int plane = labels.Length / samples;
+            var scores = new float[Classes];
+            for (int i = 0; i < samples; i++)
+            {
+                var sample = logits.Slice(i * Classes * plane, Classes * plane);
+                for (int p = 0; p < plane; p++)
+                {
+                    int truth = labels[i * plane + p];
+                    if (truth == IgnoreLabel) continue;
+                    for (int k = 0; k < Classes; k++) scores[k] = sample[k * plane + p];
+                    Confusion.Add(truth, TopK.ArgMax(scores));
+                }
             }
         }
     }
 
-    private int CheckLabel(int label) => label >= 0 && label < Classes ? label
-        : throw new InvalidDataException($"label {label} is outside 0..{Classes - 1}{(IgnoreLabel >= 0 ? $" and is not the ignore label {IgnoreLabel}" : "")}");
+    /// <summary>One classification batch from its counts of samples whose label is not the best (top-1) or not among the best five.</summary>
+    public void AddClassification(double meanLoss, int samples, long top1Wrong, long top5Wrong)
+    {
+        AddLoss(meanLoss, samples);
+        _top1Wrong += top1Wrong;
+        _top5Wrong += top5Wrong;
+    }
+
+    /// <summary>One segmentation batch from its confusion counts (row-major [truth, prediction]).</summary>
+    public void AddSegmentation(double meanLoss, int samples, ReadOnlySpan<int> confusion)
+    {
+        AddLoss(meanLoss, samples);
+        for (int i = 0; i < confusion.Length; i++) Confusion.Counts[i] += confusion[i];
+    }
+
+    private void AddLoss(double meanLoss, int samples)
+    {
+        _lossSum += meanLoss * samples;
+        _samples += samples;
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="logits"/> elements and the labels fit <paramref name="samples"/>
+    /// (classification: [N, K] and [N]; segmentation: [N, K, H, W] and [N, H, W]) and that every
+    /// label is a class or the ignore label.
+    /// </summary>
+    public void CheckBatch(int samples, long logits, ReadOnlySpan<int> labels)
+    {
+        if (Task == TaskKind.Classification)
+        {
+            if (logits != (long)samples * Classes || labels.Length != samples)
+                throw new ArgumentException($"classification metrics: {samples} samples need {samples * Classes} logits and {samples} labels, got {logits} and {labels.Length}");
+        }
+        else if (samples > 0)
+        {
+            int plane = labels.Length / samples;
+            if (labels.Length != samples * plane || logits != (long)samples * Classes * plane)
+                throw new ArgumentException($"segmentation metrics: {samples} samples of {plane} pixels need {samples * Classes * plane} logits, got {logits}");
+        }
+        foreach (int label in labels)
+            if ((label < 0 || label >= Classes) && !(Task == TaskKind.Segmentation && label == IgnoreLabel))
+                throw new InvalidDataException($"label {label} is outside 0..{Classes - 1}{(IgnoreLabel >= 0 ? $" and is not the ignore label {IgnoreLabel}" : "")}");
+    }
 
     public MetricSummary Summary()
     {

@@ -14,12 +14,12 @@ public static class TopK
         return rank;
     }
 
-    /// <summary>Index of the largest score (the first of equal ones; NaN never wins unless all are NaN).</summary>
+    /// <summary>Index of the largest score (the first of equal ones; NaN never wins; 0 when all are NaN), as kernels/reduce.cu's argmax.</summary>
     public static int ArgMax(ReadOnlySpan<float> scores)
     {
         int best = 0;
         for (int k = 1; k < scores.Length; k++)
-            if (scores[k] > scores[best] || float.IsNaN(scores[best])) best = k;
+            if (scores[k] > scores[best] || (float.IsNaN(scores[best]) && !float.IsNaN(scores[k]))) best = k;
         return best;
     }
 

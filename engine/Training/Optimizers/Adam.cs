@@ -16,5 +16,5 @@ public sealed class Adam(ParameterBuffers parameters, double beta1 = 0.9, double
         $"Adam, bias-corrected; beta1 {Beta1}, beta2 {Beta2}, eps {Epsilon}, L2 weight decay {WeightDecay}, lr {learningRate}");
 
     protected override void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay)
-        => backend.AdamStep(values, grads, state[0], state[1], new AdamUpdate(lr, Beta1, Beta2, Epsilon, weightDecay, Steps));
+        => new AdamUpdate(lr, Beta1, Beta2, Epsilon, weightDecay, Steps).Run(backend, values, grads, state[0], state[1]);
 }

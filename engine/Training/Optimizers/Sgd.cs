@@ -19,5 +19,5 @@ public sealed class Sgd(ParameterBuffers parameters, double momentum, double wei
         $"momentum SGD, {(UnitGain ? "unit-gain (CNTK) v = m*v + (1-m)*g" : "classic (PyTorch) v = m*v + g")}, w -= lr*v; momentum {Momentum}, L2 weight decay {WeightDecay}, lr {learningRate}");
 
     protected override void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay)
-        => backend.SgdStep(values, grads, state[0], new SgdUpdate(lr, Momentum, weightDecay, UnitGain));
+        => new SgdUpdate(lr, Momentum, weightDecay, UnitGain).Run(backend, values, grads, state[0]);
 }

@@ -1,0 +1,41 @@
+using System.Numerics;
+using Engine.Graph;
+
+namespace Engine.Training.Optimizers;
+
+/// <summary>Hyper-parameters of one Adam update; <paramref name="Step"/> counts from 1 and drives the bias correction.</summary>
+/// <param name="WeightDecay">L2 coefficient added to the gradient (PyTorch Adam's weight_decay).</param>
+public readonly record struct AdamUpdate(double LearningRate, double Beta1, double Beta2, double Epsilon, double WeightDecay, long Step) : IUpdateRule
+{
+    /// <summary>lr / (1 - b1^t), in double on the host whatever the backend.</summary>
+    public double StepSize => LearningRate / (1 - Math.Pow(Beta1, Step));
+    /// <summary>sqrt(1 - b2^t).</summary>
+    public double SqrtBiasCorrection2 => Math.Sqrt(1 - Math.Pow(Beta2, Step));
+
+    /// <summary>
+    /// Bias-corrected Adam in PyTorch's arithmetic: g' = g + wd*w; m = b1*m + (1-b1)*g';
+    /// v = b2*v + (1-b2)*g'^2; w -= (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps), on the
+    /// backend's optimizer kernels if it has them, else through <see cref="Apply{T}"/>.
+    /// </summary>
+    public void Run(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice m, BufferSlice v)
+    {
+        if (backend is IOptimizerKernels k)
+            k.Adam(values, grads, m, v, (float)Beta1, (float)Beta2, (float)Epsilon, (float)WeightDecay, (float)StepSize, (float)SqrtBiasCorrection2);
+        else UpdateRule.Run(this, "adam update", backend, values, grads, m, v);
+    }
+
+    /// <summary>The reference, in <typeparamref name="T"/> arithmetic.</summary>
+    public void Apply<T>(Span<T> w, Span<T> g, Span<T> m1, Span<T> m2) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T b1 = T.CreateTruncating(Beta1), b2 = T.CreateTruncating(Beta2), wd = T.CreateTruncating(WeightDecay);
+        T c1 = T.One - b1, c2 = T.One - b2, eps = T.CreateTruncating(Epsilon);
+        T stepSize = T.CreateTruncating(StepSize), sqrtBc2 = T.CreateTruncating(SqrtBiasCorrection2);
+        for (int i = 0; i < w.Length; i++)
+        {
+            T gi = g[i] + wd * w[i];
+            m1[i] = b1 * m1[i] + c1 * gi;
+            m2[i] = b2 * m2[i] + c2 * gi * gi;
+            w[i] -= stepSize * m1[i] / (T.Sqrt(m2[i]) / sqrtBc2 + eps);
+        }
+    }
+}
