@@ -48,52 +48,11 @@ public sealed partial class BatchNormActivation : Op
     public override bool BackwardReadsOutput(int output) => false;
     public override bool WritesStridedOutput(int output) => true;
 
-    public override void Forward<T>(CpuNode<T> n)
-    {
-        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
-        long perChannel = (long)batch * plane;
-        if (!n.Training)
-        {
-            ParallelWork.For(channels, perChannel, c =>
-                Apply(n, c, double.CreateTruncating(n.State(0)[c]), 1 / Math.Sqrt(double.CreateTruncating(n.State(1)[c]) + Eps)));
-            return;
-        }
-        if (perChannel < 2)
-            throw Bad($"{n.Node.Name}: training needs more than one value per channel, got input {n.InShape(0)}");
-        // [mean, 1 / std] per channel, kept for backward.
-        var stats = n.Scratch<double>(0, 2L * channels);
-        ParallelWork.For(channels, perChannel, c =>
-        {
-            var (mean, variance) = Moments(n, c);
-            double invStd = 1 / Math.Sqrt(variance + Eps);
-            stats[2 * c] = mean;
-            stats[2 * c + 1] = invStd;
-            Apply(n, c, mean, invStd);
-            var runningMean = n.State(0);
-            var runningVar = n.State(1);
-            double unbiased = variance * perChannel / (perChannel - 1.0);
-            runningMean[c] = T.CreateTruncating((1 - Momentum) * double.CreateTruncating(runningMean[c]) + Momentum * mean);
-            runningVar[c] = T.CreateTruncating((1 - Momentum) * double.CreateTruncating(runningVar[c]) + Momentum * unbiased);
-        });
-    }
+    public override void Forward<T>(CpuNode<T> n) =>
+        ChannelStatistics.Forward(n, Momentum, Eps, (c, mean, invStd) => Apply(n, c, mean, invStd));
 
-    public override void Backward<T>(CpuNode<T> n)
-    {
-        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
-        long perChannel = (long)batch * plane;
-        double[]? stats = n.Training ? n.Scratch<double>(0, 2L * channels) : null;
-        ParallelWork.For(channels, perChannel, c =>
-        {
-            double mean, invStd;
-            if (stats is not null) { mean = stats[2 * c]; invStd = stats[2 * c + 1]; }
-            else
-            {
-                mean = double.CreateTruncating(n.State(0)[c]);
-                invStd = 1 / Math.Sqrt(double.CreateTruncating(n.State(1)[c]) + Eps);
-            }
-            ChannelBackward(n, c, mean, invStd, batchStatistics: stats is not null);
-        });
-    }
+    public override void Backward<T>(CpuNode<T> n) =>
+        ChannelStatistics.Backward(n, Eps, (c, mean, invStd, batchStatistics) => ChannelBackward(n, c, mean, invStd, batchStatistics));
 
     /// <summary>y = act((x - mean) / std * weight + bias) over channel c, z rounded to T first as an unfused net stores it.</summary>
     private void Apply<T>(CpuNode<T> n, int c, double mean, double invStd) where T : unmanaged, IFloatingPointIeee754<T>
@@ -110,19 +69,6 @@ public sealed partial class BatchNormActivation : Op
             AffineMaps.Normalize<T>(x.Slice((s * channels + c) * plane, plane), ys, mean, scale, shift);
             ActivationMaps.Apply(Activation, ys);
         }
-    }
-
-    /// <summary>Mean and biased variance of channel c, two passes.</summary>
-    private static (double Mean, double Variance) Moments<T>(CpuNode<T> n, int c) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
-        ReadOnlySpan<T> x = n.In(0);
-        double sum = 0;
-        for (int s = 0; s < batch; s++) sum += Reductions.Sum(x.Slice((s * channels + c) * plane, plane));
-        double mean = sum / ((long)batch * plane);
-        double squares = 0;
-        for (int s = 0; s < batch; s++) squares += Reductions.SumSquaredDeviations(x.Slice((s * channels + c) * plane, plane), mean);
-        return (mean, squares / ((long)batch * plane));
     }
 
     /// <summary>

@@ -9,29 +9,8 @@ namespace Engine.Tests.Cuda;
 
 /// <summary>The fused batch norm + activation's kernels (bnact) against its CPU reference, on a backend of their own so that any host fallback shows.</summary>
 [Category("Gpu")]
-public class BatchNormActivationGpuTests
+public class BatchNormActivationGpuTests : GpuBackendFixture
 {
-    private CudaBackend? _gpu;
-
-    [OneTimeSetUp]
-    public void Open()
-    {
-        if (GpuAvailability.Reason() is null) _gpu = CudaBackend.Create(0);
-    }
-
-    [OneTimeTearDown]
-    public void Close() => _gpu?.Dispose();
-
-    private CudaBackend Gpu
-    {
-        get
-        {
-            GpuAvailability.Require();
-            if (_gpu!.Kernels.EntryNames.Count == 0) Assert.Ignore("no PTX is embedded in the Engine assembly (nvcc was absent at build time)");
-            return _gpu;
-        }
-    }
-
     // (6, 5, 7): planes smaller than a block (flat walk); (3, 17, 19): whole planes; (6): [N, C].
     [TestCase(ActivationKind.Mish, true, 4, new[] { 6, 5, 7 })]
     [TestCase(ActivationKind.Relu, true, 4, new[] { 6, 5, 7 })]

@@ -8,29 +8,8 @@ namespace Engine.Tests.Cuda;
 
 /// <summary>Every op's GPU path against its CPU reference (forward, input and parameter gradients, states).</summary>
 [Category("Gpu")]
-public class OpParityGpuTests
+public class OpParityGpuTests : GpuBackendFixture
 {
-    private CudaBackend? _gpu;
-
-    [OneTimeSetUp]
-    public void Open()
-    {
-        if (GpuAvailability.Reason() is null) _gpu = CudaBackend.Create(0);
-    }
-
-    [OneTimeTearDown]
-    public void Close() => _gpu?.Dispose();
-
-    private CudaBackend Gpu
-    {
-        get
-        {
-            GpuAvailability.Require();
-            if (_gpu!.Kernels.EntryNames.Count == 0) Assert.Ignore("no PTX is embedded in the Engine assembly (nvcc was absent at build time)");
-            return _gpu;
-        }
-    }
-
     /// <summary>Ignores the test (with the reason) where cuDNN is missing.</summary>
     private static void RequireCudnn()
     {

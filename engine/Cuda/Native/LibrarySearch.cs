@@ -24,6 +24,15 @@ public sealed class LibrarySearch
     /// <summary>A Python virtual environment (or its site-packages) whose NVIDIA wheels are searched.</summary>
     public const string VenvVariable = "ENGINE_PYTHON_VENV";
 
+    /// <summary>The Python environments the variables name (ours, an active venv, conda), in that order: roots of their site-packages.</summary>
+    internal static List<string> EnvironmentRoots(LibrarySearch s)
+    {
+        var roots = new List<string>();
+        foreach (var variable in new[] { VenvVariable, "VIRTUAL_ENV", "CONDA_PREFIX" })
+            if (s.Env(variable) is { Length: > 0 } v) roots.Add(v);
+        return roots;
+    }
+
     /// <param name="root">Prefix for Linux's fixed system folders ("" on a real machine, a temp folder in tests); Windows takes them from its variables.</param>
     /// <param name="home">The user's home folder, or null.</param>
     public LibrarySearch(SearchPlatform platform, string root, string? home)

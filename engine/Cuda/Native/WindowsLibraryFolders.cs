@@ -59,9 +59,7 @@ internal static class WindowsLibraryFolders
     internal static IEnumerable<string> SitePackages(LibrarySearch s)
     {
         var p = s.Platform;
-        var roots = new List<string>();
-        foreach (var variable in new[] { LibrarySearch.VenvVariable, "VIRTUAL_ENV", "CONDA_PREFIX" })
-            if (s.Env(variable) is { Length: > 0 } v) roots.Add(v);
+        var roots = LibrarySearch.EnvironmentRoots(s);
         if (s.Home is { Length: > 0 } home)
         {
             roots.Add(p.Join(home, ".venv"));
