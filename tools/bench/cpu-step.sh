@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One CPU training step of vovnet57 (64x64, batch 8), segnet (64x64, batch 4) and vgg11 (32x32, batch 16): this engine's
 # float32 CPU backend against the same net in PyTorch CPU, on this machine, in one run.
-# Writes results/cpu-step.md (machine, commit, date, command, times and ratios).
+# Writes results/cpu-step.md (machine, commit, date, command, times and ratios), keeping earlier runs below.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${ENGINE_TORCH_PYTHON:-/usr/bin/python3}
@@ -18,6 +18,8 @@ for cfg in "vovnet57 3x64x64 8 10" "segnet 3x64x64 4 22" "vgg11 3x32x32 16 10"; 
   ratio=$(awk -v e="$e" -v t="$t" 'BEGIN { printf "%.2f", e / t }')
   rows+="| $1 | $2 | $3 | $e | $t | $ratio |"$'\n'
 done
+previous=$(mktemp)
+[ -f "$out" ] && cp "$out" "$previous"
 {
   echo "# CPU training step: engine vs PyTorch"
   echo
@@ -30,5 +32,11 @@ done
   echo "| net | input | batch | engine ms/step | PyTorch ms/step | engine / PyTorch |"
   echo "|---|---|---|---|---|---|"
   printf '%s' "$rows"
+  # Earlier runs stay below, newest first (their titles become "Earlier run" headings).
+  if [ -s "$previous" ]; then
+    echo
+    sed -e 's/^# CPU training step: engine vs PyTorch$/## Earlier run/' -e '/^## Earlier runs$/d' "$previous"
+  fi
 } > "$out"
+rm -f "$previous"
 cat "$out"
