@@ -31,19 +31,19 @@ public static class InfoCommand
                 foreach (var net in NetRegistry.All) Console.WriteLine($"  {net.Name,-16} {net.Description}");
                 return 0;
             }
+            int? planBatch = r.GetValue(batch) is { } batchText ? ParseBatch(batchText) : null;
+            var (optimizerName, buffers) = Optimizer(r.GetValue(optimizer));
+            if (planBatch is null && (r.GetValue(eval) || r.GetValue(optimizer) is not null))
+                throw new UsageException("--eval and --optimizer describe the memory plan: give --batch N too");
             var graph = Build(name, args.Options(r), out var used);
             Console.WriteLine($"{graph.Name}: input {used.Input}, {used.Classes} classes, norm {NormName(used.Norm)}, width x{used.Width:0.####}");
             Console.Write(LayerTable.Format(graph));
-            if (r.GetValue(batch) is { } batchText)
+            if (planBatch is { } b)
             {
-                int b = ParseBatch(batchText);
-                var (optimizerName, buffers) = Optimizer(r.GetValue(optimizer));
                 bool evaluation = r.GetValue(eval);
                 var budget = MemoryBudget.For(graph, b, DataType.F32, new ExecutorOptions { InferenceOnly = evaluation }, evaluation ? 0 : buffers);
                 Console.Write(MemoryTable.Format(budget, b, optimizerName));
             }
-            else if (r.GetValue(eval) || r.GetValue(optimizer) is not null)
-                throw new UsageException("--eval and --optimizer describe the memory plan: give --batch N too");
             return 0;
         });
         return cmd;

@@ -41,6 +41,38 @@ public class InfoCommandTests
     }
 
     [Test]
+    public void Batch_adds_the_memory_plan_with_what_keeping_everything_would_cost()
+    {
+        var (code, stdout, stderr) = Run("--net", "vovnet57", "--batch", "64");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("memory plan at batch 64, training with SGD with momentum, F32:"));
+        double MiB(string row) => double.Parse(Regex.Match(stdout, $@"\n  {row}\s+([\d,.]+) MiB").Groups[1].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(MiB("parameters"), Is.EqualTo(31_430_184 * 4 / 1048576.0).Within(0.05));
+        Assert.That(MiB("optimizer state"), Is.EqualTo(MiB("parameters")));
+        Assert.That(MiB("total"), Is.EqualTo(MiB("parameters") + MiB("gradients") + MiB("optimizer state") + MiB("running statistics") + MiB("activation arena")).Within(0.3));
+        Assert.That(MiB("total"), Is.LessThan(MiB("before planning") / 2));
+        Assert.That(stdout, Does.Contain("45 concatenation input(s) written in place"));
+
+        var (evalCode, eval, _) = Run("--net", "vovnet57", "--batch", "64", "--eval");
+        Assert.That(evalCode, Is.Zero);
+        Assert.That(eval, Does.Contain("evaluation").And.Not.Contain("gradients").And.Not.Contain("optimizer state"));
+        var (adamCode, adam, _) = Run("--net", "vovnet57", "--batch", "64", "--optimizer", "adam");
+        Assert.That(adamCode, Is.Zero);
+        Assert.That(adam, Does.Contain("training with Adam"));
+    }
+
+    [TestCase(new[] { "--net", "vgg11", "--batch", "0" }, "--batch '0': must be a positive integer")]
+    [TestCase(new[] { "--net", "vgg11", "--eval" }, "give --batch N too")]
+    [TestCase(new[] { "--net", "vgg11", "--batch", "2", "--optimizer", "lbfgs" }, "--optimizer 'lbfgs': expected sgd or adam")]
+    public void Bad_plan_options_are_one_line_before_any_table(string[] args, string message)
+    {
+        var (code, stdout, stderr) = Run(args);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain(message));
+        Assert.That(stdout, Is.Empty, "nothing printed before the error");
+    }
+
+    [Test]
     public void Options_change_the_net_described()
     {
         var (code, stdout, _) = Run("--net", "segnet", "--input", "1x32x48", "--classes", "21", "--norm", "gn");
