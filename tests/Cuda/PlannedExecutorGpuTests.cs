@@ -7,8 +7,9 @@ namespace Engine.Tests.Cuda;
 
 /// <summary>
 /// The memory-planned executor on the GPU: one arena of the planned size, OSA layers writing into
-/// the concatenation (Mish's 2-D kernels, cuDNN reading strided inputs), and a training step equal
-/// to the executor that keeps every tensor and copies every concatenation input.
+/// the concatenation (the fused BN+Mish's strided output, cuDNN reading strided inputs), ReLU over
+/// its input (vgg11), and a training step equal to the executor that keeps every tensor and copies
+/// every concatenation input.
 /// </summary>
 [Category("Gpu")]
 public class PlannedExecutorGpuTests
@@ -17,6 +18,7 @@ public class PlannedExecutorGpuTests
 
     [TestCase("vovnet57")]
     [TestCase("segnet")]
+    [TestCase("vgg11")]
     public void A_planned_step_matches_keeping_everything(string name)
     {
         GpuAvailability.Require();
