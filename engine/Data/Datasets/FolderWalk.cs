@@ -4,7 +4,8 @@ namespace Engine.Data.Datasets;
 /// Lists the files under a class folder, following directory links with care: a link is followed
 /// only to a real folder outside the dataset root that this walk has not reached yet, so a link
 /// back to an ancestor (a loop), to the root or to another class folder adds nothing, and a folder
-/// reached twice is read once. Names starting with '.' are skipped on every OS.
+/// reached twice is read once. Names starting with '.' are skipped on every OS; file names that
+/// are not UTF-8 (Linux) are kept through <see cref="RawFileNames"/>.
 /// </summary>
 internal static class FolderWalk
 {
@@ -24,7 +25,9 @@ internal static class FolderWalk
         while (pending.TryPop(out var dir))
         {
             var info = new DirectoryInfo(dir.Path);
-            result.Add((dir.Real, info.EnumerateFiles("*", options).Where(f => !f.Name.StartsWith('.')).Select(f => Path.Combine(dir.Path, f.Name)).ToList()));
+            var names = info.EnumerateFiles("*", options).Select(f => f.Name).ToList();
+            if (names.RemoveAll(RawFileNames.Mangled) > 0) names.AddRange(RawFileNames.Undecodable(dir.Path));
+            result.Add((dir.Real, names.Where(n => !n.StartsWith('.')).Select(n => Path.Combine(dir.Path, n)).ToList()));
             foreach (var sub in info.EnumerateDirectories("*", options))
             {
                 if (sub.Name.StartsWith('.')) continue;
