@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Engine.Data;
 using Engine.Data.Datasets;
+using Engine.Nets;
+using Engine.Ops;
+using Engine.Training.Metrics;
 using Engine.Training;
 
 namespace Host;
@@ -18,17 +21,22 @@ public static class EvalCommand
         var batch = new Option<int?>("--batch") { Description = "Images per forward pass (default 32)." };
         var threads = new Option<int?>("--threads") { Description = "Data-loading threads (default: the core count)." };
         var flip = new Option<bool>("--flip") { Description = "Average the scores of each image and its mirror image (VGG's test protocol; on with --dense-eval)." };
-        var cmd = new Command("eval", "Evaluate trained weights: top-1/top-5 error, or pixel accuracy and mIoU.") { weights, data, batch, threads, flip };
+        var boundary = new Option<string?>("--boundary") { Description = "VOC data: the boundary label 255 as a class of its own (class) or ignored (ignore). Default: as the run was trained." };
+        var cmd = new Command("eval", "Evaluate trained weights: top-1/top-5 error, or pixel accuracy and mIoU.") { weights, data, batch, threads, flip, boundary };
         net.AddTo(cmd);
         device.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
         {
             int b = r.GetValue(batch) is int n ? (n >= 1 ? n : throw new UsageException($"--batch {n}: must be at least 1")) : 32;
             int t = r.GetValue(threads) is int th ? (th >= 1 ? th : throw new UsageException($"--threads {th}: must be at least 1")) : Environment.ProcessorCount;
-            using var model = TrainedModel.Load(r, net, r.GetValue(weights)!, device.GpuIndex(r));
-            var dataset = Dataset(model, r.GetValue(data));
-            if (dataset.Classes != model.Settings.Classes)
-                throw new UsageException($"{dataset.Name} has {dataset.Classes} classes, the net {model.Settings.Classes}");
+            var weightsArg = r.GetValue(weights)!;
+            RunFolders.WeightsFile(weightsArg);
+            var settings = LabelConvention.WithBoundary(TrainedModel.ReadSettings(r, net, weightsArg), r.GetValue(boundary));
+            bool segmentation = NetRegistry.Find(settings.Net).Segmentation;
+            var dataset = Dataset(settings, segmentation, NetArguments.ParseInput(settings.Input)!.Value, r.GetValue(data));
+            using var model = TrainedModel.Load(r, net, weightsArg, device.GpuIndex(r), segmentation ? dataset.IgnoreLabel : null);
+            LabelConvention.CheckClasses(dataset, settings, weightsArg, r.GetValue(data));
+            if (LabelConvention.AdaptNote(dataset, settings, weightsArg) is { } note) Console.WriteLine(note);
             var task = new TaskInfo(dataset.Task, dataset.Classes, dataset.IgnoreLabel, dataset.ClassNames);
             using var source = new LoaderBatches(dataset, b, train: false, model.Settings.Seed, t);
             int skipped = 0;
@@ -37,7 +45,9 @@ public static class EvalCommand
             using var evaluator = model.Evaluator(task, averageFlip);
             Console.WriteLine($"evaluating {model.WeightsFile} ({model.Info.Name}, {model.Settings.Input}{(r.GetValue(net.DenseEval) ? ", dense evaluation" : "")}" +
                 $"{(averageFlip ? ", scores averaged with the mirror image" : "")}) on {dataset.Name}: {dataset.Count} examples");
-            var s = evaluator.Run(source);
+            MetricSummary s;
+            try { s = evaluator.Run(source); }
+            catch (LabelOutOfRangeException e) { throw LabelConvention.OutOfRange(e, dataset, settings, weightsArg, r.GetValue(data)); }
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(inv, $"loss {s.Loss:F4}"));
             if (s.Top1Error is double t1)
@@ -54,21 +64,22 @@ public static class EvalCommand
         return cmd;
     }
 
-    private static IDataset Dataset(TrainedModel model, string? data)
+    private static IDataset Dataset(TrainSettings s, bool segmentation, Engine.Tensors.Shape input, string? data)
     {
-        var s = model.Settings;
         if (data is null)
         {
             // The run's own validation split (or, for weights outside a run, the synthetic one).
             var splits = DataChoice.Open(s with { SyntheticTrain = Math.Max(1, s.SyntheticTrain), SyntheticValidation = s.SyntheticValidation > 0 ? s.SyntheticValidation : 256 },
-                model.Segmentation, model.Input);
+                segmentation, input);
             return splits.Validation ?? splits.Train;
         }
         if (!Directory.Exists(data)) throw new UsageException($"--data {data}: no such folder");
-        if (model.Segmentation) return DataChoice.Open(s with { Data = data, ValidationData = null }, true, model.Input).Validation!;
+        if (segmentation)
+            return DataChoice.Open(s with { Data = data, ValidationData = null }, true, input).Validation
+                ?? throw new UsageException($"--data {data}: no validation examples to evaluate");
         try
         {
-            return ImageFolderDataset.Scan(data, DataChoice.Recipe(s, model.Input[1]), model.Input[0],
+            return ImageFolderDataset.Scan(data, DataChoice.Recipe(s, input[1]), input[0],
                 s.ClassNames.Count > 0 ? s.ClassNames : null);
         }
         catch (DatasetException e) { throw new UsageException($"--data {data}: {e.Message}"); }

@@ -23,7 +23,11 @@ public static class PredictCommand
         var saveLogits = new Option<string?>("--save-logits") { Description = "Write the logits of all images to this .npy file ([N, K] or [N, K, H, W], float32)." };
         var outDir = new Option<string?>("--out") { Description = "Segmentation: folder for the mask PNGs (default predictions/)." };
         var top = new Option<int?>("--top") { Description = "Classification: classes to list per image (default 5)." };
-        var cmd = new Command("predict", "Classify images (top 5) or segment them (colour mask PNGs).") { input, weights, saveLogits, outDir, top };
+        var masks = new Option<string?>("--masks")
+        {
+            Description = "Segmentation: colour (default; an RGB PNG in VOC's colours) or index (a palette PNG whose pixel values are the class numbers, as VOC's SegmentationClass; read by PIL as class ids).",
+        };
+        var cmd = new Command("predict", "Classify images (top 5) or segment them (colour or class-index mask PNGs).") { input, weights, saveLogits, outDir, top, masks };
         net.AddTo(cmd);
         device.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
@@ -33,7 +37,15 @@ public static class PredictCommand
             var logitsPath = r.GetValue(saveLogits);
             if (logitsPath is not null && !logitsPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"--save-logits {logitsPath}: the file name must end in .npy");
+            bool indexMasks = r.GetValue(masks)?.ToLowerInvariant() switch
+            {
+                null or "colour" or "color" => false,
+                "index" => true,
+                var m => throw new UsageException($"--masks '{m}': expected colour or index"),
+            };
             using var model = TrainedModel.Load(r, net, r.GetValue(weights)!, device.GpuIndex(r));
+            if (indexMasks && model.Segmentation && model.Settings.Classes > 256)
+                throw new UsageException($"--masks index: an 8-bit PNG holds at most 256 classes, the net has {model.Settings.Classes}");
             var s = model.Settings;
             using var evaluator = model.Evaluator(new TaskInfo(model.Segmentation ? Engine.Data.TaskKind.Segmentation : Engine.Data.TaskKind.Classification,
                 s.Classes, s.IgnoreLabel, s.ClassNames));
@@ -59,7 +71,7 @@ public static class PredictCommand
                 var labels = new int[model.Segmentation ? plane : 1];
                 var (_, logits) = evaluator.Forward(new Batch(image, labels, 1, new[] { 0 }));
                 all.AddRange(logits);
-                if (model.Segmentation) WriteMask(file, masksDir, logits, s.Classes, h, w);
+                if (model.Segmentation) WriteMask(file, masksDir, logits, s.Classes, h, w, indexMasks);
                 else PrintTop(file, logits, k, model);
             }
             if (logitsPath is not null)
@@ -94,7 +106,7 @@ public static class PredictCommand
                 $"  {i + 1}. {model.ClassName(best[i].Class),-24} {Math.Exp(best[i].Score - max) / sum:P2}"));
     }
 
-    private static void WriteMask(string file, string dir, float[] logits, int classes, int h, int w)
+    private static void WriteMask(string file, string dir, float[] logits, int classes, int h, int w, bool index)
     {
         int plane = h * w;
         var mask = new int[plane];
@@ -106,7 +118,12 @@ public static class PredictCommand
         }
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, Path.GetFileNameWithoutExtension(file) + ".mask.png");
-        SegmentationImages.WriteMask(path, mask, h, w);
-        Console.WriteLine($"{file}: mask {w}x{h} written to {path}");
+        if (index)
+        {
+            var palette = Enumerable.Range(0, classes).Select(c => SegmentationImages.Colour(c)).Select(c => new Rgb(c.R, c.G, c.B)).ToArray();
+            File.WriteAllBytes(path, PngCodec.EncodeIndexed(mask.Select(c => (byte)c).ToArray(), w, h, palette));
+        }
+        else SegmentationImages.WriteMask(path, mask, h, w);
+        Console.WriteLine($"{file}: {(index ? "class-index" : "colour")} mask {w}x{h} written to {path}");
     }
 }

@@ -32,11 +32,39 @@ public sealed class TrainedModel : IDisposable
     /// <summary>
     /// Loads <paramref name="weightsArg"/> (a .safetensors file or a run folder). Inside a run folder
     /// the run's own settings are used and net options on the command line must agree; otherwise
-    /// --net and the net options describe the net.
+    /// --net and the net options describe the net. <paramref name="ignoreLabel"/> replaces the run's
+    /// ignore label in the loss (the convention of the data being evaluated; the weights do not depend on it).
     /// </summary>
-    public static TrainedModel Load(ParseResult r, NetArguments netArgs, string weightsArg, int? gpu)
+    public static TrainedModel Load(ParseResult r, NetArguments netArgs, string weightsArg, int? gpu, int? ignoreLabel = null)
     {
         var weights = RunFolders.WeightsFile(weightsArg);
+        var settings = ReadSettings(r, netArgs, weightsArg);
+        if (ignoreLabel is int ignore) settings = settings with { IgnoreLabel = ignore };
+        var info = NetRegistry.Find(settings.Net);
+        var input = NetArguments.ParseInput(settings.Input)!.Value;
+        bool dense = r.GetValue(netArgs.DenseEval);
+        var graph = NetRegistry.Build(info.Name, new NetOptions
+        {
+            Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
+            IgnoreLabel = info.Segmentation ? settings.IgnoreLabel : -1,
+            // fc6 becomes a convolution over the final feature map of the training resolution (7x7 at 224).
+            DenseEvaluation = dense, DenseKernel = Math.Max(1, input[1] / 32),
+        });
+        var backend = DeviceChoice.Create(gpu);
+        var parameters = new ParameterBuffers(graph, backend);
+        try { WeightFile.LoadExact(weights, parameters); }
+        catch
+        {
+            parameters.Dispose();
+            backend.Dispose();
+            throw;
+        }
+        return new TrainedModel(settings, info, input, graph, backend, parameters, weights);
+    }
+
+    /// <summary>The settings of the net behind <paramref name="weightsArg"/>: its run's, else the command line's.</summary>
+    public static TrainSettings ReadSettings(ParseResult r, NetArguments netArgs, string weightsArg)
+    {
         var run = RunFolders.OfWeights(weightsArg);
         TrainSettings settings;
         if (run is not null)
@@ -60,26 +88,7 @@ public sealed class TrainedModel : IDisposable
                 Width = resolved.Width, Optimizer = "none", Schedule = "none", IgnoreLabel = found.Segmentation ? 255 : -1, Seed = 1,
             };
         }
-        var info = NetRegistry.Find(settings.Net);
-        var input = NetArguments.ParseInput(settings.Input)!.Value;
-        bool dense = r.GetValue(netArgs.DenseEval);
-        var graph = NetRegistry.Build(info.Name, new NetOptions
-        {
-            Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
-            IgnoreLabel = info.Segmentation ? settings.IgnoreLabel : -1,
-            // fc6 becomes a convolution over the final feature map of the training resolution (7x7 at 224).
-            DenseEvaluation = dense, DenseKernel = Math.Max(1, input[1] / 32),
-        });
-        var backend = DeviceChoice.Create(gpu);
-        var parameters = new ParameterBuffers(graph, backend);
-        try { WeightFile.LoadExact(weights, parameters); }
-        catch
-        {
-            parameters.Dispose();
-            backend.Dispose();
-            throw;
-        }
-        return new TrainedModel(settings, info, input, graph, backend, parameters, weights);
+        return settings;
     }
 
     public Evaluator Evaluator(TaskInfo task, bool averageFlip = false) => new(Graph, Backend, Parameters, task) { AverageFlip = averageFlip };

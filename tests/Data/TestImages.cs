@@ -53,6 +53,16 @@ internal static class TestImages
         return png.ToArray();
     }
 
+    /// <summary>A copy of <paramref name="png"/> whose IHDR declares another size (CRC kept valid).</summary>
+    public static byte[] WithDeclaredSize(byte[] png, uint width, uint height)
+    {
+        var copy = png.ToArray();
+        WriteBigEndian(copy, 16, width);
+        WriteBigEndian(copy, 20, height);
+        WriteBigEndian(copy, 29, Crc32(copy.AsSpan(12, 17), 0xFFFFFFFFu) ^ 0xFFFFFFFFu);
+        return copy;
+    }
+
     private static void Chunk(Stream s, string type, byte[] data)
     {
         var header = new byte[8];

@@ -14,9 +14,6 @@ public enum JpegPixels { Rgb, Gray, Cmyk }
 /// </summary>
 public static unsafe class JpegCodec
 {
-    /// <summary>Larger images are treated as corrupt headers rather than allocated.</summary>
-    public const long MaxPixels = 1L << 28;
-
     private static readonly NativeImageLibrary Lib = NativeImageLibrary.TurboJpeg;
     private static readonly Lazy<ScalingFactor[]> Factors = new(LoadScalingFactors);
 
@@ -108,8 +105,7 @@ public static unsafe class JpegCodec
             rc = tjDecompressHeader3(h, src, new CULong((nuint)data.Length), &w, &hgt, &subsamp, &colorspace);
         if (rc != 0) throw new ImageDecodeException($"unreadable JPEG header: {ErrorText(h)}");
         if (w <= 0 || hgt <= 0) throw new ImageDecodeException($"truncated JPEG: the header ends before the image size ({data.Length} bytes)");
-        if ((long)w * hgt > MaxPixels)
-            throw new ImageDecodeException($"JPEG header claims an implausible size {w}x{hgt}");
+        ImageLimits.Check("JPEG", w, hgt);
         return new Header(w, hgt, colorspace is TJCS_CMYK or TJCS_YCCK, colorspace == TJCS_GRAY);
     }
 

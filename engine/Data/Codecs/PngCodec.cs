@@ -160,8 +160,7 @@ public static unsafe class PngCodec
         {
             Ihdr ihdr;
             Fail(spng_get_ihdr(_ctx, &ihdr), "unreadable PNG header");
-            if ((long)ihdr.Width * ihdr.Height > JpegCodec.MaxPixels)
-                throw new ImageDecodeException($"PNG header claims an implausible size {ihdr.Width}x{ihdr.Height}");
+            ImageLimits.Check("PNG", ihdr.Width, ihdr.Height);
             return ihdr;
         }
 

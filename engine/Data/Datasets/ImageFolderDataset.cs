@@ -125,21 +125,21 @@ public sealed class ImageFolderDataset : IDataset
                 throw new DatasetException($"image folder {root}: class folder '{d}' is not one of the {classes.Length} training classes");
         var files = new List<string>[classes.Length];
         for (int i = 0; i < classes.Length; i++) files[i] = [];
-        var recurse = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = FileAttributes.Hidden, RecurseSubdirectories = true };
-        Parallel.ForEach(dirs, d =>
+        string rootReal = FolderWalk.RealPath(root);
+        var walks = new List<(string RealFolder, List<string> Files)>[dirs.Length];
+        Parallel.For(0, dirs.Length, i => walks[i] = FolderWalk.Files(Path.Combine(root, dirs[i]), rootReal));
+        // A real folder belongs to the class folder it is, else to the first class that reaches it through a link.
+        var owner = new Dictionary<string, int>(FolderWalk.PathComparer);
+        for (int i = 0; i < dirs.Length; i++) owner.TryAdd(walks[i][0].RealFolder, indexOf[dirs[i]]);
+        for (int i = 0; i < dirs.Length; i++)
         {
-            var classDir = Path.Combine(root, d);
-            var list = Directory.EnumerateFiles(classDir, "*", recurse).Where(f => !UnderDotName(classDir, f)).ToList();
+            int c = indexOf[dirs[i]];
+            var list = new List<string>();
+            foreach (var (real, found) in walks[i])
+                if (owner.TryAdd(real, c) || owner[real] == c) list.AddRange(found);
             list.Sort(StringComparer.Ordinal);
-            files[indexOf[d]] = list;
-        });
+            files[c] = list;
+        }
         return (classes, files);
     }
-
-    /// <summary>
-    /// Dot-files (.DS_Store, ._x.jpg, .git/) are Hidden to .NET on Linux and macOS but not on
-    /// Windows, where only the attribute counts; skipping them by name gives every OS the same list.
-    /// </summary>
-    private static bool UnderDotName(string folder, string file) =>
-        Path.GetRelativePath(folder, file).Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar).Any(s => s.StartsWith('.'));
 }

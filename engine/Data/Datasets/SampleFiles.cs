@@ -37,7 +37,7 @@ internal static class SampleFiles
     {
         try
         {
-            using var handle = File.OpenHandle(path);
+            using var handle = RawFileNames.IsEscaped(path) ? RawFileNames.OpenRead(path) : File.OpenHandle(path);
             long length = RandomAccess.GetLength(handle);
             if (length > int.MaxValue / 2) throw new BadSampleException(path, $"a file of {length} bytes is too large to be an image");
             var buffer = Pool.Rent((int)Math.Max(length, 1));
