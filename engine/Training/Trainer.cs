@@ -93,7 +93,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                 if (stop)
                 {
                     log.Info($"stopped after step {step} (epoch {epoch + 1}, batch {batchIndex} of {train.BatchesPerEpoch}); checkpoint written to {_dir}");
-                    return new TrainOutcome(TrainStatus.Interrupted, step, history, _dir);
+                    return new TrainOutcome(cancel.IsCancellationRequested ? TrainStatus.Interrupted : TrainStatus.StepLimit, step, history, _dir);
                 }
             }
 

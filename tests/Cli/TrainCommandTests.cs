@@ -148,7 +148,7 @@ public class TrainCommandTests
         using var dir = new TempDir();
         Assert.That(Run(["train", .. Tiny, "--out", dir["whole"]]).Code, Is.Zero);
         var (code, stdout, _) = Run(["train", .. Tiny, "--out", dir["parts"], "--max-steps", "7"]);
-        Assert.That(code, Is.EqualTo(130));
+        Assert.That(code, Is.Zero, "reaching --max-steps is the requested result");
         Assert.That(stdout, Does.Contain("continue with --resume"));
         (code, stdout, var stderr) = Run(["train", "--out", dir["parts"], "--resume"]);
         Assert.That(code, Is.Zero, stderr);

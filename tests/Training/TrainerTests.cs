@@ -64,7 +64,7 @@ public class TrainerTests
         using var parts = new TempDir();
         // Stop in the middle of epoch 2 (step 7 = batch 2 of epoch 2), with a checkpoint every 3 steps also in play.
         var first = Classifier(parts.Path, data, epochs: 3, optimizer: optimizer, stopAfter: 7, checkpointEvery: 3, val: data);
-        Assert.That(first.Status, Is.EqualTo(TrainStatus.Interrupted));
+        Assert.That(first.Status, Is.EqualTo(TrainStatus.StepLimit));
         Assert.That(StepLosses(parts.Path), Has.Length.EqualTo(7));
         var second = Classifier(parts.Path, data, epochs: 3, optimizer: optimizer, resume: true, val: data);
         Assert.That(second.Status, Is.EqualTo(TrainStatus.Completed));
