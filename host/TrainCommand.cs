@@ -116,6 +116,11 @@ public static class TrainCommand
             Console.Error.WriteLine($"error: {e.Message} — try a lower --lr");
             return ExitCodes.Failed;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            progress.Break();
+            throw;
+        }
         catch (RunExistsException e)
         {
             throw new UsageException($"{e.Message}; resume it with --resume or choose another --out");

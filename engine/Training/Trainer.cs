@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Engine.Data;
 using Engine.Graph;
+using Engine.IO;
 using Engine.Training.Checkpoints;
 using Engine.Training.Metrics;
 using Engine.Training.Optimizers;
@@ -33,7 +34,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
 
     public TrainOutcome Run(CancellationToken cancel = default)
     {
-        Directory.CreateDirectory(_dir);
+        CreateRunFolder();
         if (!options.Resume && Checkpoint.Exists(_dir))
             throw new RunExistsException(_dir);
         using var log = new RunLog(Path.Combine(_dir, LogFile), Messages);
@@ -119,6 +120,13 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         if (skipped > 0) log.Info($"{skipped} unreadable example(s) were skipped; train.log names each file and the reason");
         log.Info($"done: {step} steps; weights in {Path.Combine(_dir, WeightsFile)}, metrics in {Path.Combine(_dir, MetricsFile)}, curves in {Path.Combine(_dir, CurvesFile)}");
         return new TrainOutcome(TrainStatus.Completed, step, history, _dir);
+    }
+
+    private void CreateRunFolder()
+    {
+        if (File.Exists(_dir)) throw new FileWriteException(_dir, "a file is in the way of the run folder");
+        try { Directory.CreateDirectory(_dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw FileWriteException.Of(_dir, e); }
     }
 
     private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, BatchScorer scorer, Batch batch, long step, double lr, Meter meter)

@@ -100,7 +100,7 @@ public class TrainerTests
         try
         {
             AtomicFile.BeforeRename = path => { if (path.EndsWith(Checkpoint.RecordName)) throw new IOException("simulated crash"); };
-            Assert.Throws<IOException>(() => Classifier(dir.Path, data, epochs: 2, resume: true, stopAfter: 6));
+            Assert.Throws<Engine.IO.FileWriteException>(() => Classifier(dir.Path, data, epochs: 2, resume: true, stopAfter: 6));
         }
         finally { AtomicFile.BeforeRename = null; }
         var after = Checkpoint.ReadState(dir.Path);
@@ -120,7 +120,7 @@ public class TrainerTests
         try
         {
             AtomicFile.BeforeRename = path => { if (path.EndsWith(".safetensors")) throw new IOException("simulated crash"); };
-            Assert.Throws<IOException>(() => Classifier(dir.Path, data, epochs: 2, resume: true, stopAfter: 6));
+            Assert.Throws<Engine.IO.FileWriteException>(() => Classifier(dir.Path, data, epochs: 2, resume: true, stopAfter: 6));
         }
         finally { AtomicFile.BeforeRename = null; }
         var state = Checkpoint.ReadState(dir.Path);
