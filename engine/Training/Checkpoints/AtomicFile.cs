@@ -43,6 +43,25 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Deletes the temporary files that writes killed before their rename left in <paramref name="folder"/>
+    /// ("name.tmp-PID" of another process); returns their names.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveLeftovers(string folder)
+    {
+        if (!Directory.Exists(folder)) return [];
+        var removed = new List<string>();
+        string own = $".tmp-{Environment.ProcessId}";
+        foreach (var f in Directory.GetFiles(folder, "*.tmp-*"))
+        {
+            var suffix = f[(f.LastIndexOf(".tmp-", StringComparison.Ordinal) + 5)..];
+            if (suffix.Length == 0 || !suffix.All(char.IsAsciiDigit) || f.EndsWith(own, StringComparison.Ordinal)) continue;
+            try { File.Delete(f); removed.Add(Path.GetFileName(f)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return removed;
+    }
+
     public static void WriteText(string path, string text) => Write(path, s =>
     {
         using var w = new StreamWriter(s, leaveOpen: true);
