@@ -81,7 +81,9 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                 if (!double.IsFinite(loss))
                 {
                     steps.Flush();
-                    throw new TrainingDivergedException($"the loss became {loss} at step {step} (epoch {epoch + 1}, lr {lr:G4}); the last checkpoint in {_dir} is untouched");
+                    throw new TrainingDivergedException($"the loss became {loss} at step {step} (epoch {epoch + 1}, lr {lr:G4}); " +
+                        $"first non-finite: {NonFinite.InParameters(parameters, gradients: true) ?? NonFinite.InOutputs(graph, backend, parameters, batch) ?? "the loss itself"}; " +
+                        $"the last checkpoint in {_dir} is untouched");
                 }
                 rate.Add(batch.Count);
                 Progress?.Invoke(new StepProgress(epoch + 1, options.Epochs, batchIndex, train.BatchesPerEpoch, step, totalSteps,
@@ -107,6 +109,10 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
             {
                 var pictures = new List<(float[] Image, int[] Prediction, int[] Truth)>();
                 val = evaluator.Run(validation, 0, (b, logits) => CollectPictures(b, logits, pictures));
+                if (val.Samples > 0 && !double.IsFinite(val.Loss))
+                    throw new TrainingDivergedException($"the validation loss became {val.Loss} after epoch {epoch + 1} (step {step}); " +
+                        $"first non-finite: {NonFinite.InParameters(parameters, gradients: false) ?? NonFinite.InOutputs(graph, backend, parameters, validation.Epoch(0).First()) ?? "the loss itself"}; " +
+                        $"the last checkpoint in {_dir} is untouched");
                 WritePictures(pictures);
             }
             var note = schedule.EndOfEpoch(epoch, (val ?? trainSummary).Score);
@@ -146,6 +152,14 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         return loss;
     }
 
+    /// <summary>Non-finite weights are never written: an update can go non-finite although the loss before it was finite.</summary>
+    private void EnsureFinite(ParameterBuffers parameters, long step)
+    {
+        if (NonFinite.InParameters(parameters, gradients: false) is { } where)
+            throw new TrainingDivergedException($"the weights became non-finite in the update of step {step}; first non-finite: {where}; " +
+                $"the last finite checkpoint in {_dir} is kept");
+    }
+
     private CheckpointState Start(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, RunLog log)
     {
         File.Delete(Path.Combine(_dir, StepsFile));
@@ -181,6 +195,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
     private void Save(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, long step, int epoch, int batchInEpoch,
         Meter? meter, double epochSeconds, List<EpochRecord> history, ulong seed)
     {
+        EnsureFinite(parameters, step);
         var state = new CheckpointState
         {
             Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, Seed = seed, Net = options.NetName,
