@@ -71,6 +71,48 @@ public class WriteFaultTests
         Assert.That(code, Is.Zero, stderr);
     }
 
+    /// <summary>A real full disk: a 2200 KiB tmpfs holds two checkpoints of the tiny segnet (885 KiB each) but not a third.</summary>
+    [Test]
+    public void A_real_full_tmpfs_during_a_checkpoint_is_one_line_exit_4_and_keeps_the_previous_checkpoint()
+    {
+        using var dir = new TempDir();
+        var mount = dir["disk"];
+        Directory.CreateDirectory(mount);
+        if (Shell("mount", "-t", "tmpfs", "-o", "size=2200k", "tmpfs", mount) != 0) Assert.Ignore("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)");
+        try
+        {
+            var run = Path.Combine(mount, "run");
+            var (code, _, stderr) = TrainCommandTests.Run(["train", .. Tiny, "--out", run, "--checkpoint-every", "2", "--max-steps", "4"]);
+            Assert.That(code, Is.Zero, stderr);
+            var before = CheckpointFiles(run);
+
+            (code, _, stderr) = TrainCommandTests.Run("train", "--out", run, "--resume");
+            Assert.That(code, Is.EqualTo(4), stderr);
+            Assert.That(ErrorLines(stderr), Is.EqualTo(new[] { $"error: {Path.Combine(run, "checkpoints", "step-00000006.optimizer.safetensors")}: No space left on device" }), stderr);
+            Assert.That(stderr, Does.Not.Contain("   at "));
+            Assert.That(CheckpointFiles(run), Is.EqualTo(before));
+            Assert.That(Directory.GetFiles(run, "*.tmp-*", SearchOption.AllDirectories), Is.Empty);
+
+            Assert.That(Shell("mount", "-o", "remount,size=16m", mount), Is.Zero);
+            (code, _, stderr) = TrainCommandTests.Run("train", "--out", run, "--resume");
+            Assert.That(code, Is.Zero, stderr);
+        }
+        finally { Shell("umount", mount); }
+    }
+
+    private static int Shell(string program, params string[] args)
+    {
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            p.WaitForExit();
+            return p.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception) { return -1; }
+    }
+
     [TestCase("No space left on device : '/runs/a/checkpoint.json.tmp-7'", "/runs/a/checkpoint.json.tmp-7: No space left on device")]
     [TestCase("Access to the path '/runs/a' is denied.", "/runs/a: permission denied")]
     [TestCase("The file '/runs/a' already exists.", "/runs/a: a file of that name is in the way")]
