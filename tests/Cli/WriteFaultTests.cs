@@ -100,6 +100,35 @@ public class WriteFaultTests
         finally { Shell("umount", mount); }
     }
 
+    /// <summary>A real read-only file system: a new run cannot create its folder, a resumed one cannot append to its log.</summary>
+    [Test]
+    public void A_real_read_only_tmpfs_is_one_line_exit_4_for_a_new_and_a_resumed_run()
+    {
+        using var dir = new TempDir();
+        var mount = dir["disk"];
+        Directory.CreateDirectory(mount);
+        if (Shell("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", mount) != 0) Assert.Ignore("cannot mount a tmpfs here (needs root and CAP_SYS_ADMIN)");
+        try
+        {
+            var run = Path.Combine(mount, "run");
+            var (code, _, stderr) = TrainCommandTests.Run(["train", .. Tiny, "--out", run, "--checkpoint-every", "2", "--max-steps", "4"]);
+            Assert.That(code, Is.Zero, stderr);
+            var before = CheckpointFiles(run);
+            Assert.That(Shell("mount", "-o", "remount,ro", mount), Is.Zero);
+
+            (code, _, stderr) = TrainCommandTests.Run(["train", .. Tiny, "--out", Path.Combine(mount, "new")]);
+            Assert.That(code, Is.EqualTo(4), stderr);
+            Assert.That(ErrorLines(stderr), Is.EqualTo(new[] { $"error: {Path.Combine(mount, "new")}: Read-only file system" }), stderr);
+
+            (code, _, stderr) = TrainCommandTests.Run("train", "--out", run, "--resume");
+            Assert.That(code, Is.EqualTo(4), stderr);
+            Assert.That(ErrorLines(stderr), Is.EqualTo(new[] { $"error: {Path.Combine(run, "train.log")}: Read-only file system" }), stderr);
+            Assert.That(stderr, Does.Not.Contain("   at "));
+            Assert.That(CheckpointFiles(run), Is.EqualTo(before));
+        }
+        finally { Shell("umount", mount); }
+    }
+
     private static int Shell(string program, params string[] args)
     {
         try
