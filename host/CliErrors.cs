@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Engine.Graph;
+using Engine.IO;
 using Engine.Ops;
 
 namespace Host;
@@ -9,7 +10,10 @@ public sealed class UsageException(string message) : Exception(message);
 
 public static class CliErrors
 {
-    /// <summary>Runs the command line; known failures become one clear line on stderr and a non-zero exit.</summary>
+    /// <summary>
+    /// Runs the command line; known failures become one clear line on stderr and a non-zero exit:
+    /// bad input 2, a file that cannot be written (disk full, read-only, permissions) 4.
+    /// </summary>
     public static int Run(RootCommand root, string[] args)
     {
         try
@@ -22,7 +26,12 @@ public static class CliErrors
         catch (Exception e) when (e is UsageException or ShapeException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or KeyNotFoundException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            return 2;
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {IoErrors.Describe(e)}");
+            return ExitCodes.FileSystem;
         }
     }
 }

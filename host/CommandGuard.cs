@@ -6,8 +6,7 @@ namespace Host;
 /// <summary>Turns the failures of train/eval/predict that are the user's to fix into one-line errors.</summary>
 internal static class CommandGuard
 {
-    /// <summary>Exit code when the device asked for cannot be used (no GPU backend, no driver).</summary>
-    public const int DeviceUnavailable = 3;
+    public const int DeviceUnavailable = ExitCodes.DeviceUnavailable;
 
     public static int Run(Func<int> body)
     {

@@ -24,7 +24,7 @@ public static class TrainCommand
         var net = new NetArguments();
         var device = new DeviceChoice();
         var o = new Options();
-        var cmd = new Command("train", "Train a network. With no arguments: vovnet57 on the embedded synthetic dataset, small and fast on the CPU.");
+        var cmd = new Command("train", "Train a network. With no arguments: vovnet57 on the embedded synthetic dataset, small and fast on the CPU. " + ExitCodes.Help);
         net.AddTo(cmd);
         device.AddTo(cmd);
         o.AddTo(cmd);
@@ -108,13 +108,18 @@ public static class TrainCommand
             progress.Break();
             if (outcome.Status == TrainStatus.Completed) return 0;
             messages.WriteLine($"continue with --resume --out {outcome.RunDir}");
-            return 130;
+            return outcome.Status == TrainStatus.StepLimit ? 0 : ExitCodes.Interrupted;
         }
         catch (TrainingDivergedException e)
         {
             progress.Break();
             Console.Error.WriteLine($"error: {e.Message} — try a lower --lr");
-            return 1;
+            return ExitCodes.Failed;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            progress.Break();
+            throw;
         }
         catch (RunExistsException e)
         {

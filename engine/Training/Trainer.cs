@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Engine.Data;
 using Engine.Graph;
+using Engine.IO;
 using Engine.Training.Checkpoints;
 using Engine.Training.Metrics;
 using Engine.Training.Optimizers;
@@ -33,10 +34,12 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
 
     public TrainOutcome Run(CancellationToken cancel = default)
     {
-        Directory.CreateDirectory(_dir);
+        CreateRunFolder();
         if (!options.Resume && Checkpoint.Exists(_dir))
             throw new RunExistsException(_dir);
         using var log = new RunLog(Path.Combine(_dir, LogFile), Messages);
+        var leftovers = AtomicFile.RemoveLeftovers(_dir).Concat(AtomicFile.RemoveLeftovers(Path.Combine(_dir, Checkpoint.Folder))).ToList();
+        if (leftovers.Count > 0) log.Info($"removed {leftovers.Count} temporary file(s) an interrupted write left behind: {string.Join(", ", leftovers)}");
         int skipped = 0;
         train.Log = m => { Interlocked.Increment(ref skipped); log.Detail(m); };
         if (validation is not null) validation.Log = train.Log;
@@ -78,7 +81,9 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                 if (!double.IsFinite(loss))
                 {
                     steps.Flush();
-                    throw new TrainingDivergedException($"the loss became {loss} at step {step} (epoch {epoch + 1}, lr {lr:G4}); the last checkpoint in {_dir} is untouched");
+                    throw new TrainingDivergedException($"the loss became {loss} at step {step} (epoch {epoch + 1}, lr {lr:G4}); " +
+                        $"first non-finite: {NonFinite.InParameters(parameters, gradients: true) ?? NonFinite.InOutputs(graph, backend, parameters, batch) ?? "the loss itself"}; " +
+                        $"the last checkpoint in {_dir} is untouched");
                 }
                 rate.Add(batch.Count);
                 Progress?.Invoke(new StepProgress(epoch + 1, options.Epochs, batchIndex, train.BatchesPerEpoch, step, totalSteps,
@@ -93,7 +98,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                 if (stop)
                 {
                     log.Info($"stopped after step {step} (epoch {epoch + 1}, batch {batchIndex} of {train.BatchesPerEpoch}); checkpoint written to {_dir}");
-                    return new TrainOutcome(TrainStatus.Interrupted, step, history, _dir);
+                    return new TrainOutcome(cancel.IsCancellationRequested ? TrainStatus.Interrupted : TrainStatus.StepLimit, step, history, _dir);
                 }
             }
 
@@ -104,6 +109,10 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
             {
                 var pictures = new List<(float[] Image, int[] Prediction, int[] Truth)>();
                 val = evaluator.Run(validation, 0, (b, logits) => CollectPictures(b, logits, pictures));
+                if (val.Samples > 0 && !double.IsFinite(val.Loss))
+                    throw new TrainingDivergedException($"the validation loss became {val.Loss} after epoch {epoch + 1} (step {step}); " +
+                        $"first non-finite: {NonFinite.InParameters(parameters, gradients: false) ?? NonFinite.InOutputs(graph, backend, parameters, validation.Epoch(0).First()) ?? "the loss itself"}; " +
+                        $"the last checkpoint in {_dir} is untouched");
                 WritePictures(pictures);
             }
             var note = schedule.EndOfEpoch(epoch, (val ?? trainSummary).Score);
@@ -121,6 +130,13 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         return new TrainOutcome(TrainStatus.Completed, step, history, _dir);
     }
 
+    private void CreateRunFolder()
+    {
+        if (File.Exists(_dir)) throw new FileWriteException(_dir, "a file is in the way of the run folder");
+        try { Directory.CreateDirectory(_dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw FileWriteException.Of(_dir, e); }
+    }
+
     private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, BatchScorer scorer, Batch batch, long step, double lr, Meter meter)
     {
         exec.Step = step;
@@ -134,6 +150,14 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         if (_logits is not null && double.IsFinite(loss))
             scorer.Add(meter, loss, batch, exec.ValueSlice(_logits), exec.ValueSlice(graph.Input("label")));
         return loss;
+    }
+
+    /// <summary>Non-finite weights are never written: an update can go non-finite although the loss before it was finite.</summary>
+    private void EnsureFinite(ParameterBuffers parameters, long step)
+    {
+        if (NonFinite.InParameters(parameters, gradients: false) is { } where)
+            throw new TrainingDivergedException($"the weights became non-finite in the update of step {step}; first non-finite: {where}; " +
+                $"the last finite checkpoint in {_dir} is kept");
     }
 
     private CheckpointState Start(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, RunLog log)
@@ -171,6 +195,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
     private void Save(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, long step, int epoch, int batchInEpoch,
         Meter? meter, double epochSeconds, List<EpochRecord> history, ulong seed)
     {
+        EnsureFinite(parameters, step);
         var state = new CheckpointState
         {
             Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, Seed = seed, Net = options.NetName,

@@ -24,7 +24,7 @@ public sealed class TrainerOptions
     public bool Resume { get; init; }
     /// <summary>A safetensors file whose matching tensors replace the initial weights.</summary>
     public string? InitFrom { get; init; }
-    /// <summary>Stop (with a checkpoint, as if interrupted) once this many steps are done in total.</summary>
+    /// <summary>Stop (with a resumable checkpoint) once this many steps are done in total.</summary>
     public long? StopAfterSteps { get; init; }
     /// <summary>Segmentation: validation examples drawn as input | prediction | truth after each epoch.</summary>
     public int PredictionImages { get; init; } = 4;
@@ -36,7 +36,8 @@ public sealed class TrainerOptions
 public readonly record struct StepProgress(int Epoch, int Epochs, int Batch, int BatchesPerEpoch, long Step, long TotalSteps,
     double Loss, double AverageLoss, double LearningRate, double ImagesPerSecond, TimeSpan Eta);
 
-public enum TrainStatus { Completed, Interrupted }
+/// <summary>Completed: every epoch done. StepLimit: stopped as asked at <see cref="TrainerOptions.StopAfterSteps"/>. Interrupted: cancelled. Both leave a resumable checkpoint.</summary>
+public enum TrainStatus { Completed, Interrupted, StepLimit }
 
 public sealed record TrainOutcome(TrainStatus Status, long Steps, IReadOnlyList<Reports.EpochRecord> History, string RunDir);
 

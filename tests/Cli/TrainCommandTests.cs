@@ -148,12 +148,27 @@ public class TrainCommandTests
         using var dir = new TempDir();
         Assert.That(Run(["train", .. Tiny, "--out", dir["whole"]]).Code, Is.Zero);
         var (code, stdout, _) = Run(["train", .. Tiny, "--out", dir["parts"], "--max-steps", "7"]);
-        Assert.That(code, Is.EqualTo(130));
+        Assert.That(code, Is.Zero, "reaching --max-steps is the requested result");
         Assert.That(stdout, Does.Contain("continue with --resume"));
         (code, stdout, var stderr) = Run(["train", "--out", dir["parts"], "--resume"]);
         Assert.That(code, Is.Zero, stderr);
         Assert.That(stdout, Does.Contain("resuming"));
         Assert.That(File.ReadAllText(dir["parts/steps.csv"]), Is.EqualTo(File.ReadAllText(dir["whole/steps.csv"])));
+    }
+
+    [Test]
+    public void An_update_that_goes_non_finite_is_one_line_exit_1_and_writes_no_weights()
+    {
+        using var dir = new TempDir();
+        var run = dir["run"];
+        var (code, _, stderr) = Run(["train", .. TinyWith("--epochs", "1"), "--out", run, "--lr", "1e300", "--checkpoint-every", "1"]);
+        Assert.That(code, Is.EqualTo(1), stderr);
+        var errors = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:", StringComparison.Ordinal)).ToArray();
+        Assert.That(errors, Has.Length.EqualTo(1), stderr);
+        Assert.That(errors[0], Does.Match(@"^error: the (weights became non-finite in the update of step 1|loss became NaN at step \d+ .*); first non-finite: layer '[^']+' \(").And.EndWith("try a lower --lr"));
+        Assert.That(stderr, Does.Not.Contain("   at "));
+        Assert.That(File.Exists(Path.Combine(run, "weights.safetensors")), Is.False);
+        Assert.That(File.Exists(Path.Combine(run, "checkpoint.json")), Is.False, "no checkpoint of non-finite weights");
     }
 
     /// <summary>The real program killed with SIGKILL in the middle of training, then resumed.</summary>

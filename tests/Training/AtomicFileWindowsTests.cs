@@ -72,7 +72,7 @@ public class AtomicFileWindowsTests
         File.WriteAllText(path, "old");
         UseWindowsPath(locked: int.MaxValue);
 
-        Assert.Throws<IOException>(() => AtomicFile.WriteText(path, "new"));
+        Assert.That(() => AtomicFile.WriteText(path, "new"), Throws.TypeOf<FileWriteException>().With.Message.StartWith(path + ": "));
 
         Assert.That(_moves, Is.EqualTo(FileReplace.WindowsAttempts));
         Assert.That(_sleeps.Sum(), Is.LessThan(3000), "a locked file costs seconds, not minutes");

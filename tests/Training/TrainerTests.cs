@@ -64,7 +64,7 @@ public class TrainerTests
         using var parts = new TempDir();
         // Stop in the middle of epoch 2 (step 7 = batch 2 of epoch 2), with a checkpoint every 3 steps also in play.
         var first = Classifier(parts.Path, data, epochs: 3, optimizer: optimizer, stopAfter: 7, checkpointEvery: 3, val: data);
-        Assert.That(first.Status, Is.EqualTo(TrainStatus.Interrupted));
+        Assert.That(first.Status, Is.EqualTo(TrainStatus.StepLimit));
         Assert.That(StepLosses(parts.Path), Has.Length.EqualTo(7));
         var second = Classifier(parts.Path, data, epochs: 3, optimizer: optimizer, resume: true, val: data);
         Assert.That(second.Status, Is.EqualTo(TrainStatus.Completed));
@@ -100,7 +100,7 @@ public class TrainerTests
         try
         {
             AtomicFile.BeforeRename = path => { if (path.EndsWith(Checkpoint.RecordName)) throw new IOException("simulated crash"); };
-            Assert.Throws<IOException>(() => Classifier(dir.Path, data, epochs: 2, resume: true, stopAfter: 6));
+            Assert.Throws<Engine.IO.FileWriteException>(() => Classifier(dir.Path, data, epochs: 2, resume: true, stopAfter: 6));
         }
         finally { AtomicFile.BeforeRename = null; }
         var after = Checkpoint.ReadState(dir.Path);
@@ -112,6 +112,26 @@ public class TrainerTests
     }
 
     [Test]
+    public void Temporary_files_a_killed_run_left_are_removed_on_resume_and_named_in_the_log()
+    {
+        using var dir = new TempDir();
+        var data = new PatternDataset(40, 4, Input);
+        Classifier(dir.Path, data, epochs: 2, stopAfter: 3);
+        // As after kill -9 in the middle of the next checkpoint: half-written files of another process.
+        File.WriteAllText(dir["checkpoints/step-00000006.safetensors.tmp-999999"], "half");
+        File.WriteAllText(dir["checkpoint.json.tmp-999998"], "{");
+        File.WriteAllText(dir["notes.tmp-mine"], "not ours to delete");
+
+        Classifier(dir.Path, data, epochs: 2, resume: true, stopAfter: 4);
+
+        Assert.That(Directory.GetFiles(dir.Path, "*.tmp-9*", SearchOption.AllDirectories), Is.Empty);
+        Assert.That(File.Exists(dir["notes.tmp-mine"]), "only the writer's own pattern, name.tmp-PID, is removed");
+        Assert.That(File.ReadAllText(dir[Trainer.LogFile]), Does.Contain("removed 2 temporary file(s) an interrupted write left behind: ")
+            .And.Contain("checkpoint.json.tmp-999998").And.Contain("step-00000006.safetensors.tmp-999999"));
+        Assert.That(Checkpoint.ReadState(dir.Path).Step, Is.EqualTo(4));
+    }
+
+    [Test]
     public void A_crash_while_writing_the_weights_leaves_the_previous_checkpoint_loadable()
     {
         using var dir = new TempDir();
@@ -120,7 +140,7 @@ public class TrainerTests
         try
         {
             AtomicFile.BeforeRename = path => { if (path.EndsWith(".safetensors")) throw new IOException("simulated crash"); };
-            Assert.Throws<IOException>(() => Classifier(dir.Path, data, epochs: 2, resume: true, stopAfter: 6));
+            Assert.Throws<Engine.IO.FileWriteException>(() => Classifier(dir.Path, data, epochs: 2, resume: true, stopAfter: 6));
         }
         finally { AtomicFile.BeforeRename = null; }
         var state = Checkpoint.ReadState(dir.Path);

@@ -94,10 +94,29 @@ public static class Checkpoint
             ["net"] = state.Net, ["step"] = state.Step.ToString(CultureInfo.InvariantCulture),
             ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture), ["format"] = "pt",
         };
-        WeightFile.Save(Path.Combine(runDir, state.WeightsFile), parameters, meta);
-        SaveOptimizer(Path.Combine(runDir, state.OptimizerFile), parameters, optimizer);
-        AtomicFile.WriteText(Path.Combine(runDir, RecordName), state.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        try
+        {
+            WeightFile.Save(Path.Combine(runDir, state.WeightsFile), parameters, meta);
+            SaveOptimizer(Path.Combine(runDir, state.OptimizerFile), parameters, optimizer);
+            AtomicFile.WriteText(Path.Combine(runDir, RecordName), state.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            RemoveUnrecorded(runDir, state);
+            throw;
+        }
         DeleteOlder(runDir, state);
+    }
+
+    /// <summary>After a failed save: the files of that save which the record does not name (it still names the previous checkpoint).</summary>
+    private static void RemoveUnrecorded(string runDir, CheckpointState failed)
+    {
+        try
+        {
+            if (Exists(runDir) && ReadState(runDir).WeightsFile == failed.WeightsFile) return;
+            foreach (var f in new[] { failed.WeightsFile, failed.OptimizerFile }) File.Delete(Path.Combine(runDir, f));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException) { }
     }
 
     /// <summary>The record alone (settings and position), without touching any buffers.</summary>
