@@ -4,6 +4,7 @@ using Host;
 var root = new RootCommand("host: train, evaluate and inspect convolutional networks (VoVNet, VGG, SegNet) on the CPU or a CUDA GPU.");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(LrFindCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 return CliErrors.Run(root, args);

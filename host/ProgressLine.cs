@@ -15,13 +15,20 @@ public sealed class ProgressLine(TextWriter err, bool interactive, TimeSpan? eve
 
     public static ProgressLine ForConsole() => new(Console.Error, !Console.IsErrorRedirected);
 
-    public void Report(StepProgress p)
+    public void Report(StepProgress p) =>
+        Show(() => Format(p), force: (p.Batch == p.BatchesPerEpoch && !interactive) || p.Step == p.TotalSteps);
+
+    /// <summary>Shows a line made by <paramref name="line"/> if enough time has passed since the last one, or when <paramref name="force"/>d.</summary>
+    public void Show(Func<string> line, bool force)
     {
         var now = DateTime.UtcNow;
-        bool endOfEpoch = p.Batch == p.BatchesPerEpoch;
-        if (now - _last < _every && !(endOfEpoch && !interactive) && p.Step != p.TotalSteps) return;
+        if (now - _last < _every && !force) return;
         _last = now;
-        var line = Format(p);
+        Write(line());
+    }
+
+    private void Write(string line)
+    {
         if (interactive)
         {
             err.Write("\r" + line.PadRight(_width));

@@ -32,7 +32,7 @@ public static class TrainCommand
         return cmd;
     }
 
-    private sealed class Options
+    internal sealed class Options
     {
         public Option<string?> Data { get; } = new("--data") { Description = "Dataset folder: class sub-folders (ImageNet style) or a PASCAL VOC tree. Default: the embedded synthetic set." };
         public Option<string?> ValData { get; } = new("--val-data") { Description = "Separate validation folder (default: a split of --data)." };
@@ -61,6 +61,13 @@ public static class TrainCommand
                          Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps })
                 c.Options.Add(opt);
         }
+
+        /// <summary>The options `host lr-find` shares: data, batch, optimizer, seed, loading threads, synthetic examples.</summary>
+        public void AddDataAndOptimizerTo(Command c)
+        {
+            foreach (var opt in new Option[] { Data, ValFraction, Boundary, Scale, Batch, Optimizer, Momentum, WeightDecay, Seed, Threads, Examples })
+                c.Options.Add(opt);
+        }
     }
 
     private static int Run(ParseResult r, NetArguments netArgs, DeviceChoice deviceChoice, Options o)
@@ -72,19 +79,9 @@ public static class TrainCommand
         var initFrom = r.GetValue(o.InitFrom);
         if (initFrom is not null && !File.Exists(initFrom)) throw new UsageException($"--init-from {initFrom}: no such file");
 
-        var (settings, runDir, resume) = Settle(r, netArgs, o, gpu);
+        var (settled, runDir, resume) = Settle(r, netArgs, o, gpu);
         if (resume && initFrom is not null) throw new UsageException("--init-from starts a new run; it cannot be combined with --resume");
-        var info = NetRegistry.Find(settings.Net);
-        var input = NetArguments.ParseInput(settings.Input)!.Value;
-        var data = DataChoice.Open(settings, info.Segmentation, input);
-        if (data.Train.Classes != settings.Classes)
-            throw new UsageException($"--classes {settings.Classes}: the data has {data.Train.Classes} classes ({data.Train.Name})");
-        settings = settings with { ClassNames = [.. data.Train.ClassNames], IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1 };
-        var graph = NetRegistry.Build(info.Name, new NetOptions
-        {
-            Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
-            IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1,
-        });
+        var (info, data, graph, settings) = Prepare(settled);
 
         using var backend = DeviceChoice.Create(gpu);
         using var train = new LoaderBatches(data.Train, settings.Batch, train: true, settings.Seed, threads);
@@ -127,8 +124,28 @@ public static class TrainCommand
         }
     }
 
-    /// <summary>The run's settings: from the checkpoint when resuming, else the options over the net's defaults.</summary>
-    private static (TrainSettings Settings, string RunDir, bool Resume) Settle(ParseResult r, NetArguments netArgs, Options o, int? gpu)
+    /// <summary>The net, the data and the graph of the settings; the settings completed with the data's class names and ignore label.</summary>
+    internal static (NetInfo Info, DataSplits Data, Engine.Graph.Graph Graph, TrainSettings Settings) Prepare(TrainSettings settings)
+    {
+        var info = NetRegistry.Find(settings.Net);
+        var input = NetArguments.ParseInput(settings.Input)!.Value;
+        var data = DataChoice.Open(settings, info.Segmentation, input);
+        if (data.Train.Classes != settings.Classes)
+            throw new UsageException($"--classes {settings.Classes}: the data has {data.Train.Classes} classes ({data.Train.Name})");
+        settings = settings with { ClassNames = [.. data.Train.ClassNames], IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1 };
+        var graph = NetRegistry.Build(info.Name, new NetOptions
+        {
+            Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
+            IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1,
+        });
+        return (info, data, graph, settings);
+    }
+
+    /// <summary>
+    /// The run's settings: from the checkpoint when resuming, else the options over the net's defaults.
+    /// <paramref name="announce"/>: print which defaults apply (train does; lr-find says it its own way).
+    /// </summary>
+    internal static (TrainSettings Settings, string RunDir, bool Resume) Settle(ParseResult r, NetArguments netArgs, Options o, int? gpu, bool announce = true)
     {
         var netName = r.GetValue(netArgs.Net) ?? DefaultNet;
         var info = FindNet(netName);
@@ -191,7 +208,7 @@ public static class TrainCommand
         try { ScheduleSpec.Parse(settings.Schedule, new ScheduleContext(lr, 1, 1)); }
         catch (FormatException e) { throw new UsageException($"--schedule: {e.Message}"); }
 
-        Console.WriteLine(quick
+        if (announce) Console.WriteLine(quick
             ? $"quick CPU run on the embedded synthetic dataset: input {settings.Input}, width x{width.ToString(CultureInfo.InvariantCulture)}, {settings.Epochs} epochs " +
               $"(with --data DIR or --gpu N the defaults are the seed's: {TrainDefaults.For(info.Name).Source})"
             : $"defaults: {d.Source}");
@@ -210,7 +227,7 @@ public static class TrainCommand
 
     private static int ClassesOf(TrainSettings s, bool segmentation, Shape input) => DataChoice.Open(s, segmentation, input).Train.Classes;
 
-    private static Optimizer CreateOptimizer(TrainSettings s, Engine.Graph.ParameterBuffers p) => s.Optimizer switch
+    internal static Optimizer CreateOptimizer(TrainSettings s, Engine.Graph.ParameterBuffers p) => s.Optimizer switch
     {
         "adam" => new Adam(p, beta1: s.Momentum, weightDecay: s.WeightDecay),
         "sgd-unit" => new Sgd(p, s.Momentum, s.WeightDecay, unitGain: true),

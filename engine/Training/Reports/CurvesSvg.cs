@@ -66,7 +66,7 @@ public static class CurvesSvg
         sb.Append(Inv($"<line x1=\"{x}\" y1=\"{y}\" x2=\"{x + 18}\" y2=\"{y}\" stroke=\"{colour}\" stroke-width=\"2\"/><text x=\"{x + 24}\" y=\"{y + 4}\">{text}</text>\n"));
 
     /// <summary>1, 2, 2.5 or 5 times a power of ten, at least <paramref name="v"/>.</summary>
-    private static double NiceCeiling(double v)
+    internal static double NiceCeiling(double v)
     {
         if (v <= 0) return 1;
         double p = Math.Pow(10, Math.Floor(Math.Log10(v)));
@@ -74,6 +74,6 @@ public static class CurvesSvg
         return 10 * p;
     }
 
-    private static string Escape(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    internal static string Escape(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+    internal static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Engine.Tests.Training.Support;
+using Host;
+
+namespace Engine.Tests.Cli;
+
+/// <summary>`host lr-find` on the embedded synthetic set with a tiny segnet on the CPU (about a second).</summary>
+[NonParallelizable]
+public class LrFindCommandTests
+{
+    private static readonly string[] Tiny = ["lr-find", "--net", "segnet", "--width", "0.125", "--examples", "48", "--batch", "4", "--threads", "2",
+        "--device", "cpu", "--start-lr", "1e-5", "--end-lr", "10", "--steps", "50"];
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var root = new RootCommand();
+        root.Subcommands.Add(LrFindCommand.Create());
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var (keepOut, keepErr) = (Console.Out, Console.Error);
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try { return (CliErrors.Run(root, args), stdout.ToString(), stderr.ToString()); }
+        finally
+        {
+            Console.SetOut(keepOut);
+            Console.SetError(keepErr);
+        }
+    }
+
+    [Test]
+    public void Draws_the_plot_and_suggests_an_lr_where_the_smoothed_loss_falls()
+    {
+        using var dir = new TempDir();
+        var svg = dir["plots/lr.svg"];
+        var (code, stdout, stderr) = Run([.. Tiny, "--out", svg]);
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        Assert.That(File.ReadAllText(svg), Does.StartWith("<svg").And.Contain("steepest descent"));
+        var rows = File.ReadAllLines(dir["plots/lr.csv"]).Skip(1).Select(l => l.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToList();
+        Assert.That(rows, Has.Count.InRange(10, 50));
+        Assert.That(rows[0][1], Is.EqualTo(1e-5).Within(1e-12));
+
+        var m = Regex.Match(stdout, @"suggested lr: (\S+)  \(steepest descent of the smoothed loss, step (\d+)\)");
+        Assert.That(m.Success, stdout);
+        Assert.That(stdout, Does.Match(@"cautious hint: \S+  \(a tenth of the lr at the minimum smoothed loss"));
+        double lr = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        int step = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) - 1;
+        var smoothed = rows.Select(r => r[3]).ToList();
+        int min = smoothed.IndexOf(smoothed.Min());
+        Assert.That(rows[step][1], Is.EqualTo(lr).Within(lr * 0.01));
+        Assert.That(step, Is.GreaterThan(0).And.LessThan(min), stdout);
+        Assert.That(lr, Is.GreaterThan(rows[0][1]).And.LessThan(rows[min][1]));
+        Assert.That(smoothed[step + 1], Is.LessThan(smoothed[step - 1]), "the smoothed loss falls at the suggestion");
+    }
+
+    [TestCase(new[] { "--end-lr", "1e-8" }, "--end-lr 1E-08: must be a number above --start-lr 1E-07")]
+    [TestCase(new[] { "--start-lr", "0" }, "--start-lr 0: must be a positive number")]
+    [TestCase(new[] { "--steps", "1" }, "--steps 1: must be at least 2")]
+    [TestCase(new[] { "--optimizer", "rmsprop" }, "--optimizer 'rmsprop': expected sgd, sgd-unit or adam")]
+    public void Bad_input_gives_one_error_line_and_exit_code_2(string[] args, string message)
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = Run(["lr-find", "--net", "segnet", "--out", dir["lr.svg"], .. args]);
+        Assert.That(code, Is.EqualTo(2), stderr);
+        Assert.That(stderr.Trim(), Does.StartWith("error: " + message));
+        Assert.That(File.Exists(dir["lr.svg"]), Is.False);
+    }
+}
