@@ -96,7 +96,9 @@ public static class LrFindCommand
         Console.WriteLine($"plot: {svg}; numbers: {csv}");
         if (result.Suggestion is not { } s)
         {
-            Console.Error.WriteLine("error: no suggestion: the smoothed loss never fell; try a higher --end-lr, more --steps or a smaller --start-lr");
+            Console.Error.WriteLine(result.StopReason is null
+                ? "error: no suggestion: the smoothed loss never fell; try a higher --end-lr or more --steps"
+                : "error: no suggestion: the smoothed loss diverged before it fell; try more --steps, a smaller --start-lr or another --optimizer or --batch");
             return ExitCodes.Failed;
         }
         Console.WriteLine(Inv($"suggested lr: {s.Steepest:G3}  (steepest descent of the smoothed loss, step {s.SteepestIndex + 1})"));

@@ -54,6 +54,18 @@ public class LrFindCommandTests
         Assert.That(smoothed[step + 1], Is.LessThan(smoothed[step - 1]), "the smoothed loss falls at the suggestion");
     }
 
+    [Test]
+    public void A_loss_that_never_falls_gives_no_suggestion_and_exit_code_1_but_still_the_plot()
+    {
+        // vgg11 on 32x32 synthetic images: flat at 2.30 until Adam diverges near lr 0.4.
+        using var dir = new TempDir();
+        var (code, stdout, stderr) = Run(["lr-find", "--net", "vgg11", "--examples", "128", "--batch", "8", "--threads", "2", "--steps", "60", "--out", dir["lr.svg"]]);
+        Assert.That(code, Is.EqualTo(1), stdout + stderr);
+        Assert.That(stdout, Does.Contain("stopped early after"));
+        Assert.That(stderr.Trim().Split('\n')[^1], Does.StartWith("error: no suggestion: the smoothed loss diverged before it fell"));
+        Assert.That(File.Exists(dir["lr.svg"]) && File.Exists(dir["lr.csv"]));
+    }
+
     [TestCase(new[] { "--end-lr", "1e-8" }, "--end-lr 1E-08: must be a number above --start-lr 1E-07")]
     [TestCase(new[] { "--start-lr", "0" }, "--start-lr 0: must be a positive number")]
     [TestCase(new[] { "--steps", "1" }, "--steps 1: must be at least 2")]
