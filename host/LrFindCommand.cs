@@ -70,7 +70,7 @@ public static class LrFindCommand
         if (Directory.Exists(svg)) throw new UsageException($"--out {svg}: is a folder; give the SVG file's name");
         var csv = Path.ChangeExtension(svg, ".csv");
 
-        var (settled, _, _) = TrainCommand.Settle(r, netArgs, trainOptions, gpu, announce: false);
+        var (settled, _, _, _) = TrainCommand.Settle(r, netArgs, trainOptions, gpu, announce: false);
         var (info, data, graph, settings) = TrainCommand.Prepare(settled);
         var schedule = new LrRangeSchedule(start, end, steps);
 

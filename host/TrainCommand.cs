@@ -54,11 +54,12 @@ public static class TrainCommand
         public Option<int?> Threads { get; } = new("--threads") { Description = "Data-loading threads (default: the core count). The CPU ops use every core the runtime reports; DOTNET_PROCESSOR_COUNT=N limits them." };
         public Option<int?> Examples { get; } = new("--examples") { Description = "Synthetic data: training examples (validation gets a fifth as many)." };
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
+        public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
 
         public void AddTo(Command c)
         {
             foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, Scale, Epochs, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
-                         Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps })
+                         Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe })
                 c.Options.Add(opt);
         }
 
@@ -79,7 +80,7 @@ public static class TrainCommand
         var initFrom = r.GetValue(o.InitFrom);
         if (initFrom is not null && !File.Exists(initFrom)) throw new UsageException($"--init-from {initFrom}: no such file");
 
-        var (settled, runDir, resume) = Settle(r, netArgs, o, gpu);
+        var (settled, runDir, resume, notes) = Settle(r, netArgs, o, gpu);
         if (resume && initFrom is not null) throw new UsageException("--init-from starts a new run; it cannot be combined with --resume");
         var (info, data, graph, settings) = Prepare(settled);
 
@@ -94,7 +95,7 @@ public static class TrainCommand
             {
                 RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
                 Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StopAfterSteps = maxSteps,
-                Config = settings.ToJson(), CreateOptimizer = p => CreateOptimizer(settings, p),
+                Config = settings.ToJson(), Notes = notes, CreateOptimizer = p => CreateOptimizer(settings, p),
             })
         { Messages = messages, Progress = progress.Report };
 
@@ -145,7 +146,8 @@ public static class TrainCommand
     /// The run's settings: from the checkpoint when resuming, else the options over the net's defaults.
     /// <paramref name="announce"/>: print which defaults apply (train does; lr-find says it its own way).
     /// </summary>
-    internal static (TrainSettings Settings, string RunDir, bool Resume) Settle(ParseResult r, NetArguments netArgs, Options o, int? gpu, bool announce = true)
+    /// <returns>The settings, the run folder, whether it resumes, and lines for the run's log (the data recipe's choices).</returns>
+    internal static (TrainSettings Settings, string RunDir, bool Resume, IReadOnlyList<string> Notes) Settle(ParseResult r, NetArguments netArgs, Options o, int? gpu, bool announce = true)
     {
         var netName = r.GetValue(netArgs.Net) ?? DefaultNet;
         var info = FindNet(netName);
@@ -159,13 +161,17 @@ public static class TrainCommand
                 throw new UsageException($"--resume: {dir} is a run of {saved.Net}, not {n}");
             int epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? saved.Epochs;
             Console.WriteLine($"resuming {dir} with its own settings{(epochs != saved.Epochs ? $", now for {epochs} epochs" : "")}");
-            return (saved with { Epochs = epochs }, dir, true);
+            return (saved with { Epochs = epochs }, dir, true, []);
         }
 
         if (r.GetValue(netArgs.DenseEval)) throw new UsageException("--dense-eval is a way of evaluating (host eval / predict); training uses the FC form");
         bool segmentation = info.Segmentation;
         var data = r.GetValue(o.Data);
-        bool quick = data is null && gpu is null;
+        var recipe = r.GetValue(o.Recipe)?.ToLowerInvariant();
+        if (recipe is not (null or "data" or "paper")) throw new UsageException($"--recipe '{recipe}': expected data or paper");
+        if (recipe == "data" && data is null) throw new UsageException("--recipe data fits the size of a dataset folder; give it with --data DIR");
+        recipe ??= data is null ? null : "data";
+        bool quick = data is null && gpu is null && recipe is null;
         var q = TrainDefaults.Quick(info.Name, segmentation);
         var d = quick ? q.Settings : TrainDefaults.For(info.Name);
         var net = netArgs.Options(r);
@@ -204,16 +210,34 @@ public static class TrainCommand
             Epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? d.Epochs,
             Seed = r.GetValue(o.Seed) ?? 1,
         };
+        string? recipeLine = null;
+        if (recipe == "data")
+        {
+            var train = DataChoice.Open(settings, segmentation, input).Train;
+            var given = new GivenSettings(r.GetValue(o.Optimizer), r.GetValue(o.Lr), r.GetValue(o.Batch), r.GetValue(o.Epochs), r.GetValue(o.Schedule));
+            var choice = DataRecipe.Choose(info.Name, train.Count, segmentation, given);
+            (d, recipeLine) = (choice.Settings, choice.Line);
+            settings = Fitted(settings, d, r, o) with { Classes = settings.Classes == 0 ? train.Classes : settings.Classes };
+        }
         if (data is not null && settings.Classes == 0) settings = settings with { Classes = ClassesOf(settings, segmentation, input) };
         try { ScheduleSpec.Parse(settings.Schedule, new ScheduleContext(lr, 1, 1)); }
         catch (FormatException e) { throw new UsageException($"--schedule: {e.Message}"); }
 
+        if (recipeLine is not null) return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, [recipeLine]);
         if (announce) Console.WriteLine(quick
             ? $"quick CPU run on the embedded synthetic dataset: input {settings.Input}, width x{width.ToString(CultureInfo.InvariantCulture)}, {settings.Epochs} epochs " +
-              $"(with --data DIR or --gpu N the defaults are the seed's: {TrainDefaults.For(info.Name).Source})"
+              $"(with --data DIR the defaults fit the data's size; with --gpu N or --recipe paper they are the seed's: {TrainDefaults.For(info.Name).Source})"
             : $"defaults: {d.Source}");
-        return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false);
+        return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, []);
     }
+
+    /// <summary>The recipe's defaults under what the command line gives (already checked).</summary>
+    private static TrainSettings Fitted(TrainSettings s, TrainDefaults d, ParseResult r, Options o) => s with
+    {
+        Optimizer = (r.GetValue(o.Optimizer) ?? d.Optimizer).ToLowerInvariant(), LearningRate = r.GetValue(o.Lr) ?? d.LearningRate,
+        Momentum = r.GetValue(o.Momentum) ?? d.Momentum, WeightDecay = r.GetValue(o.WeightDecay) ?? d.WeightDecay,
+        Schedule = r.GetValue(o.Schedule) ?? d.Schedule, Batch = r.GetValue(o.Batch) ?? d.Batch, Epochs = r.GetValue(o.Epochs) ?? d.Epochs,
+    };
 
     /// <summary>A net by its --net name; an unknown name is a usage error listing the known ones.</summary>
     internal static NetInfo FindNet(string name)

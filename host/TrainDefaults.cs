@@ -1,8 +1,9 @@
 namespace Host;
 
 /// <summary>
-/// Training settings per net, from the seeds (SPEC.md): what `host train` uses for every option
-/// the user leaves out. <see cref="Quick"/> shrinks them for the embedded dataset on the CPU, so
+/// Training settings per net, from the seeds (SPEC.md): what `host train --recipe paper` (and a
+/// run without --data on a GPU) uses for every option the user leaves out; with --data the
+/// default is <see cref="DataRecipe"/>. <see cref="Quick"/> shrinks them for the embedded dataset on the CPU, so
 /// that `host train` with no arguments finishes in minutes on two cores.
 /// </summary>
 public sealed record TrainDefaults(string Optimizer, double LearningRate, double Momentum, double WeightDecay,

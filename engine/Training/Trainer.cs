@@ -38,6 +38,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         if (!options.Resume && Checkpoint.Exists(_dir))
             throw new RunExistsException(_dir);
         using var log = new RunLog(Path.Combine(_dir, LogFile), Messages);
+        foreach (var note in options.Notes) log.Info(note);
         var leftovers = AtomicFile.RemoveLeftovers(_dir).Concat(AtomicFile.RemoveLeftovers(Path.Combine(_dir, Checkpoint.Folder))).ToList();
         if (leftovers.Count > 0) log.Info($"removed {leftovers.Count} temporary file(s) an interrupted write left behind: {string.Join(", ", leftovers)}");
         int skipped = 0;

@@ -28,6 +28,8 @@ public sealed class TrainerOptions
     public long? StopAfterSteps { get; init; }
     /// <summary>Segmentation: validation examples drawn as input | prediction | truth after each epoch.</summary>
     public int PredictionImages { get; init; } = 4;
+    /// <summary>Lines that open the run's log (and console): e.g. what settings were chosen and why.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
     /// <summary>The settings as given, stored with every checkpoint.</summary>
     public JsonObject Config { get; init; } = [];
 }
