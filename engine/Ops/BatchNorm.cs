@@ -30,17 +30,22 @@ public sealed partial class BatchNorm : Op
     public override bool BackwardReadsInput(int input) => input == 0;
     public override bool BackwardReadsOutput(int output) => false;
 
-    public override Shape[] InferShapes(Shape[] inputs)
+    public override Shape[] InferShapes(Shape[] inputs) => ChannelShape(inputs);
+    public override ParamSpec[] Parameters(Shape[] inputs) => ChannelParameters(inputs);
+    public override ParamSpec[] States(Shape[] inputs) => RunningStatistics(inputs);
+
+    /// <summary>The shape rule, parameters and states of batch normalisation, shared with <see cref="BatchNormActivation"/> so their checkpoints are interchangeable.</summary>
+    internal static Shape[] ChannelShape(Shape[] inputs)
     {
         var s = inputs[0];
         if (s.Rank != 2 && s.Rank != 4) throw Bad($"batch norm needs C or CxHxW samples, got {s.DropFirst()}");
         return [s];
     }
 
-    public override ParamSpec[] Parameters(Shape[] inputs) =>
+    internal static ParamSpec[] ChannelParameters(Shape[] inputs) =>
         [new("weight", new Shape(inputs[0][1]), Init.Ones), new("bias", new Shape(inputs[0][1]), Init.Zeros)];
 
-    public override ParamSpec[] States(Shape[] inputs) =>
+    internal static ParamSpec[] RunningStatistics(Shape[] inputs) =>
         [new("running_mean", new Shape(inputs[0][1]), Init.Zeros), new("running_var", new Shape(inputs[0][1]), Init.Ones)];
 
     public override void Forward<T>(CpuNode<T> n) =>

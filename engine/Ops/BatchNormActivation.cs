@@ -31,18 +31,9 @@ public sealed partial class BatchNormActivation : Op
 
     public override string Type => Activation == ActivationKind.Mish ? "bn+mish" : "bn+relu";
 
-    public override Shape[] InferShapes(Shape[] inputs)
-    {
-        var s = inputs[0];
-        if (s.Rank != 2 && s.Rank != 4) throw Bad($"batch norm needs C or CxHxW samples, got {s.DropFirst()}");
-        return [s];
-    }
-
-    public override ParamSpec[] Parameters(Shape[] inputs) =>
-        [new("weight", new Shape(inputs[0][1]), Init.Ones), new("bias", new Shape(inputs[0][1]), Init.Zeros)];
-
-    public override ParamSpec[] States(Shape[] inputs) =>
-        [new("running_mean", new Shape(inputs[0][1]), Init.Zeros), new("running_var", new Shape(inputs[0][1]), Init.Ones)];
+    public override Shape[] InferShapes(Shape[] inputs) => BatchNorm.ChannelShape(inputs);
+    public override ParamSpec[] Parameters(Shape[] inputs) => BatchNorm.ChannelParameters(inputs);
+    public override ParamSpec[] States(Shape[] inputs) => BatchNorm.RunningStatistics(inputs);
 
     public override bool BackwardReadsInput(int input) => true;
     public override bool BackwardReadsOutput(int output) => false;

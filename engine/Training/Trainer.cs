@@ -140,14 +140,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
 
     private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, BatchScorer scorer, Batch batch, long step, double lr, Meter meter)
     {
-        exec.Step = step;
-        exec.SetInput("image", batch.Images.Span);
-        exec.SetInput("label", batch.Labels.Span);
-        exec.Forward(training: true);
-        parameters.ZeroGrads();
-        exec.Backward();
-        optimizer.Step(lr);
-        double loss = exec.Read(_loss)[0];
+        double loss = TrainingStep.Run(exec, parameters, optimizer, batch, step, lr, _loss);
         if (_logits is not null && double.IsFinite(loss))
             scorer.Add(meter, loss, batch, exec.ValueSlice(_logits), exec.ValueSlice(graph.Input("label")));
         return loss;

@@ -11,18 +11,7 @@ public class InfoCommandTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var root = new RootCommand();
-        root.Subcommands.Add(InfoCommand.Create());
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (keepOut, keepErr) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (CliErrors.Run(root, ["info", .. args]), stdout.ToString(), stderr.ToString()); }
-        finally
-        {
-            Console.SetOut(keepOut);
-            Console.SetError(keepErr);
-        }
+        return CliRunner.Run([InfoCommand.Create()], ["info", .. args]);
     }
 
     [Test]

@@ -15,18 +15,7 @@ public class LrFindCommandTests
 
     private static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var root = new RootCommand();
-        root.Subcommands.Add(LrFindCommand.Create());
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (keepOut, keepErr) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (CliErrors.Run(root, args), stdout.ToString(), stderr.ToString()); }
-        finally
-        {
-            Console.SetOut(keepOut);
-            Console.SetError(keepErr);
-        }
+        return CliRunner.Run([LrFindCommand.Create()], args);
     }
 
     [Test]

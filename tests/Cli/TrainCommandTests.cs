@@ -22,20 +22,7 @@ public class TrainCommandTests
 
     internal static (int Code, string Out, string Err) Run(params string[] args)
     {
-        var root = new RootCommand();
-        root.Subcommands.Add(TrainCommand.Create());
-        root.Subcommands.Add(EvalCommand.Create());
-        root.Subcommands.Add(PredictCommand.Create());
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        var (keepOut, keepErr) = (Console.Out, Console.Error);
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try { return (CliErrors.Run(root, args), stdout.ToString(), stderr.ToString()); }
-        finally
-        {
-            Console.SetOut(keepOut);
-            Console.SetError(keepErr);
-        }
+        return CliRunner.Run([TrainCommand.Create(), EvalCommand.Create(), PredictCommand.Create()], args);
     }
 
     [TestCase(new[] { "--epochs", "0" }, "--epochs 0: must be at least 1")]

@@ -35,14 +35,7 @@ public sealed class LrRangeTest(Graph.Graph graph, Backend backend, IBatchSource
             foreach (var batch in batches.Epoch(epoch))
             {
                 double lr = schedule.Rate(step);
-                exec.Step = step;
-                exec.SetInput("image", batch.Images.Span);
-                exec.SetInput("label", batch.Labels.Span);
-                exec.Forward(training: true);
-                parameters.ZeroGrads();
-                exec.Backward();
-                optimizer.Step(lr);
-                double loss = exec.Read(lossValue)[0];
+                double loss = TrainingStep.Run(exec, parameters, optimizer, batch, step, lr, lossValue);
                 bool go = recorder.Add(lr, loss);
                 step++;
                 if (recorder.Points.Count > 0)

@@ -1,0 +1,22 @@
+using Engine.Data;
+using Engine.Graph;
+using Engine.Training.Optimizers;
+
+namespace Engine.Training;
+
+/// <summary>One optimisation step on a batch, as the trainer and the learning-rate range test both take it.</summary>
+internal static class TrainingStep
+{
+    /// <summary>Inputs, forward, zeroed parameter gradients, backward from the loss, one update at <paramref name="lr"/>; returns the loss.</summary>
+    public static double Run(Executor exec, ParameterBuffers parameters, Optimizer optimizer, Batch batch, long step, double lr, Value loss)
+    {
+        exec.Step = step;
+        exec.SetInput("image", batch.Images.Span);
+        exec.SetInput("label", batch.Labels.Span);
+        exec.Forward(training: true);
+        parameters.ZeroGrads();
+        exec.Backward();
+        optimizer.Step(lr);
+        return exec.Read(loss)[0];
+    }
+}
