@@ -27,6 +27,11 @@ public static class MemoryTable
         Row(sb, "before planning", m.KeepEverythingTotal, "every value and gradient kept for the executor's life");
         if (plan.BestFitBytes > 0)
             sb.AppendLine($"  packing: best fit {MiB(plan.BestFitBytes)}, free-list reuse {MiB(plan.FreeListBytes)}; most alive at one step {MiB(plan.PeakAliveBytes)}");
+        if (plan.Steps > 0)
+        {
+            var largest = plan.AliveAt(plan.PeakStep).Take(6).Select(b => $"{b.Name} {MiB(b.Bytes)}");
+            sb.AppendLine($"  peak: step {plan.PeakStep + 1} of {plan.Steps} ({plan.StepName(plan.PeakStep)}); largest alive: {string.Join(", ", largest)}");
+        }
         return sb.ToString();
     }
 

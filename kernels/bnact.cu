@@ -146,7 +146,7 @@ template <int A>
 __device__ __forceinline__ void input_grad(float* __restrict__ dx, const float* __restrict__ x, const float* __restrict__ dy, i64 dyStride,
                                            const float* __restrict__ mean, const float* __restrict__ invstd,
                                            const float* __restrict__ weight, const float* __restrict__ bias,
-                                           const float* __restrict__ sums, int N, int C, int HW)
+                                           const float* __restrict__ sums, int N, int C, int HW, int accumulate)
 {
     const i64 sample = (i64)C * HW;
     const float inverseCount = 1.f / ((float)N * (float)HW);
@@ -158,9 +158,10 @@ __device__ __forceinline__ void input_grad(float* __restrict__ dx, const float* 
             const int c = (int)(plane - n * (I)C);
             const float mu = mean[c], r = invstd[c], scale = r * weight[c], xv = x[i];
             const float dz = activate_grad<A>(bn_z(xv, mu, scale, bias[c]), dy[n * (I)dyStride + (i - n * (I)sample)]);
-            if (sums == nullptr) { dx[i] += scale * dz; continue; }
+            const float before = accumulate ? dx[i] : 0.f;
+            if (sums == nullptr) { dx[i] = before + scale * dz; continue; }
             const float meanDz = sums[c] * inverseCount, meanDzXhat = sums[C + c] * inverseCount;
-            dx[i] += scale * (dz - meanDz - (xv - mu) * r * meanDzXhat);
+            dx[i] = before + scale * (dz - meanDz - (xv - mu) * r * meanDzXhat);
         }
     });
 }
@@ -168,8 +169,8 @@ __device__ __forceinline__ void input_grad(float* __restrict__ dx, const float* 
 KERNEL void bnact_bwd_dx_f32(float* __restrict__ dx, const float* __restrict__ x, const float* __restrict__ dy, i64 dyStride,
                              const float* __restrict__ mean, const float* __restrict__ invstd,
                              const float* __restrict__ weight, const float* __restrict__ bias,
-                             const float* __restrict__ sums, int N, int C, int HW, int act)
+                             const float* __restrict__ sums, int N, int C, int HW, int act, int accumulate)
 {
-    if (act == ACT_MISH) input_grad<ACT_MISH>(dx, x, dy, dyStride, mean, invstd, weight, bias, sums, N, C, HW);
-    else input_grad<ACT_RELU>(dx, x, dy, dyStride, mean, invstd, weight, bias, sums, N, C, HW);
+    if (act == ACT_MISH) input_grad<ACT_MISH>(dx, x, dy, dyStride, mean, invstd, weight, bias, sums, N, C, HW, accumulate);
+    else input_grad<ACT_RELU>(dx, x, dy, dyStride, mean, invstd, weight, bias, sums, N, C, HW, accumulate);
 }

@@ -168,7 +168,10 @@ public sealed partial class CudaBackend : Backend
     {
         Device.MakeCurrent();
         var node = Node(run);
-        if (run.Node.Op is ICudaOp op) op.BackwardCuda(node); else node.RunOnHost(forward: false);
+        if (run.Node.Op is not ICudaOp op) { node.RunOnHost(forward: false); return; }
+        for (int i = 0; i < run.InGrad.Length; i++)
+            if (run.OverwritesInGrad(i) && !op.CudaOverwritesInputGradient(i)) Zero(run.InGrad[i]!.Value);
+        op.BackwardCuda(node);
     }
 
     public override void Synchronize()

@@ -49,6 +49,8 @@ public sealed class CudaNode : IDisposable
     public DevicePtr In(int i) => CudaBackend.Ptr(_run.In[i]);
     public DevicePtr Out(int i) => CudaBackend.Ptr(_run.Out[i]);
     public bool HasInGrad(int i) => _run.InGrad[i] is not null;
+    /// <summary>Whether input i's gradient is to be written (beta = 0) rather than accumulated, for ops whose GPU path declares <see cref="ICudaOp.CudaOverwritesInputGradient"/>; the backend zeroes it first for the others.</summary>
+    public bool OverwriteInGrad(int i) => _run.OverwritesInGrad(i);
     /// <summary>Input i's gradient, to be ACCUMULATED into.</summary>
     public DevicePtr InGrad(int i) => CudaBackend.Ptr(_run.InGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: input {i} takes no gradient"));
     public DevicePtr OutGrad(int i) => CudaBackend.Ptr(_run.OutGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: output {i} has no gradient"));

@@ -15,7 +15,7 @@ public sealed unsafe partial class Dnn
             ws.Address, (nuint)wsBytes, &beta, d.Y.Handle, y.Address), $"cudnnConvolutionForward({d.Shape}, algo {algo.Algo})");
     }
 
-    /// <summary>dx += convᵀ(dy, w) with beta = 1 (backward accumulates).</summary>
+    /// <summary>dx = convᵀ(dy, w) + beta * dx: beta 1 accumulates, 0 overwrites (dx is not read).</summary>
     public void ConvolutionBackwardData(ConvDescriptors d, DevicePtr w, DevicePtr dy, DevicePtr dx, float beta = 1)
     {
         var algo = Algorithms.Get(d, ConvAlgorithmCache.Pass.BackwardData, () => WithScratch(d.XSpan,

@@ -11,4 +11,6 @@ public interface ICudaOp
 {
     void ForwardCuda(CudaNode n);
     void BackwardCuda(CudaNode n);
+    /// <summary>Whether the GPU backward honours <see cref="CudaNode.OverwriteInGrad"/> for this input (cuDNN's beta = 0); otherwise the backend zeroes the gradient before calling it.</summary>
+    bool CudaOverwritesInputGradient(int input);
 }

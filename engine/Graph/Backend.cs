@@ -50,6 +50,13 @@ public sealed class NodeRun
     /// <summary>Null where the input takes no gradient (integer inputs, graph inputs unless requested).</summary>
     public BufferSlice?[] InGrad { get; internal set; } = [];
     public BufferSlice?[] OutGrad { get; internal set; } = [];
+    /// <summary>
+    /// Per input, set by the executor before each backward: true where this backward is the first
+    /// writer of the input's gradient in this pass and the op writes it with `=`
+    /// (<see cref="OpBase.OverwritesInputGradient"/>); the executor then does not zero it first.
+    /// </summary>
+    public bool[]? InGradOverwrite { get; internal set; }
+    public bool OverwritesInGrad(int i) => InGradOverwrite?[i] ?? false;
     /// <summary>Elements between consecutive samples of each input and output; null: contiguous (per-sample size).</summary>
     public long[]? InStrides { get; internal set; }
     public long[]? OutStrides { get; internal set; }

@@ -41,7 +41,9 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     /// <summary>Whether backward must produce input i's gradient.</summary>
     public bool HasInGrad(int i) => _run.InGrad[i] is not null;
-    /// <summary>Input i's gradient, to be ACCUMULATED into (+=).</summary>
+    /// <summary>Whether backward writes input i's gradient with `=` this time (<see cref="OpBase.OverwritesInputGradient"/>): it holds garbage until then.</summary>
+    public bool OverwriteInGrad(int i) => _run.OverwritesInGrad(i);
+    /// <summary>Input i's gradient, to be ACCUMULATED into (+=), or written (=) where <see cref="OverwriteInGrad"/> says so.</summary>
     public Span<T> InGrad(int i) => CpuBackend<T>.F(_run.InGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: input {i} takes no gradient"));
     public Span<T> OutGrad(int i) => CpuBackend<T>.F(_run.OutGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: output {i} has no gradient"));
 

@@ -6,9 +6,10 @@ namespace Engine.Graph;
 /// <summary>
 /// Runs a graph on one backend at one batch size: forward in node order, backward in reverse,
 /// each node accumulating into its inputs' gradients. Every value and gradient lives in one
-/// arena laid out by a <see cref="MemoryPlan"/> fixed at construction; a gradient is zeroed
-/// just before the first backward that touches it. Parameter gradients are zeroed only by
-/// <see cref="ParameterBuffers.ZeroGrads"/>.
+/// arena laid out by a <see cref="MemoryPlan"/> fixed at construction. The first backward to
+/// write a gradient in a pass overwrites it where its op can (<see cref="OpBase.OverwritesInputGradient"/>);
+/// any other gradient is zeroed just before the first backward that touches it. Parameter
+/// gradients are zeroed only by <see cref="ParameterBuffers.ZeroGrads"/>.
 /// </summary>
 public sealed class Executor : IDisposable
 {
@@ -144,13 +145,14 @@ public sealed class Executor : IDisposable
             active.Add(_runs[i]);
             foreach (var v in node.Inputs) if (v.IsFloat) reaches[v.Id] = true;
         }
-        var ready = new HashSet<ArenaBlock>();
-        ZeroOnce(output, ready);
+        var touched = new HashSet<Value>();
+        ZeroedInLastBackward.Clear();
+        ZeroOnce(output, touched);
         Backend.Upload(seedGrad, outputGrad);
         foreach (var run in active)
         {
-            foreach (var v in run.Node.Outputs) ZeroOnce(v, ready);
-            foreach (var v in run.Node.Inputs) ZeroOnce(v, ready);
+            foreach (var v in run.Node.Outputs) ZeroOnce(v, touched);
+            MarkFirstWriters(run, touched);
             if (Profiler is { } p)
             {
                 p.Begin(run.Node, Pass.Backward);
@@ -165,12 +167,40 @@ public sealed class Executor : IDisposable
     internal BufferSlice ArenaFloats(ArenaBlock block) =>
         new(_arena, block.Offset, block.Bytes / Backend.FloatType.Size(), Backend.FloatType);
 
-    /// <summary>Zeroes the gradient storage holding <paramref name="v"/>'s gradient the first time this backward touches it.</summary>
-    private void ZeroOnce(Value v, HashSet<ArenaBlock> ready)
+    /// <summary>
+    /// For each input gradient <paramref name="run"/>'s backward writes: the first writer of a whole
+    /// gradient in this pass overwrites it when its op can; otherwise the gradient is zeroed first.
+    /// A concatenation input's view is part of its root's gradient, which earlier backward passes
+    /// (the concatenation's consumers) wrote, so views always accumulate.
+    /// </summary>
+    private void MarkFirstWriters(NodeRun run, HashSet<Value> touched)
     {
-        if (_gradBlocks[v.Id] is { } block && ready.Add(block))
-            Backend.Zero(ArenaFloats(block));
+        var inputs = run.Node.Inputs;
+        var overwrite = run.InGradOverwrite ??= new bool[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var v = inputs[i];
+            overwrite[i] = false;
+            if (run.InGrad[i] is null) continue;
+            bool whole = Plan.View(v) is null && Array.IndexOf(inputs, v) == Array.LastIndexOf(inputs, v);
+            if (whole && run.Node.Op.OverwritesInputGradient(i) && touched.Add(v)) overwrite[i] = true;
+            else ZeroOnce(v, touched);
+        }
     }
+
+    /// <summary>Zeroes the storage holding <paramref name="v"/>'s gradient (a view's root, whole) the first time this backward touches it.</summary>
+    private void ZeroOnce(Value v, HashSet<Value> touched)
+    {
+        var unit = Plan.View(v)?.Root ?? v;
+        if (_gradBlocks[unit.Id] is { } block && touched.Add(unit))
+        {
+            Backend.Zero(ArenaFloats(block));
+            ZeroedInLastBackward.Add(unit);
+        }
+    }
+
+    /// <summary>The gradients the last backward zeroed because their first writer could not overwrite them (tests).</summary>
+    internal List<Value> ZeroedInLastBackward { get; } = [];
 
     public double[] Read(Value v) => Download<double>(v, gradient: false);
     public float[] ReadFloat(Value v) => Download<float>(v, gradient: false);

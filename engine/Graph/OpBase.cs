@@ -69,6 +69,14 @@ public abstract class OpBase
     /// </summary>
     public virtual bool InputsMayAliasOutput => false;
 
+    /// <summary>
+    /// Whether backward can write every element of input <paramref name="input"/>'s gradient with `=`
+    /// when the executor asks (<see cref="CpuNode{T}.OverwriteInGrad"/>: the first writer of that
+    /// gradient in a backward pass), so the gradient needs no zeroing first. The default accumulates
+    /// only, and the executor zeroes the gradient before its first writer.
+    /// </summary>
+    public virtual bool OverwritesInputGradient(int input) => false;
+
     public abstract void Forward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
     public abstract void Backward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
 }

@@ -9,6 +9,7 @@ public sealed partial class Add : Op
     public override string Type => "add";
     public override bool BackwardReadsInput(int input) => false;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {
@@ -31,7 +32,8 @@ public sealed partial class Add : Op
         {
             if (!n.HasInGrad(k)) continue;
             var dx = n.InGrad(k);
-            for (int i = 0; i < dy.Length; i++) dx[i] += dy[i];
+            if (n.OverwriteInGrad(k)) dy.CopyTo(dx);
+            else for (int i = 0; i < dy.Length; i++) dx[i] += dy[i];
         }
     }
 }

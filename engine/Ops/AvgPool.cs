@@ -21,6 +21,7 @@ public sealed partial class AvgPool(int kernel, int stride, int padding = 0, boo
     public override string Type => "avgpool";
     public override bool BackwardReadsInput(int input) => false;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
     public override (string Filters, string Size) Describe() => ("", _geometry.Describe());
     public override Shape[] InferShapes(Shape[] inputs) => [_geometry.OutputShape(inputs[0])];
 
@@ -64,6 +65,7 @@ public sealed partial class AvgPool(int kernel, int stride, int padding = 0, boo
         if (!n.HasInGrad(0)) return;
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);
+        bool overwrite = n.OverwriteInGrad(0);
         var (inS, outS) = (n.InShape(0), n.OutShape(0));
         int height = inS[2], width = inS[3], outH = outS[2], outW = outS[3];
         int planes = inS[0] * inS[1];
@@ -81,7 +83,7 @@ public sealed partial class AvgPool(int kernel, int stride, int padding = 0, boo
                     for (int oh = oh0; oh <= oh1; oh++)
                         for (int ow = ow0; ow <= ow1; ow++)
                             sum += dyp[oh * outW + ow] / T.CreateTruncating(Window(oh, ow, height, width).Divisor);
-                    dxp[ih * width + iw] += sum;
+                    dxp[ih * width + iw] = overwrite ? sum : dxp[ih * width + iw] + sum;
                 }
             }
         }

@@ -51,6 +51,8 @@ public sealed partial class BatchNorm
         plan.SavedBatchStatistics = true;
     }
 
+    public override bool CudaOverwritesInputGradient(int input) => true;
+
     public override void BackwardCuda(CudaNode n)
     {
         var plan = OnHost ? null : Plan(n);
@@ -60,7 +62,7 @@ public sealed partial class BatchNorm
         var saved = n.Scratch(0, 2L * channels * sizeof(float));
         // cuDNN always writes dx: without an input gradient it goes to scratch.
         var dx = n.HasInGrad(0) ? n.InGrad(0) : n.Scratch(1, s.Numel * sizeof(float));
-        n.Backend.Dnn.BatchNormBackward(plan.X, plan.Bn, n.In(0), n.OutGrad(0), dx, n.HasInGrad(0) ? 1f : 0f,
+        n.Backend.Dnn.BatchNormBackward(plan.X, plan.Bn, n.In(0), n.OutGrad(0), dx, n.HasInGrad(0) && !n.OverwriteInGrad(0) ? 1f : 0f,
             n.Param(0), n.ParamGrad(0), n.ParamGrad(1), Eps, saved, saved.Offset(channels * sizeof(float)));
     }
 }

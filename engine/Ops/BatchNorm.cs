@@ -29,6 +29,7 @@ public sealed partial class BatchNorm : Op
     public override string Type => "batchnorm";
     public override bool BackwardReadsInput(int input) => input == 0;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
 
     public override Shape[] InferShapes(Shape[] inputs) => ChannelShape(inputs);
     public override ParamSpec[] Parameters(Shape[] inputs) => ChannelParameters(inputs);
@@ -101,7 +102,7 @@ public sealed partial class BatchNorm : Op
         for (int s = 0; s < batch; s++)
         {
             int start = (s * channels + c) * plane;
-            AffineMaps.AccumulateInputGradient(dy.Slice(start, plane), x.Slice(start, plane), dx.Slice(start, plane), mean, scale, meanDy, invStd * meanDyXhat);
+            AffineMaps.InputGradient(dy.Slice(start, plane), x.Slice(start, plane), dx.Slice(start, plane), mean, scale, meanDy, invStd * meanDyXhat, n.OverwriteInGrad(0));
         }
     }
 }

@@ -44,6 +44,8 @@ public sealed partial class BatchNormActivation
         n.Launch("bnact_fwd_f32", n.ElementwiseGrid(n.InShape(0).Numel), CudaNode.BlockSize, ref a);
     }
 
+    public override bool CudaOverwritesInputGradient(int input) => true;
+
     public override void BackwardCuda(CudaNode n)
     {
         var (batch, channels, hw) = Layout(n);
@@ -62,7 +64,7 @@ public sealed partial class BatchNormActivation
         var d = new KernelArgs();
         d.Add(n.InGrad(0)); d.Add(n.In(0)); d.Add(n.OutGrad(0)); d.Add(stride); d.Add(stats); d.Add(invStd); d.Add(n.Param(0)); d.Add(n.Param(1));
         d.Add(n.Training ? sums : DevicePtr.Null);
-        d.Add(batch); d.Add(channels); d.Add(hw); d.Add(ActCode);
+        d.Add(batch); d.Add(channels); d.Add(hw); d.Add(ActCode); d.Add(n.OverwriteInGrad(0) ? 0 : 1);
         n.Launch("bnact_bwd_dx_f32", n.ElementwiseGrid(n.InShape(0).Numel), CudaNode.BlockSize, ref d);
     }
 }

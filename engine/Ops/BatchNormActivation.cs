@@ -38,6 +38,7 @@ public sealed partial class BatchNormActivation : Op
     public override bool BackwardReadsInput(int input) => true;
     public override bool BackwardReadsOutput(int output) => false;
     public override bool WritesStridedOutput(int output) => true;
+    public override bool OverwritesInputGradient(int input) => true;
 
     public override void Forward<T>(CpuNode<T> n) =>
         ChannelStatistics.Forward(n, Momentum, Eps, (c, mean, invStd) => Apply(n, c, mean, invStd));
@@ -103,8 +104,8 @@ public sealed partial class BatchNormActivation : Op
             for (int s = 0; s < batch; s++)
             {
                 int start = (s * channels + c) * plane;
-                AffineMaps.AccumulateInputGradient<T>(dz.Slice(s * plane, plane), x.Slice(start, plane), dx.Slice(start, plane),
-                    mean, scale, meanDz, invStd * meanDzXhat);
+                AffineMaps.InputGradient<T>(dz.Slice(s * plane, plane), x.Slice(start, plane), dx.Slice(start, plane),
+                    mean, scale, meanDz, invStd * meanDzXhat, n.OverwriteInGrad(0));
             }
         }
         finally { ArrayPool<T>.Shared.Return(rented); }

@@ -13,6 +13,7 @@ public sealed partial class Concat : Op
     public override string Type => "concat";
     public override bool BackwardReadsInput(int input) => false;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
     /// <summary>Inputs whose producers write strided outputs become views into the concatenation: nothing to copy there, nothing to split back.</summary>
     public override bool InputsMayAliasOutput => true;
 
@@ -80,7 +81,8 @@ public sealed partial class Concat : Op
             {
                 var src = dy.Slice(b * sample + offset, count);
                 var dst = dx.Slice(b * count, count);
-                for (int k = 0; k < count; k++) dst[k] += src[k];
+                if (n.OverwriteInGrad(i)) src.CopyTo(dst);
+                else for (int k = 0; k < count; k++) dst[k] += src[k];
             }
         }
     }

@@ -2,7 +2,7 @@ using Engine.Cuda;
 
 namespace Engine.Ops;
 
-/// <summary>cuDNN convolution: per-shape algorithm choice, the backend's shared workspace, beta = 1 in backward.</summary>
+/// <summary>cuDNN convolution: per-shape algorithm choice, the backend's shared workspace, beta = 0 for the first writer of dx, else 1.</summary>
 public sealed partial class Conv2d
 {
     private ConvDescriptors Descriptors(CudaNode n)
@@ -26,6 +26,8 @@ public sealed partial class Conv2d
         }
     }
 
+    public override bool CudaOverwritesInputGradient(int input) => true;
+
     public override void BackwardCuda(CudaNode n)
     {
         var d = Descriptors(n);
@@ -36,6 +38,6 @@ public sealed partial class Conv2d
             CudaMath.AccumulateBiasGrad(n, n.ParamGrad(1), n.OutGrad(0), y[0], OutChannels, (long)y[2] * y[3]);
         }
         dnn.ConvolutionBackwardFilter(d, n.In(0), n.OutGrad(0), n.ParamGrad(0));
-        if (n.HasInGrad(0)) dnn.ConvolutionBackwardData(d, n.Param(0), n.OutGrad(0), n.InGrad(0));
+        if (n.HasInGrad(0)) dnn.ConvolutionBackwardData(d, n.Param(0), n.OutGrad(0), n.InGrad(0), beta: n.OverwriteInGrad(0) ? 0 : 1);
     }
 }

@@ -83,6 +83,7 @@ public sealed partial class Conv2d : Op
 
     /// <summary>The input (and its gradient) may be a channel slice of a concatenation: images a sample stride apart.</summary>
     public override bool ReadsStridedInput(int input) => true;
+    public override bool OverwritesInputGradient(int input) => true;
 
     public override void Forward<T>(CpuNode<T> n) =>
         Forward(n.InShape(0), n.In(0), n.Param(0), HasBias ? n.Param(1) : default, n.Out(0), n.InSampleStride(0));
@@ -128,8 +129,9 @@ public sealed partial class Conv2d : Op
                     biasGrad[o] += SpanMath.Sum<T>(dy.Slice((img * OutChannels + o) * outPixels, outPixels));
         }
         if (!n.HasInGrad(0)) return;
-        if (Stride == 1 && Padding <= (Kernel - 1) * Dilation) InputGradientAsConvolution(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride);
-        else InputGradientByFolding(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride);
+        bool overwrite = n.OverwriteInGrad(0);
+        if (Stride == 1 && Padding <= (Kernel - 1) * Dilation) InputGradientAsConvolution(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride, overwrite);
+        else InputGradientByFolding(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride, overwrite);
     }
 
     /// <summary>dW[o, (c, ky, kx)] += sum over images and pixels of dY[o, pixel] * columns[(c, ky, kx), pixel], per group.</summary>
@@ -169,7 +171,7 @@ public sealed partial class Conv2d : Op
     /// At stride 1 the input gradient is itself a convolution: of dY with the kernel flipped and
     /// in/out channels swapped, padded by (k-1)*d - pad. That reuses the implicit-im2col GEMM.
     /// </summary>
-    internal unsafe void InputGradientAsConvolution<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad, long dxStride)
+    internal unsafe void InputGradientAsConvolution<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad, long dxStride, bool overwrite)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = Geometry(inShape);
@@ -198,14 +200,16 @@ public sealed partial class Conv2d : Op
                 new MatrixOperand<T>(w + grp * inPerGroup * outPerGroup * kk, outPerGroup * kk),
                 new Im2ColOperand<T>(padded + grp * outPerGroup * paddedPlane, OutChannels * paddedPlane, transposed),
                 new MatrixOperand<T>(inGrads + grp * inPerGroup * inPlane, inPlane, blockCols: inPlane, blockStride: dxStride),
-                accumulate: true, parallel));
+                accumulate: !overwrite, parallel));
         }
     }
 
     /// <summary>Strided convolutions: column gradients W^T * dY for a few images at a time, folded back onto dX.</summary>
-    internal unsafe void InputGradientByFolding<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad, long dxStride)
+    internal unsafe void InputGradientByFolding<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad, long dxStride, bool overwrite)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (overwrite)
+            for (int img = 0; img < inShape[0]; img++) inputGrad.Slice((int)(img * dxStride), (int)(inShape.Numel / inShape[0])).Clear();
         var g = Geometry(inShape);
         int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups;
         int rows = inPerGroup * Kernel * Kernel, outPixels = g.OutPixels, inPlane = g.Height * g.Width;

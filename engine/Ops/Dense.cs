@@ -23,6 +23,7 @@ public sealed partial class Dense : Op
     public override string Type => "dense";
     public override bool BackwardReadsInput(int input) => input == 0;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {
@@ -62,7 +63,7 @@ public sealed partial class Dense : Op
         int batch = n.Batch, inFeatures = (int)InFeatures(n.InShape(0));
         var dy = n.OutGrad(0);
         if (n.HasInGrad(0))
-            Gemm.Multiply<T>(false, false, batch, inFeatures, OutFeatures, dy, n.Param(0), n.InGrad(0), accumulate: true, parallel: true);
+            Gemm.Multiply<T>(false, false, batch, inFeatures, OutFeatures, dy, n.Param(0), n.InGrad(0), accumulate: !n.OverwriteInGrad(0), parallel: true);
         Gemm.Multiply<T>(true, false, OutFeatures, inFeatures, batch, dy, n.In(0), n.ParamGrad(0), accumulate: true, parallel: true);
         if (!HasBias) return;
         var biasGrad = n.ParamGrad(1);

@@ -27,6 +27,7 @@ public sealed partial class Dropout : Op
     public override string Type => "dropout";
     public override bool BackwardReadsInput(int input) => false;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
     public override (string Filters, string Size) Describe() => ("", $"p={P:0.###}");
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
@@ -53,14 +54,19 @@ public sealed partial class Dropout : Op
         if (!n.HasInGrad(0)) return;
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);
+        bool overwrite = n.OverwriteInGrad(0);
         if (!Active(n))
         {
-            for (int i = 0; i < dx.Length; i++) dx[i] += dy[i];
+            for (int i = 0; i < dx.Length; i++) dx[i] = overwrite ? dy[i] : dx[i] + dy[i];
             return;
         }
         var scale = T.CreateTruncating(Scale);
         ulong stream = Stream(n.Node.Index, n.Step);
-        for (int i = 0; i < dx.Length; i++) if (Keeps(n.Seed, stream, i)) dx[i] += dy[i] * scale;
+        for (int i = 0; i < dx.Length; i++)
+        {
+            var g = Keeps(n.Seed, stream, i) ? dy[i] * scale : T.Zero;
+            dx[i] = overwrite ? g : dx[i] + g;
+        }
     }
 }
 

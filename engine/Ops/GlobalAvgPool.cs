@@ -9,6 +9,7 @@ public sealed partial class GlobalAvgPool : Op
     public override string Type => "globalavgpool";
     public override bool BackwardReadsInput(int input) => false;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
     public override (string Filters, string Size) Describe() => ("", "global");
 
     public override Shape[] InferShapes(Shape[] inputs)
@@ -40,7 +41,8 @@ public sealed partial class GlobalAvgPool : Op
         var dx = n.InGrad(0);
         int plane = n.InShape(0)[2] * n.InShape(0)[3];
         var count = T.CreateTruncating(plane);
-        for (int i = 0; i < dx.Length; i++) dx[i] += dy[i / plane] / count;
+        if (n.OverwriteInGrad(0)) for (int i = 0; i < dx.Length; i++) dx[i] = dy[i / plane] / count;
+        else for (int i = 0; i < dx.Length; i++) dx[i] += dy[i / plane] / count;
     }
 }
 

@@ -24,6 +24,7 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
     public override string Type => "maxpool";
     public override bool BackwardReadsInput(int input) => false;
     public override bool BackwardReadsOutput(int output) => output == 1;
+    public override bool OverwritesInputGradient(int input) => true;
     public override (string Filters, string Size) Describe() => ("", _geometry.Describe());
     public override DataType OutputType(int output) => output == 1 ? DataType.I32 : DataType.F32;
 
@@ -81,6 +82,7 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);
         var argmax = Argmax(n);
+        bool overwrite = n.OverwriteInGrad(0);
         var (inS, outS) = (n.InShape(0), n.OutShape(0));
         int height = inS[2], width = inS[3], outH = outS[2], outW = outS[3];
         int planes = inS[0] * inS[1];
@@ -100,7 +102,7 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
                     for (int oh = oh0; oh <= oh1; oh++)
                         for (int ow = ow0; ow <= ow1; ow++)
                             if (ap[oh * outW + ow] == at) sum += dyp[oh * outW + ow];
-                    dxp[at] += sum;
+                    dxp[at] = overwrite ? sum : dxp[at] + sum;
                 }
             }
         }

@@ -18,6 +18,7 @@ public sealed partial class MaxUnpool(int outHeight, int outWidth) : Op
     public override string Type => "maxunpool";
     public override bool BackwardReadsInput(int input) => input == 1;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
     public override (string Filters, string Size) Describe() => ("", $"{outHeight}x{outWidth}");
     public override DataType InputType(int input) => input == 1 ? DataType.I32 : DataType.F32;
 
@@ -47,7 +48,8 @@ public sealed partial class MaxUnpool(int outHeight, int outWidth) : Op
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);
         int plane = outHeight * outWidth, inPlane = n.InShape(0)[2] * n.InShape(0)[3];
-        for (int i = 0; i < dx.Length; i++) dx[i] += dy[i / inPlane * plane + Checked(n, idx, i)];
+        if (n.OverwriteInGrad(0)) for (int i = 0; i < dx.Length; i++) dx[i] = dy[i / inPlane * plane + Checked(n, idx, i)];
+        else for (int i = 0; i < dx.Length; i++) dx[i] += dy[i / inPlane * plane + Checked(n, idx, i)];
     }
 
     private int Checked<T>(CpuNode<T> n, Span<int> idx, int i) where T : unmanaged, IFloatingPointIeee754<T>

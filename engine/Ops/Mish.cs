@@ -14,6 +14,7 @@ public sealed partial class Mish : Op
     public override string Type => "mish";
     public override bool BackwardReadsInput(int input) => input == 0;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
     /// <summary>The output (and its gradient) may be a channel slice of a concatenation (OSA writes each layer there).</summary>
@@ -34,7 +35,8 @@ public sealed partial class Mish : Op
             var x = n.In(0).Slice(xAt, count);
             var dy = n.OutGrad(0).Slice(yAt, count);
             var dx = n.InGrad(0).Slice(xAt, count);
-            for (int i = 0; i < count; i++) dx[i] += dy[i] * Derivative(x[i]);
+            if (n.OverwriteInGrad(0)) for (int i = 0; i < count; i++) dx[i] = dy[i] * Derivative(x[i]);
+            else for (int i = 0; i < count; i++) dx[i] += dy[i] * Derivative(x[i]);
         });
     }
 

@@ -12,4 +12,5 @@ public abstract partial class Op : ICudaOp
 {
     public virtual void ForwardCuda(CudaNode n) => n.RunOnHost(forward: true);
     public virtual void BackwardCuda(CudaNode n) => n.RunOnHost(forward: false);
+    public virtual bool CudaOverwritesInputGradient(int input) => false;
 }

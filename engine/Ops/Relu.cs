@@ -13,6 +13,7 @@ public sealed partial class Relu : Op
     public override bool BackwardReadsInput(int input) => false;
     public override bool BackwardReadsOutput(int output) => true;
     public override int? InPlaceInput(int output) => 0;
+    public override bool OverwritesInputGradient(int input) => true;
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
     // Branch-free SIMD over chunks in parallel: a data-dependent branch per element mispredicts
@@ -24,7 +25,7 @@ public sealed partial class Relu : Op
     {
         if (!n.HasInGrad(0)) return;
         ParallelWork.ForChunks(n.In(0).Length, (start, count) =>
-            Backward(n.Out(0).Slice(start, count), n.OutGrad(0).Slice(start, count), n.InGrad(0).Slice(start, count)));
+            Backward(n.Out(0).Slice(start, count), n.OutGrad(0).Slice(start, count), n.InGrad(0).Slice(start, count), n.OverwriteInGrad(0)));
     }
 
     private static void Forward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
@@ -36,16 +37,21 @@ public sealed partial class Relu : Op
         for (; i < x.Length; i++) y[i] = T.Max(x[i], T.Zero);   // as Vector.Max: NaN stays NaN, as in PyTorch
     }
 
-    private static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx, bool overwrite) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
                 var pass = Vector.GreaterThan(new Vector<T>(x[i..]), Vector<T>.Zero);
-                (new Vector<T>(dx[i..]) + Vector.ConditionalSelect(pass, new Vector<T>(dy[i..]), Vector<T>.Zero)).CopyTo(dx[i..]);
+                var g = Vector.ConditionalSelect(pass, new Vector<T>(dy[i..]), Vector<T>.Zero);
+                (overwrite ? g : new Vector<T>(dx[i..]) + g).CopyTo(dx[i..]);
             }
-        for (; i < x.Length; i++) if (x[i] > T.Zero) dx[i] += dy[i];
+        for (; i < x.Length; i++)
+        {
+            var g = x[i] > T.Zero ? dy[i] : T.Zero;
+            dx[i] = overwrite ? g : dx[i] + g;
+        }
     }
 }
 

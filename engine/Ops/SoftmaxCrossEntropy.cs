@@ -20,6 +20,7 @@ public sealed partial class SoftmaxCrossEntropy : Op
 
     public override string Type => "softmax_ce";
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => input == 0;
     public override DataType InputType(int input) => input == 1 ? DataType.I32 : DataType.F32;
 
     public override Shape[] InferShapes(Shape[] inputs)
@@ -62,7 +63,12 @@ public sealed partial class SoftmaxCrossEntropy : Op
     {
         if (!n.HasInGrad(0)) return;
         int count = (int)n.Saved!;
-        if (count == 0) return;
+        bool overwrite = n.OverwriteInGrad(0);
+        if (count == 0)
+        {
+            if (overwrite) n.InGrad(0).Clear();
+            return;
+        }
         var (batch, classes, plane) = ParallelWork.NchwLayout(n.InShape(0));
         double scale = double.CreateTruncating(n.OutGrad(0)[0]) / count;
         ParallelWork.For(batch, (long)classes * plane, s =>
@@ -73,13 +79,18 @@ public sealed partial class SoftmaxCrossEntropy : Op
             for (int p = 0; p < plane; p++)
             {
                 int label = labels[p];
-                if (label == IgnoreLabel) continue;
+                if (label == IgnoreLabel)
+                {
+                    if (overwrite) for (int k = 0; k < classes; k++) dx[k * plane + p] = T.Zero;
+                    continue;
+                }
                 var (max, logSumExp) = LogSumExp(logits, classes, plane, p);
                 for (int k = 0; k < classes; k++)
                 {
                     int at = k * plane + p;
                     double prob = Math.Exp(double.CreateTruncating(logits[at]) - max - logSumExp);
-                    dx[at] += T.CreateTruncating((prob - (k == label ? 1 : 0)) * scale);
+                    var g = T.CreateTruncating((prob - (k == label ? 1 : 0)) * scale);
+                    dx[at] = overwrite ? g : dx[at] + g;
                 }
             }
         });

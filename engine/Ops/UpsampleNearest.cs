@@ -11,6 +11,7 @@ public sealed partial class UpsampleNearest(int scale = 2) : Op
     public override string Type => "upsample";
     public override bool BackwardReadsInput(int input) => false;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
     public override (string Filters, string Size) Describe() => ("", $"{scale}x");
 
     public override Shape[] InferShapes(Shape[] inputs)
@@ -41,6 +42,7 @@ public sealed partial class UpsampleNearest(int scale = 2) : Op
         if (!n.HasInGrad(0)) return;
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);
+        bool overwrite = n.OverwriteInGrad(0);
         var s = n.InShape(0);
         int height = s[2], width = s[3], outW = width * scale, planes = s[0] * s[1];
         int i = 0;
@@ -54,7 +56,7 @@ public sealed partial class UpsampleNearest(int scale = 2) : Op
                         var row = dy.Slice(((p * height + ih) * scale + dh) * outW + iw * scale, scale);
                         foreach (var g in row) sum += g;
                     }
-                    dx[i] += sum;
+                    dx[i] = overwrite ? sum : dx[i] + sum;
                 }
     }
 }

@@ -113,7 +113,16 @@ public sealed class MemoryPlan
     public long FreeListBytes { get; }
     public string Strategy { get; }
     /// <summary>The most bytes alive at one step: no packing can do with less.</summary>
-    public long PeakAliveBytes => Steps == 0 ? 0 : Enumerable.Range(0, Steps).Max(step => Blocks.Where(b => b.Start <= step && step <= b.End).Sum(b => ArenaPacker.Align(b.Bytes)));
+    public long PeakAliveBytes => Steps == 0 ? 0 : AliveBytes(PeakStep);
+    /// <summary>The first step at which <see cref="PeakAliveBytes"/> are alive.</summary>
+    public int PeakStep => Steps == 0 ? 0 : Enumerable.Range(0, Steps).MaxBy(AliveBytes);
+    /// <summary>The blocks alive at <paramref name="step"/>, largest first.</summary>
+    public IEnumerable<ArenaBlock> AliveAt(int step) => Blocks.Where(b => b.Start <= step && step <= b.End).OrderByDescending(b => b.Bytes);
+    public long AliveBytes(int step) => AliveAt(step).Sum(b => ArenaPacker.Align(b.Bytes));
+    /// <summary>What runs at <paramref name="step"/>: "forward of X" or "backward of X".</summary>
+    public string StepName(int step) => step < Graph.Nodes.Count
+        ? $"forward of {Graph.Nodes[step].Name}"
+        : $"backward of {Graph.Nodes[2 * Graph.Nodes.Count - 1 - step].Name}";
     /// <summary>Every value and gradient in storage of its own for the executor's life (the executor before planning).</summary>
     public long KeepEverythingBytes { get; }
 

@@ -9,15 +9,17 @@ internal static class AffineMaps
     /// <summary>y = (x - mean) * scale + shift.</summary>
     public static void Normalize<T>(ReadOnlySpan<T> x, Span<T> y, double mean, double scale, double shift)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => Map(x, x, y, mean, scale, shift, 0, accumulate: false);
+        => Map(x, x, y, mean, scale, shift, 0, MapKind.Normalize);
 
-    /// <summary>dx += scale * (dy - meanDy - (x - mean) * invStd * meanDyXhat).</summary>
-    public static void AccumulateInputGradient<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, Span<T> dx, double mean, double scale, double meanDy, double slope)
+    /// <summary>dx (+)= scale * (dy - meanDy - (x - mean) * slope): += unless <paramref name="overwrite"/>.</summary>
+    public static void InputGradient<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, Span<T> dx, double mean, double scale, double meanDy, double slope, bool overwrite)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => Map(dy, x, dx, mean, scale, meanDy, slope, accumulate: true);
+        => Map(dy, x, dx, mean, scale, meanDy, slope, overwrite ? MapKind.Gradient : MapKind.AddGradient);
 
-    // Normalize: out = (x - mean) * scale + shift. Gradient: out += scale * (dy - meanDy - (x - mean) * slope).
-    private static void Map<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, Span<T> output, double mean, double scale, double shiftOrMeanDy, double slope, bool accumulate)
+    private enum MapKind { Normalize, Gradient, AddGradient }
+
+    // Normalize: out = (x - mean) * scale + shift. Gradient: out (+)= scale * (dy - meanDy - (x - mean) * slope).
+    private static void Map<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> x, Span<T> output, double mean, double scale, double shiftOrMeanDy, double slope, MapKind kind)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var m = new Vector<double>(mean);
@@ -34,12 +36,16 @@ internal static class AffineMaps
             {
                 Vector.Widen(new Vector<float>(fx[i..]), out var xLo, out var xHi);
                 Vector<double> lo, hi;
-                if (accumulate)
+                if (kind != MapKind.Normalize)
                 {
                     Vector.Widen(new Vector<float>(fdy[i..]), out var gLo, out var gHi);
-                    Vector.Widen(new Vector<float>(fo[i..]), out var oLo, out var oHi);
-                    lo = oLo + a * (gLo - c - (xLo - m) * k);
-                    hi = oHi + a * (gHi - c - (xHi - m) * k);
+                    lo = a * (gLo - c - (xLo - m) * k);
+                    hi = a * (gHi - c - (xHi - m) * k);
+                    if (kind == MapKind.AddGradient)
+                    {
+                        Vector.Widen(new Vector<float>(fo[i..]), out var oLo, out var oHi);
+                        (lo, hi) = (oLo + lo, oHi + hi);
+                    }
                 }
                 else
                 {
@@ -57,18 +63,16 @@ internal static class AffineMaps
             for (; i <= dx.Length - Vector<double>.Count; i += Vector<double>.Count)
             {
                 var xv = new Vector<double>(dx[i..]);
-                var r = accumulate
-                    ? new Vector<double>(dout[i..]) + a * (new Vector<double>(ddy[i..]) - c - (xv - m) * k)
-                    : (xv - m) * a + c;
+                var r = kind == MapKind.Normalize ? (xv - m) * a + c : a * (new Vector<double>(ddy[i..]) - c - (xv - m) * k);
+                if (kind == MapKind.AddGradient) r = new Vector<double>(dout[i..]) + r;
                 r.CopyTo(dout[i..]);
             }
         }
         for (; i < x.Length; i++)
         {
             double d = double.CreateTruncating(x[i]) - mean;
-            output[i] = accumulate
-                ? T.CreateTruncating(double.CreateTruncating(output[i]) + scale * (double.CreateTruncating(dy[i]) - shiftOrMeanDy - d * slope))
-                : T.CreateTruncating(d * scale + shiftOrMeanDy);
+            double r = kind == MapKind.Normalize ? d * scale + shiftOrMeanDy : scale * (double.CreateTruncating(dy[i]) - shiftOrMeanDy - d * slope);
+            output[i] = T.CreateTruncating(kind == MapKind.AddGradient ? double.CreateTruncating(output[i]) + r : r);
         }
     }
 }
