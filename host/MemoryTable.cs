@@ -21,7 +21,8 @@ public static class MemoryTable
         Row(sb, "running statistics", m.States);
         Row(sb, "activation arena", plan.ArenaBytes,
             $"{plan.Blocks.Count} tensors{(plan.Training ? " and gradients" : "")} packed by lifetime: {plan.Strategy}; " +
-            $"{plan.ViewCount} concatenation input(s) written in place, {plan.InPlaceCount} output(s) over their input");
+            $"{plan.ViewCount} concatenation input(s) written in place, {plan.InPlaceCount} output(s) over their input, " +
+            $"{plan.RecomputedCount} recomputed in backward");
         Row(sb, "total", m.Total);
         sb.AppendLine("  conv workspace: cuDNN's choice at run time, one shared buffer (GPU only, not in the total)");
         Row(sb, "before planning", m.KeepEverythingTotal, "every value and gradient kept for the executor's life");

@@ -174,6 +174,13 @@ public sealed partial class CudaBackend : Backend
         op.BackwardCuda(node);
     }
 
+    public override void Recompute(NodeRun run)
+    {
+        Device.MakeCurrent();
+        if (run.Node.Op is not ICudaOp op) throw new NotSupportedException($"{run.Node.Name}: {run.Node.Op.Type} has no GPU path to recompute its output");
+        op.RecomputeCuda(Node(run));
+    }
+
     public override void Synchronize()
     {
         Device.MakeCurrent();

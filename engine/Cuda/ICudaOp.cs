@@ -13,4 +13,6 @@ public interface ICudaOp
     void BackwardCuda(CudaNode n);
     /// <summary>Whether the GPU backward honours <see cref="CudaNode.OverwriteInGrad"/> for this input (cuDNN's beta = 0); otherwise the backend zeroes the gradient before calling it.</summary>
     bool CudaOverwritesInputGradient(int input);
+    /// <summary>The GPU form of <see cref="OpBase.Recompute{T}"/>.</summary>
+    void RecomputeCuda(CudaNode n);
 }

@@ -99,6 +99,8 @@ public abstract partial class Backend : IDisposable
 
     public abstract void Forward(NodeRun run);
     public abstract void Backward(NodeRun run);
+    /// <summary>Writes the node's outputs again, as its last forward did, without side effects (<see cref="OpBase.CanRecomputeOutput"/>).</summary>
+    public abstract void Recompute(NodeRun run);
 
     /// <summary>Records that work meant to run on this backend ran on host copies instead (counted by <c>CudaBackend.HostFallbacks</c>).</summary>
     public virtual void NoteHostFallback(string what) { }

@@ -112,6 +112,7 @@ public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloati
 
     public override void Forward(NodeRun run) => Node(run).Forward();
     public override void Backward(NodeRun run) => Node(run).Backward();
+    public override void Recompute(NodeRun run) => Node(run).Recompute();
 
     private static CpuNode<T> Node(NodeRun run) => (CpuNode<T>)(run.BackendState ??= new CpuNode<T>(run));
     internal static Span<T> F(BufferSlice s) =>

@@ -66,4 +66,5 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     internal void Forward() => Node.Op.Forward(this);
     internal void Backward() => Node.Op.Backward(this);
+    internal void Recompute() => Node.Op.Recompute(this);
 }

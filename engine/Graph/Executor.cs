@@ -18,6 +18,10 @@ public sealed class Executor : IDisposable
     private readonly BufferSlice?[] _grads;
     private readonly ArenaBlock?[] _gradBlocks;
     private readonly NodeRun[] _runs;
+    // Inputs as backward reads them: a recomputed value from its backward block (null: as forward).
+    private readonly BufferSlice[][] _forwardIn;
+    private readonly BufferSlice[]?[] _backwardIn;
+    private readonly BufferSlice?[] _recomputed;
     private readonly Buffer _arena;
     private readonly bool _ownsParameters;
 
@@ -53,7 +57,13 @@ public sealed class Executor : IDisposable
             }
         }
 
+        _recomputed = new BufferSlice?[graph.ValueCount];
+        foreach (var v in graph.Nodes.SelectMany(n => n.Outputs))
+            if (Plan.RecomputedBlock(v) is { } r) _recomputed[v.Id] = new BufferSlice(_arena, r.Offset, _shapes[v.Id].Numel, Backend.FloatType);
+
         _runs = new NodeRun[graph.Nodes.Count];
+        _forwardIn = new BufferSlice[graph.Nodes.Count][];
+        _backwardIn = new BufferSlice[graph.Nodes.Count][];
         foreach (var node in graph.Nodes)
         {
             var run = new NodeRun(node)
@@ -75,6 +85,9 @@ public sealed class Executor : IDisposable
                 States = node.States.Select(p => Parameters.Slice(Parameters.States, p)).ToArray(),
             };
             _runs[node.Index] = run;
+            _forwardIn[node.Index] = run.In;
+            if (Enumerable.Range(0, node.Inputs.Length).Any(i => RecomputedFor(node, i) is not null))
+                _backwardIn[node.Index] = node.Inputs.Select((v, i) => RecomputedFor(node, i) ?? _values[v.Id]!.Value).ToArray();
         }
     }
 
@@ -108,6 +121,7 @@ public sealed class Executor : IDisposable
     {
         foreach (var run in _runs)
         {
+            run.In = _forwardIn[run.Node.Index];
             run.Training = training;
             run.Seed = Seed;
             run.Step = Step;
@@ -149,10 +163,12 @@ public sealed class Executor : IDisposable
         ZeroedInLastBackward.Clear();
         ZeroOnce(output, touched);
         Backend.Upload(seedGrad, outputGrad);
+        var recomputed = new HashSet<Value>();
         foreach (var run in active)
         {
             foreach (var v in run.Node.Outputs) ZeroOnce(v, touched);
             MarkFirstWriters(run, touched);
+            RecomputeInputs(run, recomputed);
             if (Profiler is { } p)
             {
                 p.Begin(run.Node, Pass.Backward);
@@ -166,6 +182,31 @@ public sealed class Executor : IDisposable
     /// <summary>A block's bytes in the arena as floats of the backend (tests poison freed blocks through it).</summary>
     internal BufferSlice ArenaFloats(ArenaBlock block) =>
         new(_arena, block.Offset, block.Bytes / Backend.FloatType.Size(), Backend.FloatType);
+
+    /// <summary>
+    /// Before the first backward of this pass that reads a recomputed value, its producer writes it
+    /// again into its backward block (<see cref="MemoryPlan.RecomputedBlock"/>); backward reads it there.
+    /// </summary>
+    private void RecomputeInputs(NodeRun run, HashSet<Value> recomputed)
+    {
+        if (_backwardIn[run.Node.Index] is not { } backwardIn) return;
+        for (int i = 0; i < backwardIn.Length; i++)
+        {
+            var v = run.Node.Inputs[i];
+            if (RecomputedFor(run.Node, i) is not { } target || !recomputed.Add(v)) continue;
+            var producer = _runs[v.Producer!.Index];
+            var forwardOut = producer.Out;
+            producer.In = _forwardIn[producer.Node.Index];
+            producer.Out = [target];
+            Backend.Recompute(producer);
+            producer.Out = forwardOut;
+        }
+        run.In = backwardIn;
+    }
+
+    /// <summary>Where <paramref name="node"/>'s backward reads input <paramref name="slot"/> when it is recomputed (null: kept from forward, or not read).</summary>
+    private BufferSlice? RecomputedFor(Node node, int slot) =>
+        node.Op.BackwardReadsInput(slot) ? _recomputed[node.Inputs[slot].Id] : null;
 
     /// <summary>
     /// For each input gradient <paramref name="run"/>'s backward writes: the first writer of a whole

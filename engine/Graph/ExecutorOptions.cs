@@ -18,4 +18,11 @@ public sealed record ExecutorOptions
 
     /// <summary>Let a concatenation's eligible inputs be views into it (no copy); off, every input is copied (tests compare both).</summary>
     public bool ConcatViews { get; init; } = true;
+
+    /// <summary>
+    /// Recompute cheap outputs in backward instead of keeping them from forward
+    /// (<see cref="OpBase.CanRecomputeOutput"/>: a fused BN + activation feeding a convolution):
+    /// one elementwise pass more per such layer, a tensor less alive at the peak.
+    /// </summary>
+    public bool Recompute { get; init; } = true;
 }

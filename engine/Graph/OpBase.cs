@@ -77,6 +77,20 @@ public abstract class OpBase
     /// </summary>
     public virtual bool OverwritesInputGradient(int input) => false;
 
+    /// <summary>
+    /// Whether the op's (single) output can be written again in backward from its inputs, its
+    /// parameters and what its forward saved, with no side effect (running statistics are not
+    /// updated again). The planner then frees the output after its last forward reader and
+    /// recomputes it (<see cref="Recompute{T}"/>) just before the first backward that reads it,
+    /// into storage that lives only through those backward passes. Only for ops whose backward
+    /// reads every input and not the output, so the inputs are alive then anyway.
+    /// </summary>
+    public virtual bool CanRecomputeOutput => false;
+
+    /// <summary>Writes the output again exactly as the last forward did (<see cref="CanRecomputeOutput"/>).</summary>
+    public virtual void Recompute<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T> =>
+        throw new NotSupportedException($"{n.Node.Name}: {Type} cannot recompute its output");
+
     public abstract void Forward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
     public abstract void Backward<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>;
 }

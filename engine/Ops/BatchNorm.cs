@@ -53,7 +53,7 @@ public sealed partial class BatchNorm : Op
         ChannelStatistics.Forward(n, Momentum, Eps, (c, mean, invStd) => Normalize(n, c, mean, invStd));
 
     public override void Backward<T>(CpuNode<T> n) =>
-        ChannelStatistics.Backward(n, Eps, (c, mean, invStd, batchStatistics) => ChannelBackward(n, c, mean, invStd, batchStatistics));
+        ChannelStatistics.WithForwardStatistics(n, Eps, (c, mean, invStd, batchStatistics) => ChannelBackward(n, c, mean, invStd, batchStatistics));
 
     /// <summary>y = (x - mean) / std * weight + bias over channel c.</summary>
     private static void Normalize<T>(CpuNode<T> n, int c, double mean, double invStd) where T : unmanaged, IFloatingPointIeee754<T>

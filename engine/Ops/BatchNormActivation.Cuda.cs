@@ -38,8 +38,18 @@ public sealed partial class BatchNormActivation
             n.Launch("bnact_running_stats_f32", n.ThreadGrid(channels), CudaNode.BlockSize, ref s);
         }
 
+        Apply(n);
+    }
+
+    /// <summary>Forward's second launch alone, with the statistics forward left in scratch.</summary>
+    public override void RecomputeCuda(CudaNode n) => Apply(n);
+
+    private void Apply(CudaNode n)
+    {
+        var (batch, channels, hw) = Layout(n);
+        var stats = n.Scratch(0, 2L * channels * sizeof(float));
         var a = new KernelArgs();
-        a.Add(n.Out(0)); a.Add(n.OutSampleStride(0)); a.Add(n.In(0)); a.Add(stats); a.Add(invStd); a.Add(n.Param(0)); a.Add(n.Param(1));
+        a.Add(n.Out(0)); a.Add(n.OutSampleStride(0)); a.Add(n.In(0)); a.Add(stats); a.Add(stats.Offset(channels * sizeof(float))); a.Add(n.Param(0)); a.Add(n.Param(1));
         a.Add(batch); a.Add(channels); a.Add(hw); a.Add(ActCode);
         n.Launch("bnact_fwd_f32", n.ElementwiseGrid(n.InShape(0).Numel), CudaNode.BlockSize, ref a);
     }

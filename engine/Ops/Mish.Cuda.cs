@@ -19,6 +19,8 @@ public sealed partial class Mish
         n.Launch("mish_fwd_f32", n.ElementwiseGrid(count), CudaNode.BlockSize, ref a);
     }
 
+    public override void RecomputeCuda(CudaNode n) => ForwardCuda(n);
+
     public override void BackwardCuda(CudaNode n)
     {
         if (!n.HasInGrad(0)) return;

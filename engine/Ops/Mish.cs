@@ -15,6 +15,8 @@ public sealed partial class Mish : Op
     public override bool BackwardReadsInput(int input) => input == 0;
     public override bool BackwardReadsOutput(int output) => false;
     public override bool OverwritesInputGradient(int input) => true;
+    public override bool CanRecomputeOutput => true;
+    public override void Recompute<T>(CpuNode<T> n) => Forward(n);
     public override Shape[] InferShapes(Shape[] inputs) => [inputs[0]];
 
     /// <summary>The output (and its gradient) may be a channel slice of a concatenation (OSA writes each layer there).</summary>

@@ -13,4 +13,5 @@ public abstract partial class Op : ICudaOp
     public virtual void ForwardCuda(CudaNode n) => n.RunOnHost(forward: true);
     public virtual void BackwardCuda(CudaNode n) => n.RunOnHost(forward: false);
     public virtual bool CudaOverwritesInputGradient(int input) => false;
+    public virtual void RecomputeCuda(CudaNode n) => throw new NotSupportedException($"{n.Node.Name}: {Type} cannot recompute its output");
 }

@@ -142,5 +142,6 @@ public class OptimizerTests
         public override void Copy(BufferSlice dst, BufferSlice src) => _inner.Copy(dst, src);
         public override void Forward(NodeRun run) => _inner.Forward(run);
         public override void Backward(NodeRun run) => _inner.Backward(run);
+        public override void Recompute(NodeRun run) => _inner.Recompute(run);
     }
 }

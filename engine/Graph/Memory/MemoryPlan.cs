@@ -10,7 +10,9 @@ namespace Engine.Graph.Memory;
 /// <see cref="OpBase.BackwardReadsOutput"/>). A gradient lives from the backward of its value's
 /// last consumer to the backward of its producer. The graph's inputs and outputs (and values
 /// nothing consumes) live for the whole step, so they can be read afterwards. A concatenation's
-/// eligible inputs are views into it (<see cref="ConcatViews"/>). Fixed at construction.
+/// eligible inputs are views into it (<see cref="ConcatViews"/>). An output its op can recompute
+/// (<see cref="OpBase.CanRecomputeOutput"/>) lives to its last forward reader, and again, in a
+/// block of its own, from the first to the last backward that reads it. Fixed at construction.
 /// </summary>
 public sealed class MemoryPlan
 {
@@ -19,6 +21,7 @@ public sealed class MemoryPlan
     private readonly Dictionary<Value, ViewPlacement> _views;
     private readonly Dictionary<Value, Value> _inPlace = [];   // output -> the value whose storage it took
     private readonly HashSet<Value> _overwritten = [];
+    private readonly Dictionary<Value, ArenaBlock> _recomputed = [];
 
     public MemoryPlan(Graph graph, Shape[] shapes, DataType floatType, ExecutorOptions options)
     {
@@ -34,16 +37,27 @@ public sealed class MemoryPlan
         var consumers = ConcatViews.Consumers(graph);
         _views = options.ConcatViews ? ConcatViews.Find(graph, shapes, floatType.Size()) : [];
         var retained = Retained(graph, consumers, options.KeepAll);
+        // In node order, so that a recomputed value's producer reads only values kept from forward.
+        var recompute = new HashSet<Value>();
+        if (Training && options.Recompute && !options.KeepAll)
+            foreach (var v in AllValues(graph))
+                if (Recomputable(v, consumers, retained) && !v.Producer!.Inputs.Any(recompute.Contains)) recompute.Add(v);
 
         // Values: producer's forward to the last reader.
         foreach (var v in AllValues(graph))
         {
             int start = v.Producer?.Index ?? 0, end = start;
+            int firstBackwardRead = int.MaxValue, lastBackwardRead = -1;
             foreach (var (node, slot) in consumers[v])
             {
                 end = Math.Max(end, node.Index);
-                if (Training && node.Op.BackwardReadsInput(slot)) end = Math.Max(end, Backward(node));
+                if (!Training || !node.Op.BackwardReadsInput(slot)) continue;
+                firstBackwardRead = Math.Min(firstBackwardRead, Backward(node));
+                lastBackwardRead = Math.Max(lastBackwardRead, Backward(node));
             }
+            if (recompute.Contains(v))
+                _recomputed[v] = new ArenaBlock(v.Name + " (recomputed)", Bytes(shapes[v.Id], v), firstBackwardRead, lastBackwardRead);
+            else end = Math.Max(end, lastBackwardRead);
             if (Training && v.Producer is { } p && p.Op.BackwardReadsOutput(v.Index)) end = Math.Max(end, Backward(p));
             if (retained.Contains(v)) (start, end) = (options.KeepAll ? 0 : start, last);
             _valueBlocks[v] = new ArenaBlock(v.Name, Bytes(shapes[v.Id], v), start, end);
@@ -70,7 +84,7 @@ public sealed class MemoryPlan
             if (_gradBlocks.Remove(view, out var g) && _gradBlocks.TryGetValue(placement.Root, out var rootGrad)) Widen(rootGrad, g);
         }
 
-        Blocks = [.. _valueBlocks.Values, .. _gradBlocks.Values];
+        Blocks = [.. _valueBlocks.Values, .. _recomputed.Values, .. _gradBlocks.Values];
         KeepEverythingBytes = AllValues(graph).Sum(v => ArenaPacker.Align(Bytes(shapes[v.Id], v)) *
             (Training && v.IsFloat && (v.Producer is not null || options.InputGradients) ? 2 : 1));
         if (options.KeepAll)
@@ -132,6 +146,9 @@ public sealed class MemoryPlan
     /// <summary>Where a view lies in its root, or null for a value with storage of its own.</summary>
     public ViewPlacement? View(Value v) => _views.TryGetValue(v, out var p) ? p : null;
     public int ViewCount => _views.Count;
+    /// <summary>Where <paramref name="v"/> is recomputed for backward, or null when it is kept from forward.</summary>
+    public ArenaBlock? RecomputedBlock(Value v) => _recomputed.GetValueOrDefault(v);
+    public int RecomputedCount => _recomputed.Count;
     /// <summary>Whether the value stays readable after the step (inputs, outputs, unconsumed values; all with KeepAll).</summary>
     public bool IsReadable(Value v) => !_overwritten.Contains(v) && (ValueBlock(v).End == Steps - 1 || Steps == 0);
     /// <summary>Outputs written over their input (<see cref="Ops.Op.InPlaceInput"/>).</summary>
@@ -168,6 +185,18 @@ public sealed class MemoryPlan
                 _inPlace[y] = Storage(x);
                 _overwritten.Add(x);
             }
+    }
+
+    /// <summary>
+    /// An output worth recomputing: its op can, it is the op's only output, backward reads it,
+    /// and it is plain storage (not kept after the step, not a view or a concatenation).
+    /// </summary>
+    private bool Recomputable(Value v, Dictionary<Value, List<(Node Node, int Slot)>> consumers, HashSet<Value> retained)
+    {
+        if (v.Producer is not { } p || !p.Op.CanRecomputeOutput || p.Outputs.Length != 1 || !v.IsFloat) return false;
+        if (p.Op.BackwardReadsOutput(0) || !Enumerable.Range(0, p.Inputs.Length).All(p.Op.BackwardReadsInput)) return false;
+        if (retained.Contains(v) || _views.ContainsKey(v) || _views.Values.Any(placement => placement.Root == v)) return false;
+        return consumers[v].Any(c => c.Node.Op.BackwardReadsInput(c.Slot));
     }
 
     /// <summary>Every value's shape at <paramref name="batch"/>, by value id.</summary>

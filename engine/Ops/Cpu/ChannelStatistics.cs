@@ -41,8 +41,8 @@ internal static class ChannelStatistics
         });
     }
 
-    /// <summary>Calls <paramref name="channelBackward"/>(channel, mean, invStd, batch statistics?) with what forward used.</summary>
-    public static void Backward<T>(CpuNode<T> n, double eps, Action<int, double, double, bool> channelBackward)
+    /// <summary>Calls <paramref name="channelBackward"/>(channel, mean, invStd, batch statistics?) with what the last forward used (backward, recomputation).</summary>
+    public static void WithForwardStatistics<T>(CpuNode<T> n, double eps, Action<int, double, double, bool> channelBackward)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
