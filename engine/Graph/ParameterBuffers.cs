@@ -28,13 +28,12 @@ public sealed class ParameterBuffers : IDisposable
     /// <summary>Parameters by their initialisers (He, Glorot, ...); states to BN's start (mean 0, var 1).</summary>
     public void Initialize(ulong seed)
     {
-        var p = new double[Graph.Parameters.Count];
-        Graph.Parameters.Initialize<double>(p, seed);
-        SetValues(p);
-        var s = new double[Graph.States.Count];
-        Graph.States.Initialize<double>(s, seed);
-        SetStates(s);
+        Graph.Parameters.Initialize(seed, InitChunk, (offset, v) => Backend.Upload(new BufferSlice(Values, offset, v.Length), v));
+        Graph.States.Initialize(seed, InitChunk, (offset, v) => Backend.Upload(new BufferSlice(States, offset, v.Length), v));
     }
+
+    // Values generated and uploaded at a time: a few MiB, not the whole net widened to double.
+    private const int InitChunk = 1 << 20;
 
     public void ZeroGrads() => Backend.Zero(BufferSlice.Whole(Grads));
 
