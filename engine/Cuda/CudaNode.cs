@@ -55,6 +55,8 @@ public sealed class CudaNode : IDisposable
     public DevicePtr InGrad(int i) => CudaBackend.Ptr(_run.InGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: input {i} takes no gradient"));
     public DevicePtr OutGrad(int i) => CudaBackend.Ptr(_run.OutGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: output {i} has no gradient"));
     public DevicePtr Param(int j) => CudaBackend.Ptr(_run.Params[j]);
+    /// <summary>The node's saved scratch in the arena (<see cref="OpBase.SavedScratch"/>).</summary>
+    public DevicePtr SavedScratch => CudaBackend.Ptr(_run.SavedScratch ?? throw new InvalidOperationException($"{Node.Name}: no saved scratch was planned"));
     /// <summary>Parameter j's gradient, to be ACCUMULATED into.</summary>
     public DevicePtr ParamGrad(int j) => CudaBackend.Ptr(_run.ParamGrads[j]);
     public DevicePtr State(int j) => CudaBackend.Ptr(_run.States[j]);

@@ -36,6 +36,7 @@ internal sealed class HostFallback : IDisposable
             InStrides = _device.InStrides,
             OutStrides = _device.OutStrides,
             InAliasesOutput = _device.InAliasesOutput,
+            SavedScratch = _device.SavedScratch is { } saved ? Mirror(saved) : null,
         };
     }
 
@@ -54,6 +55,7 @@ internal sealed class HostFallback : IDisposable
             ToHost(_device.States, _host.States);
             _cpu.Forward(_host);
             ToDevice(_host.Out, _device.Out);
+            if (_host.SavedScratch is { } savedOut) ToDevice(savedOut, _device.SavedScratch!.Value);
             ToDevice(_host.States, _device.States);
             return;
         }
@@ -64,6 +66,8 @@ internal sealed class HostFallback : IDisposable
         ToHost(_device.Params, _host.Params);
         ToHost(_device.ParamGrads, _host.ParamGrads);
         ToHost(_device.States, _host.States);
+        if (_host.SavedScratch is { } savedIn) ToHost(_device.SavedScratch!.Value, savedIn);
+        _host.InGradOverwrite = _device.InGradOverwrite;
         _cpu.Backward(_host);
         ToDevice(_host.InGrad, _device.InGrad);
         ToDevice(_host.ParamGrads, _device.ParamGrads);
@@ -106,7 +110,7 @@ internal sealed class HostFallback : IDisposable
     public void Dispose()
     {
         foreach (var s in _host.In.Concat(_host.Out).Concat(_host.Params).Concat(_host.ParamGrads).Concat(_host.States)) s.Buffer.Dispose();
-        foreach (var s in _host.InGrad.Concat(_host.OutGrad)) s?.Buffer.Dispose();
+        foreach (var s in _host.InGrad.Concat(_host.OutGrad).Append(_host.SavedScratch)) s?.Buffer.Dispose();
         _cpu.Dispose();
     }
 }

@@ -56,6 +56,8 @@ public sealed class NodeRun
     /// (<see cref="OpBase.OverwritesInputGradient"/>); the executor then does not zero it first.
     /// </summary>
     public bool[]? InGradOverwrite { get; internal set; }
+    /// <summary>The arena storage of <see cref="OpBase.SavedScratch"/>, or null.</summary>
+    public BufferSlice? SavedScratch { get; internal set; }
     public bool OverwritesInGrad(int i) => InGradOverwrite?[i] ?? false;
     /// <summary>Elements between consecutive samples of each input and output; null: contiguous (per-sample size).</summary>
     public long[]? InStrides { get; internal set; }

@@ -52,6 +52,9 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Span<T> ParamGrad(int j) => CpuBackend<T>.F(_run.ParamGrads[j]);
     public Span<T> State(int j) => CpuBackend<T>.F(_run.States[j]);
 
+    /// <summary>The node's saved scratch (<see cref="OpBase.SavedScratch"/>) as integers.</summary>
+    public Span<int> SavedScratchInts() => CpuBackend<T>.I(_run.SavedScratch ?? throw new InvalidOperationException($"{Node.Name}: no saved scratch was planned"));
+
     /// <summary>Whatever the op keeps from forward for backward (masks, statistics).</summary>
     public object? Saved { get; set; }
 

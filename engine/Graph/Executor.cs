@@ -83,6 +83,7 @@ public sealed class Executor : IDisposable
                 Params = node.Params.Select(p => Parameters.Slice(Parameters.Values, p)).ToArray(),
                 ParamGrads = node.Params.Select(p => Parameters.Slice(Parameters.Grads, p)).ToArray(),
                 States = node.States.Select(p => Parameters.Slice(Parameters.States, p)).ToArray(),
+                SavedScratch = Plan.SavedScratch(node) is var (block, count, type) ? new BufferSlice(_arena, block.Offset, count, type) : null,
             };
             _runs[node.Index] = run;
             _forwardIn[node.Index] = run.In;

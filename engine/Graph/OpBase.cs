@@ -87,6 +87,14 @@ public abstract class OpBase
     /// </summary>
     public virtual bool CanRecomputeOutput => false;
 
+    /// <summary>
+    /// Storage the op keeps from its forward to its backward besides its outputs (max pooling's
+    /// argmax when it has no indices output): element count and type at these shapes, or null.
+    /// The planner places it in the arena, alive from the node's forward through its backward
+    /// (through its forward alone without training); the op reaches it as the node's saved scratch.
+    /// </summary>
+    public virtual (long Count, DataType Type)? SavedScratch(Shape[] inputs, Shape[] outputs) => null;
+
     /// <summary>Writes the output again exactly as the last forward did (<see cref="CanRecomputeOutput"/>).</summary>
     public virtual void Recompute<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T> =>
         throw new NotSupportedException($"{n.Node.Name}: {Type} cannot recompute its output");

@@ -5,7 +5,7 @@ namespace Engine.Ops;
 public sealed partial class MaxPool
 {
     /// <summary>The argmax indices: the second output when the op has one, else node scratch kept for backward.</summary>
-    private DevicePtr Indices(CudaNode n) => WithIndices ? n.Out(1) : n.Scratch(0, n.OutShape(0).Numel * sizeof(int));
+    private DevicePtr Indices(CudaNode n) => WithIndices ? n.Out(1) : n.SavedScratch;
 
     public override void ForwardCuda(CudaNode n)
     {

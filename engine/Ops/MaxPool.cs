@@ -34,12 +34,12 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
         return withIndices ? [y, y] : [y];
     }
 
-    private Span<int> Argmax<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (withIndices) return n.OutInt(1);
-        long count = n.OutShape(0).Numel;
-        return n.Scratch<int>(0, count).AsSpan(0, (int)count);
-    }
+    /// <summary>Without an indices output the argmax is kept in the node's planned scratch.</summary>
+    public override (long Count, DataType Type)? SavedScratch(Shape[] inputs, Shape[] outputs) =>
+        withIndices ? null : (outputs[0].Numel, DataType.I32);
+
+    private Span<int> Argmax<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T> =>
+        withIndices ? n.OutInt(1) : n.SavedScratchInts();
 
     public override void Forward<T>(CpuNode<T> n)
     {

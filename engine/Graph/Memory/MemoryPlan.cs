@@ -22,6 +22,7 @@ public sealed class MemoryPlan
     private readonly Dictionary<Value, Value> _inPlace = [];   // output -> the value whose storage it took
     private readonly HashSet<Value> _overwritten = [];
     private readonly Dictionary<Value, ArenaBlock> _recomputed = [];
+    private readonly Dictionary<Node, (ArenaBlock Block, long Count, DataType Type)> _saved = [];
 
     public MemoryPlan(Graph graph, Shape[] shapes, DataType floatType, ExecutorOptions options)
     {
@@ -76,6 +77,14 @@ public sealed class MemoryPlan
                 _gradBlocks[v] = new ArenaBlock(v.Name + " (gradient)", Bytes(shapes[v.Id], v), start, Math.Max(start, end));
             }
 
+        // What a node keeps for its own backward besides its outputs: its forward through its backward.
+        foreach (var node in graph.Nodes)
+            if (node.Op.SavedScratch(node.Inputs.Select(v => shapes[v.Id]).ToArray(), node.Outputs.Select(v => shapes[v.Id]).ToArray()) is var (count, type))
+            {
+                var (start, end) = options.KeepAll ? (0, last) : (node.Index, Training ? Backward(node) : node.Index);
+                _saved[node] = (new ArenaBlock(node.Name + " (saved)", count * type.Size(), start, end), count, type);
+            }
+
         // A view's storage is its root's: the root's block covers the view's whole life.
         foreach (var (view, placement) in _views)
         {
@@ -84,9 +93,10 @@ public sealed class MemoryPlan
             if (_gradBlocks.Remove(view, out var g) && _gradBlocks.TryGetValue(placement.Root, out var rootGrad)) Widen(rootGrad, g);
         }
 
-        Blocks = [.. _valueBlocks.Values, .. _recomputed.Values, .. _gradBlocks.Values];
+        Blocks = [.. _valueBlocks.Values, .. _recomputed.Values, .. _saved.Values.Select(s => s.Block), .. _gradBlocks.Values];
         KeepEverythingBytes = AllValues(graph).Sum(v => ArenaPacker.Align(Bytes(shapes[v.Id], v)) *
-            (Training && v.IsFloat && (v.Producer is not null || options.InputGradients) ? 2 : 1));
+            (Training && v.IsFloat && (v.Producer is not null || options.InputGradients) ? 2 : 1))
+            + _saved.Values.Sum(s => ArenaPacker.Align(s.Block.Bytes));
         if (options.KeepAll)
         {
             long offset = 0;
@@ -149,6 +159,8 @@ public sealed class MemoryPlan
     /// <summary>Where <paramref name="v"/> is recomputed for backward, or null when it is kept from forward.</summary>
     public ArenaBlock? RecomputedBlock(Value v) => _recomputed.GetValueOrDefault(v);
     public int RecomputedCount => _recomputed.Count;
+    /// <summary>Where <paramref name="node"/>'s saved scratch (<see cref="OpBase.SavedScratch"/>) lives, or null.</summary>
+    public (ArenaBlock Block, long Count, DataType Type)? SavedScratch(Node node) => _saved.TryGetValue(node, out var s) ? s : null;
     /// <summary>Whether the value stays readable after the step (inputs, outputs, unconsumed values; all with KeepAll).</summary>
     public bool IsReadable(Value v) => !_overwritten.Contains(v) && (ValueBlock(v).End == Steps - 1 || Steps == 0);
     /// <summary>Outputs written over their input (<see cref="Ops.Op.InPlaceInput"/>).</summary>
