@@ -22,7 +22,8 @@ public static class DataChoice
     public static DataSplits Open(TrainSettings s, bool segmentation, Shape input)
     {
         int c = input[0], h = input[1], w = input[2];
-        if (h != w) throw new UsageException($"--input {input}: the data pipeline makes square images; give CxSxS");
+        if (h != w && !(segmentation && s.Data is not null))
+            throw new UsageException($"--input {input}: the data pipeline makes square images except for segmentation trees (VOC, ADE20K); give CxSxS");
         if (s.Data is { } dir && !Directory.Exists(dir)) throw new UsageException($"--data {dir}: no such folder");
         if (s.ValidationData is { } v && !Directory.Exists(v)) throw new UsageException($"--val-data {v}: no such folder");
         if (s.Data is null && (c != 3 || h < 8))
@@ -30,9 +31,10 @@ public static class DataChoice
         var request = new DataRequest
         {
             Source = s.Data ?? (segmentation ? "synthetic-segmentation" : "synthetic"),
-            Validation = s.ValidationData, ValidationFraction = s.ValidationFraction, ImageSize = h, Channels = c,
+            Validation = s.ValidationData, ValidationFraction = s.ValidationFraction, ImageSize = h, ImageWidth = w, Channels = c,
             Recipe = RecipeName(s.Net), VggScale = ScaleOf(s, h), SyntheticTrainCount = Math.Max(1, s.SyntheticTrain), SyntheticValidationCount = Math.Max(1, s.SyntheticValidation),
-            Seed = s.Seed, VocBoundary = s.BoundaryAsClass ? VocBoundary.AsClass : VocBoundary.Ignore, VocSeedSplit = true,
+            Seed = s.Seed, VocBoundary = s.BoundaryAsClass ? VocBoundary.AsClass : VocBoundary.Ignore,
+            VocSplit = Enum.Parse<VocSplit>(s.VocSplit, ignoreCase: true), AdeOther = s.AdeOtherAsClass ? AdeOther.AsClass : AdeOther.Ignore,
         };
         IDataset train, val;
         try { (train, val) = DataSources.Open(request); }

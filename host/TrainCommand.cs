@@ -38,6 +38,8 @@ public static class TrainCommand
         public Option<string?> ValData { get; } = new("--val-data") { Description = "Separate validation folder (default: a split of --data)." };
         public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = "Class-folder data: fraction of each class held out for validation (default 0.1)." };
         public Option<string?> Boundary { get; } = new("--boundary") { Description = "VOC: the boundary label 255 as a class of its own (class, the SegNet seed's 22 classes) or ignored (ignore)." };
+        public Option<string?> VocSplit { get; } = new("--voc-split") { Description = "VOC: which images train and validate: lists (ImageSets/Segmentation/train.txt and val.txt), seed (the SegNet seed's first 2,000 and next 500 masks by file name; 4:1 for smaller trees) or auto (default: lists when both exist, else seed)." };
+        public Option<string?> AdeOther { get; } = new("--ade-other") { Description = "ADE20K: label 0 (pixels of none of the 150 classes) as a class of its own (class, default: the seed's 151 classes) or ignored (ignore: 150 classes, labels 1..150 become 0..149)." };
         public Option<string?> Scale { get; } = new("--scale") { Description = "VGG nets: training scale S (the shorter side is rescaled to S before the random crop) or MIN:MAX for scale jitter, S drawn per image (default 256:512 at 224 input, in proportion otherwise, e.g. 37:73 at 32); evaluation rescales to the middle of the range and takes the centre crop." };
         public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train (default per net)." };
         public Option<int?> Batch { get; } = new("--batch") { Description = "Mini-batch size (default per net)." };
@@ -58,7 +60,7 @@ public static class TrainCommand
 
         public void AddTo(Command c)
         {
-            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, Scale, Epochs, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
+            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Epochs, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
                          Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe })
                 c.Options.Add(opt);
         }
@@ -66,7 +68,7 @@ public static class TrainCommand
         /// <summary>The options `host lr-find` shares: data, batch, optimizer, seed, loading threads, synthetic examples.</summary>
         public void AddDataAndOptimizerTo(Command c)
         {
-            foreach (var opt in new Option[] { Data, ValFraction, Boundary, Scale, Batch, Optimizer, Momentum, WeightDecay, Seed, Threads, Examples })
+            foreach (var opt in new Option[] { Data, ValFraction, Boundary, VocSplit, AdeOther, Scale, Batch, Optimizer, Momentum, WeightDecay, Seed, Threads, Examples })
                 c.Options.Add(opt);
         }
     }
@@ -192,6 +194,10 @@ public static class TrainCommand
         if (!(valFraction > 0 && valFraction < 1)) throw new UsageException($"--val-fraction {valFraction}: must be between 0 and 1");
         var boundary = r.GetValue(o.Boundary)?.ToLowerInvariant() ?? (classes is 22 or 0 ? "class" : "ignore");
         if (boundary is not ("class" or "ignore")) throw new UsageException($"--boundary '{boundary}': expected class or ignore");
+        var vocSplit = r.GetValue(o.VocSplit)?.ToLowerInvariant() ?? "auto";
+        if (vocSplit is not ("auto" or "lists" or "seed")) throw new UsageException($"--voc-split '{vocSplit}': expected auto, lists or seed");
+        var adeOther = r.GetValue(o.AdeOther)?.ToLowerInvariant() ?? "class";
+        if (adeOther is not ("class" or "ignore")) throw new UsageException($"--ade-other '{adeOther}': expected class or ignore");
 
         var vggScale = r.GetValue(o.Scale);
         if (vggScale is not null)
@@ -203,6 +209,7 @@ public static class TrainCommand
         {
             Net = info.Name, Input = input.ToString(), Classes = classes, Norm = r.GetValue(netArgs.Norm)?.ToLowerInvariant(), Width = width,
             Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class", VggScale = vggScale,
+            VocSplit = vocSplit, AdeOtherAsClass = adeOther == "class",
             SyntheticTrain = examples, SyntheticValidation = Math.Max(1, quick ? q.ValidationExamples * examples / q.TrainExamples : examples / 5),
             Optimizer = optimizer, LearningRate = lr, Momentum = momentum, WeightDecay = wd,
             Schedule = r.GetValue(o.Schedule) ?? d.Schedule,

@@ -54,6 +54,23 @@ public class VocSegmentationDatasetTests
     }
 
     [Test]
+    public void The_lists_are_used_when_both_exist_else_the_seed_split_4_to_1_for_a_small_tree()
+    {
+        using var dir = new TempDir();
+        MakeTree(dir, ["c", "a", "d", "b", "e"]);
+        var request = new DataRequest { Source = dir.Path, ImageSize = 8 };
+        var (train, val) = DataSources.Open(request);
+        Assert.That((train.Count, val.Count), Is.EqualTo((4, 1)), "train.txt lists four, val.txt one");
+        Assert.That(train.Name, Does.Not.Contain("seed split"));
+        File.Delete(Path.Combine(dir.Path, "VOCdevkit", "VOC2012", "ImageSets", "Segmentation", "val.txt"));
+        (train, val) = DataSources.Open(request);
+        Assert.That(train.Name, Does.Contain("seed split"));
+        Assert.That((train.Count, val.Count), Is.EqualTo((4, 1)), "five masks: the seed's 2,000 + 500 scaled to 4:1");
+        Assert.That(((VocSegmentationDataset)val).Ids, Is.EqualTo(new[] { "e" }), "in file-name order");
+        Assert.That(() => DataSources.Open(request with { VocSplit = VocSplit.Lists }), Throws.TypeOf<DatasetException>().With.Message.Contains("val.txt"));
+    }
+
+    [Test]
     public void Seed_split_takes_mask_files_in_name_order()
     {
         using var dir = new TempDir();

@@ -5,6 +5,12 @@ namespace Engine.Data.Datasets;
 
 public enum VocMasks { SegmentationClass, SegmentationObject }
 
+/// <summary>
+/// Which images are "train" and "val": the lists in ImageSets/Segmentation (train.txt, val.txt),
+/// the seed's split of the mask files by name order, or (Auto) the lists when both exist, else the seed's split.
+/// </summary>
+public enum VocSplit { Auto, Lists, Seed }
+
 /// <summary>What the VOC boundary value 255 becomes: ignored by the loss (usual) or a class of its own (the SegNet seed's 22 classes).</summary>
 public enum VocBoundary { Ignore, AsClass }
 
@@ -16,7 +22,8 @@ public sealed record VocOptions
     public VocBoundary Boundary { get; init; } = VocBoundary.Ignore;
     /// <summary>
     /// The seed's split instead of the list files: the mask files in name order, the first
-    /// <see cref="SeedTrainCount"/> for "train", the next <see cref="SeedValCount"/> for "val".
+    /// <see cref="SeedTrainCount"/> for "train", the next <see cref="SeedValCount"/> for "val";
+    /// a tree with fewer masks than both together is split 4:1 in the same order.
     /// </summary>
     public bool SeedSplit { get; init; }
     public int SeedTrainCount { get; init; } = 2000;
@@ -100,21 +107,8 @@ public sealed class VocSegmentationDataset : IDataset
 
     public int LoadInto(int index, Rng rng, bool augment, Span<float> image, Span<int> mask)
     {
-        string maskPath = MaskPath(index);
-        var labels = SampleFiles.DecodeMask(maskPath);
-        foreach (var v in labels.Indices)
-            if (_labelOf[v] == -2)
-                throw new BadSampleException(maskPath, $"mask value {v} is neither a class (0..{_objectClasses - 1}) nor the boundary 255");
-        string imagePath = ImagePath(index);
-        var decoded = SampleFiles.DecodeImage(imagePath, 3, _recipe.DecodeHint);
-        try
-        {
-            if (decoded.SourceWidth != labels.Width || decoded.SourceHeight != labels.Height)
-                throw new BadSampleException(imagePath,
-                    $"image is {decoded.SourceWidth}x{decoded.SourceHeight} but its mask {maskPath} is {labels.Width}x{labels.Height}");
-            _recipe.Render(decoded, labels, _labelOf, augment ? rng : null, image, mask);
-        }
-        finally { SampleFiles.Release(decoded); }
+        MaskedImages.Render(ImagePath(index), MaskPath(index), _labelOf, $"neither a class (0..{_objectClasses - 1}) nor the boundary 255",
+            _recipe, augment ? rng : null, image, mask);
         return -1;
     }
 
@@ -135,13 +129,23 @@ public sealed class VocSegmentationDataset : IDataset
         return File.ReadAllLines(list).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
     }
 
+    /// <summary>Whether <paramref name="split"/> means the seed's split for the tree at <paramref name="path"/>.</summary>
+    public static bool UsesSeedSplit(string path, VocSplit split)
+    {
+        if (split != VocSplit.Auto) return split == VocSplit.Seed;
+        string lists = Path.Combine(ResolveRoot(path), "ImageSets", "Segmentation");
+        return !(File.Exists(Path.Combine(lists, "train.txt")) && File.Exists(Path.Combine(lists, "val.txt")));
+    }
+
     private static string[] SeedSplitIds(string maskDir, VocOptions options)
     {
         var all = Directory.EnumerateFiles(maskDir, "*.png").Select(f => Path.GetFileNameWithoutExtension(f)!).Order(StringComparer.Ordinal).ToArray();
+        int train = options.SeedTrainCount, val = options.SeedValCount;
+        if (all.Length < train + val) (train, val) = (Math.Max(1, all.Length * 4 / 5), all.Length - Math.Max(1, all.Length * 4 / 5));
         return options.Split switch
         {
-            "train" => all.Take(options.SeedTrainCount).ToArray(),
-            "val" => all.Skip(options.SeedTrainCount).Take(options.SeedValCount).ToArray(),
+            "train" => all.Take(train).ToArray(),
+            "val" => all.Skip(train).Take(val).ToArray(),
             _ => throw new DatasetException($"the seed split has only 'train' and 'val', not '{options.Split}'"),
         };
     }
