@@ -97,13 +97,7 @@ public sealed class VocSegmentationDataset : IDataset
         return new VocSegmentationDataset(root, maskDir, ids, classes, objectClasses.Length, options);
     }
 
-    public Sample Load(int index, Rng rng, bool augment)
-    {
-        var image = new float[SampleShape.Numel];
-        var mask = new int[_recipe.Height * _recipe.Width];
-        LoadInto(index, rng, augment, image, mask);
-        return new Sample(image, -1, mask);
-    }
+    public Sample Load(int index, Rng rng, bool augment) => MaskedImages.Load(this, index, rng, augment);
 
     public int LoadInto(int index, Rng rng, bool augment, Span<float> image, Span<int> mask)
     {
