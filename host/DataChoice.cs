@@ -41,7 +41,7 @@ public static class DataChoice
         catch (DatasetException e) { throw new UsageException($"--data {s.Data}: {e.Message}"); }
         if ((train.Task == TaskKind.Segmentation) != segmentation)
             throw new UsageException($"--data {s.Data}: {train.Name} is a {train.Task.ToString().ToLowerInvariant()} dataset, but {s.Net} is a {(segmentation ? "segmentation" : "classification")} net");
-        return new DataSplits(train, val.Count > 0 ? val : null);
+        return new DataSplits(SubsetDataset.Fraction(train, s.TrainFraction, s.Seed), val.Count > 0 ? val : null);
     }
 
     /// <summary>The augmentation recipe of a net's data: the seed's for vovnet, VGG's for vgg, a plain resize otherwise.</summary>

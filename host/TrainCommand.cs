@@ -42,6 +42,8 @@ public static class TrainCommand
         public Option<string?> AdeOther { get; } = new("--ade-other") { Description = "ADE20K: label 0 (pixels of none of the 150 classes) as a class of its own (class, default: the seed's 151 classes) or ignored (ignore: 150 classes, labels 1..150 become 0..149)." };
         public Option<string?> Scale { get; } = new("--scale") { Description = "VGG nets: training scale S (the shorter side is rescaled to S before the random crop) or MIN:MAX for scale jitter, S drawn per image (default 256:512 at 224 input, in proportion otherwise, e.g. 37:73 at 32); evaluation rescales to the middle of the range and takes the centre crop." };
         public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train (default per net)." };
+        public Option<int?> EpochsMultiple { get; } = new("--epochs-multiple") { Description = "Train K times the epochs otherwise chosen (seed 004's 1x/3x/6x schedules); with --schedule warmup:before-end=... the low-rate phases keep their length." };
+        public Option<double?> TrainFraction { get; } = new("--train-fraction") { Description = "Train on this share of the training set, e.g. 0.1 (seed 004's 1/3, 1/10, 1/30): the same examples for the same --seed, each class of a class-folder set keeping its share." };
         public Option<int?> Batch { get; } = new("--batch") { Description = "Mini-batch size (default per net)." };
         public Option<double?> Lr { get; } = new("--lr") { Description = "Learning rate; the peak for cyclical schedules (default per net)." };
         public Option<string?> Optimizer { get; } = new("--optimizer") { Description = "sgd (classic momentum v = m*v + g), sgd-unit (CNTK's unit-gain v = m*v + (1-m)*g) or adam." };
@@ -60,7 +62,7 @@ public static class TrainCommand
 
         public void AddTo(Command c)
         {
-            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Epochs, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
+            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Epochs, EpochsMultiple, TrainFraction, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
                          Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe })
                 c.Options.Add(opt);
         }
@@ -209,7 +211,7 @@ public static class TrainCommand
         {
             Net = info.Name, Input = input.ToString(), Classes = classes, Norm = r.GetValue(netArgs.Norm)?.ToLowerInvariant(), Width = width,
             Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class", VggScale = vggScale,
-            VocSplit = vocSplit, AdeOtherAsClass = adeOther == "class",
+            VocSplit = vocSplit, AdeOtherAsClass = adeOther == "class", TrainFraction = TrainFractionOf(r.GetValue(o.TrainFraction)),
             SyntheticTrain = examples, SyntheticValidation = Math.Max(1, quick ? q.ValidationExamples * examples / q.TrainExamples : examples / 5),
             Optimizer = optimizer, LearningRate = lr, Momentum = momentum, WeightDecay = wd,
             Schedule = r.GetValue(o.Schedule) ?? d.Schedule,
@@ -227,6 +229,7 @@ public static class TrainCommand
             settings = Fitted(settings, d, r, o) with { Classes = settings.Classes == 0 ? train.Classes : settings.Classes };
         }
         if (data is not null && settings.Classes == 0) settings = settings with { Classes = ClassesOf(settings, segmentation, input) };
+        if (Positive(r.GetValue(o.EpochsMultiple), "--epochs-multiple") is { } multiple) settings = settings with { Epochs = settings.Epochs * multiple };
         try { ScheduleSpec.Parse(settings.Schedule, new ScheduleContext(lr, 1, 1)); }
         catch (FormatException e) { throw new UsageException($"--schedule: {e.Message}"); }
 
@@ -237,6 +240,13 @@ public static class TrainCommand
             : $"defaults: {d.Source}");
         return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, []);
     }
+
+    private static double TrainFractionOf(double? given) => given switch
+    {
+        null => 1,
+        > 0 and <= 1 => given.Value,
+        _ => throw new UsageException($"--train-fraction {given}: must be in (0, 1], e.g. 0.1 for a tenth of the training set"),
+    };
 
     /// <summary>The recipe's defaults under what the command line gives (already checked).</summary>
     private static TrainSettings Fitted(TrainSettings s, TrainDefaults d, ParseResult r, Options o) => s with

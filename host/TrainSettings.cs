@@ -26,6 +26,8 @@ public sealed record TrainSettings
     public string VocSplit { get; init; } = "auto";
     /// <summary>ADE20K trees: label 0 ("other") a class of its own (the seed's 151), else ignored.</summary>
     public bool AdeOtherAsClass { get; init; } = true;
+    /// <summary>The share of the training set used (<see cref="Engine.Data.SubsetDataset.Fraction"/>); 1: all.</summary>
+    public double TrainFraction { get; init; } = 1;
     /// <summary>VGG augmentation's training scale, "S" or "MIN:MAX"; null for the default in proportion to the input.</summary>
     public string? VggScale { get; init; }
     public int SyntheticTrain { get; init; }
@@ -44,7 +46,7 @@ public sealed record TrainSettings
     {
         ["net"] = Net, ["input"] = Input, ["classes"] = Classes, ["norm"] = Norm, ["width"] = Width, ["ignoreLabel"] = IgnoreLabel,
         ["data"] = Data, ["validationData"] = ValidationData, ["validationFraction"] = ValidationFraction, ["boundaryAsClass"] = BoundaryAsClass,
-        ["vocSplit"] = VocSplit, ["adeOtherAsClass"] = AdeOtherAsClass, ["vggScale"] = VggScale,
+        ["vocSplit"] = VocSplit, ["adeOtherAsClass"] = AdeOtherAsClass, ["trainFraction"] = TrainFraction, ["vggScale"] = VggScale,
         ["syntheticTrain"] = SyntheticTrain, ["syntheticValidation"] = SyntheticValidation,
         ["optimizer"] = Optimizer, ["lr"] = LearningRate, ["momentum"] = Momentum, ["weightDecay"] = WeightDecay,
         ["schedule"] = Schedule, ["batch"] = Batch, ["epochs"] = Epochs, ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
@@ -60,7 +62,7 @@ public sealed record TrainSettings
                 Net = (string)o["net"]!, Input = (string)o["input"]!, Classes = (int)o["classes"]!, Norm = (string?)o["norm"],
                 Width = (double)o["width"]!, IgnoreLabel = (int)o["ignoreLabel"]!, Data = (string?)o["data"],
                 ValidationData = (string?)o["validationData"], ValidationFraction = (double)o["validationFraction"]!,
-                BoundaryAsClass = (bool)o["boundaryAsClass"]!, VocSplit = (string?)o["vocSplit"] ?? "seed", AdeOtherAsClass = (bool?)o["adeOtherAsClass"] ?? true, VggScale = (string?)o["vggScale"], SyntheticTrain = (int)o["syntheticTrain"]!,
+                BoundaryAsClass = (bool)o["boundaryAsClass"]!, VocSplit = (string?)o["vocSplit"] ?? "seed", AdeOtherAsClass = (bool?)o["adeOtherAsClass"] ?? true, TrainFraction = (double?)o["trainFraction"] ?? 1, VggScale = (string?)o["vggScale"], SyntheticTrain = (int)o["syntheticTrain"]!,
                 SyntheticValidation = (int)o["syntheticValidation"]!, Optimizer = (string)o["optimizer"]!, LearningRate = (double)o["lr"]!,
                 Momentum = (double)o["momentum"]!, WeightDecay = (double)o["weightDecay"]!, Schedule = (string)o["schedule"]!,
                 Batch = (int)o["batch"]!, Epochs = (int)o["epochs"]!, Seed = ulong.Parse((string)o["seed"]!, CultureInfo.InvariantCulture),

@@ -94,6 +94,18 @@ public class ScheduleTests
         Assert.That(ScheduleSpec.Parse("constant", ctx).Rate(77), Is.EqualTo(0.1));
     }
 
+    [Test]
+    public void Milestones_before_the_end_keep_their_distance_when_the_run_is_stretched()
+    {
+        var oneX = new ScheduleContext(0.02, IterationsPerEpoch: 100, TotalIterations: 1_000);
+        var threeX = oneX with { TotalIterations = 3_000 };
+        Assert.That(((WarmupStepSchedule)ScheduleSpec.Parse("warmup:iters=50,before-end=200/50", oneX)).Milestones, Is.EqualTo(new long[] { 800, 950 }));
+        Assert.That(((WarmupStepSchedule)ScheduleSpec.Parse("warmup:iters=50,before-end=2e/1e", threeX)).Milestones, Is.EqualTo(new long[] { 2_800, 2_900 }));
+        Assert.That(() => ScheduleSpec.Parse("warmup:before-end=2000", oneX), Throws.TypeOf<FormatException>().With.Message.Contains("iteration -1000"));
+        Assert.That(() => ScheduleSpec.Parse("warmup:at=0.5,before-end=10", oneX), Throws.TypeOf<FormatException>().With.Message.Contains("not both"));
+        Assert.That(() => ScheduleSpec.Parse("warmup:before-end=xe", oneX), Throws.TypeOf<FormatException>().With.Message.Contains("'xe'"));
+    }
+
     [TestCase("cosine", "unknown schedule 'cosine'")]
     [TestCase("triangular2:min=abc", "min=abc")]
     [TestCase("plateau:colour=red", "no option 'colour'")]

@@ -16,13 +16,15 @@ public readonly record struct ScheduleContext(double LearningRate, long Iteratio
 ///   <c>patience</c> (1) epochs, at most <c>drops</c> (3) times</item>
 /// <item><c>warmup</c> — linear warm-up over <c>iters</c> iterations (default 1/20 of the run, at most 500) from
 ///   <c>factor</c> (1/3) x lr, then lr times <c>gamma</c> (0.1) at each of <c>at</c>, iterations separated by '/'
-///   (values below 1 are fractions of the run; default 0.667/0.889)</item>
+///   (values below 1 are fractions of the run; default 0.667/0.889), or at <c>before-end</c> iterations before the
+///   run's end (an <c>e</c> suffix counts epochs: <c>before-end=4e/1e</c>), so that the low-rate phases keep their
+///   length when the run is stretched (seed 004's 1x/3x/6x schedules)</item>
 /// </list>
 /// </summary>
 public static class ScheduleSpec
 {
     public const string Help = "constant | triangular | triangular2 | exp_range | plateau | warmup, with optional :key=value,... " +
-        "(cyclical: min, max, half (epochs), half-iters, gamma; plateau: factor, patience, drops; warmup: iters, factor, at=I1/I2, gamma)";
+        "(cyclical: min, max, half (epochs), half-iters, gamma; plateau: factor, patience, drops; warmup: iters, factor, at=I1/I2 or before-end=I1/I2, gamma)";
 
     public static LrSchedule Parse(string text, ScheduleContext ctx)
     {
@@ -56,12 +58,26 @@ public static class ScheduleSpec
     {
         long total = Math.Max(1, ctx.TotalIterations);
         long iters = args.Long("iters", Math.Min(500, total / 20));
-        var at = args.Text("at", "0.667/0.889").Split(['/', ';', '+'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d
-                : throw new FormatException($"schedule 'warmup': milestone '{s}' is not a positive number"))
-            .Select(d => d < 1 ? (long)Math.Round(d * total) : (long)d).ToArray();
+        if (args.Has("at") && args.Has("before-end")) throw new FormatException("schedule 'warmup': give the milestones with at= or with before-end=, not both");
+        long[] at = args.Has("before-end")
+            ? Milestones(args.Text("before-end", ""), s => s.EndsWith('e') ? (s[..^1], ctx.IterationsPerEpoch) : (s, 1))
+                .Select(d => total - (long)Math.Round(d)).ToArray()
+            : Milestones(args.Text("at", "0.667/0.889"), s => (s, 1))
+                .Select(d => d < 1 ? (long)Math.Round(d * total) : (long)d).ToArray();
+        bool Outside(long m) => m <= iters || m >= total;
+        if (args.Has("before-end") && at.Any(Outside))
+            throw new FormatException($"schedule 'warmup': a milestone before the end falls at iteration {at.First(Outside)}, outside the run's {total} iterations after its {iters}-iteration warm-up");
         return new WarmupStepSchedule(ctx.LearningRate, iters, args.Double("factor", 1.0 / 3), at, args.Double("gamma", 0.1));
     }
+
+    /// <summary>Milestones separated by '/', each a positive number times the unit <paramref name="unit"/> gives for its text.</summary>
+    private static IEnumerable<double> Milestones(string text, Func<string, (string Number, long Unit)> unit) =>
+        text.Split(['/', ';', '+'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s =>
+        {
+            var (number, scale) = unit(s);
+            return double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d * scale
+                : throw new FormatException($"schedule 'warmup': milestone '{s}' is not a positive number");
+        });
 
     private static (string, Args) Split(string text)
     {
