@@ -22,24 +22,26 @@ internal sealed class OnnxRun
     public required int[] LogitsShape { get; init; }
     public required byte[] Model { get; init; }
 
-    /// <summary>Runs <paramref name="g"/> (input "image", output "logits") on images uniform in +-<paramref name="imageScale"/>.</summary>
+    /// <summary>Runs <paramref name="g"/> (input "image", output "logits") with random weights on images uniform in +-<paramref name="imageScale"/>.</summary>
     public static OnnxRun Of(Graph.Graph g, ulong seed = 5, double imageScale = 1)
     {
         using var backend = new CpuBackend<float>();
         using var exec = new Executor(g, backend, Batch, new ExecutorOptions { InferenceOnly = true });
         Randomize(g, exec.Parameters, seed);
-        var image = g.Input("image").Shape.WithBatch(Batch);
-        var rng = new Rng(seed + 1);
-        var x = new float[image.Numel];
-        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextUniform(-imageScale, imageScale);
-        exec.SetInput("image", x);
+        return Of(exec, OnnxExporter.ToBytes(OnnxExporter.Build(g, exec.Parameters)), Images(g, seed + 1, imageScale));
+    }
+
+    /// <summary>The engine's eval forward on <paramref name="images"/> (with its executor's weights) and ONNX Runtime's on <paramref name="model"/>.</summary>
+    public static OnnxRun Of(Executor exec, byte[] model, float[] images)
+    {
+        var g = exec.Graph;
+        exec.SetInput("image", images);
         if (g.Inputs.FirstOrDefault(v => v.Name == "label") is { } label) exec.SetInput("label", new int[label.Shape.WithBatch(Batch).Numel]);
         exec.Forward(training: false);
         var logits = g.Output("logits");
 
-        var model = OnnxExporter.ToBytes(OnnxExporter.Build(g, exec.Parameters));
         using var session = new InferenceSession(model);
-        var input = new DenseTensor<float>(x, image.Dims.ToArray());
+        var input = new DenseTensor<float>(images, g.Input("image").Shape.WithBatch(Batch).Dims.ToArray());
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("image", input)]);
         var byName = results.ToDictionary(r => r.Name);
         return new OnnxRun
@@ -51,6 +53,15 @@ internal sealed class OnnxRun
             LogitsShape = exec.ShapeOf(logits).Dims.ToArray(),
             Model = model,
         };
+    }
+
+    /// <summary>A batch of images for <paramref name="g"/>, uniform in +-<paramref name="scale"/>.</summary>
+    public static float[] Images(Graph.Graph g, ulong seed, double scale = 1)
+    {
+        var rng = new Rng(seed);
+        var x = new float[g.Input("image").Shape.WithBatch(Batch).Numel];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextUniform(-scale, scale);
+        return x;
     }
 
     /// <summary>Initialised weights, moved off their initial constants (BN's ones and zeros, zero biases), and random running statistics.</summary>
