@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Engine.Export.Onnx;
 using Engine.Training.Checkpoints;
 
@@ -35,12 +36,35 @@ public static class ExportCommand
             OnnxGraph onnx;
             try { onnx = OnnxExporter.Build(model.Graph, model.Parameters); }
             catch (OnnxExportException e) { throw new UsageException($"{model.Info.Name} cannot be exported: {e.Message}"); }
-            AtomicFile.Write(path, s => OnnxExporter.Write(s, onnx));
+            AtomicFile.Write(path, s => OnnxExporter.Write(s, onnx, Metadata(model)));
             Console.WriteLine($"wrote {path} ({model.Info.Name}, {model.Settings.Input}, {model.Settings.Classes} classes, " +
                 $"{model.Graph.Parameters.Count:N0} parameters, ONNX opset {OnnxExporter.Opset}, {new FileInfo(path).Length:N0} bytes)");
             return ExitCodes.Success;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// What a deployment needs beside the graph, as the model's metadata: the net, and how an image
+    /// becomes the input (the evaluation view of the run's recipe, then (pixel - mean) * scale per channel).
+    /// </summary>
+    public static Dictionary<string, string> Metadata(TrainedModel model)
+    {
+        var recipe = DataChoice.Recipe(model.Settings, model.Input[1]);
+        var inv = CultureInfo.InvariantCulture;
+        var meta = new Dictionary<string, string>
+        {
+            ["engine.net"] = model.Info.Name,
+            ["engine.input"] = model.Settings.Input,
+            ["engine.classes"] = model.Settings.Classes.ToString(inv),
+            ["engine.recipe"] = recipe.Describe(),
+            ["engine.mean"] = string.Join(",", recipe.Mean.ToArray().Select(m => m.ToString("R", inv))),
+            ["engine.scale"] = recipe.Scale.ToString("R", inv),
+            ["engine.preprocess"] = "RGB pixels 0..255 (one channel for grayscale nets), cropped and resized as the recipe's evaluation view, " +
+                "then input = (pixel - mean) * scale per channel (no mean when engine.mean is empty), NCHW",
+        };
+        if (model.Settings.ClassNames.Count > 0) meta["engine.class_names"] = string.Join("\n", model.Settings.ClassNames);
+        return meta;
     }
 
     private static string DefaultPath(string weightsArg, string weightsFile) =>

@@ -50,6 +50,10 @@ public class ExportCommandTests
         Assert.That(session.InputMetadata["image"].Dimensions, Is.EqualTo(new[] { -1, 3, 32, 32 }), "the batch is free");
         Assert.That(session.OutputMetadata.Keys, Is.EquivalentTo(new[] { "logits", "probabilities", "mask" }));
         Assert.That(session.OutputMetadata["mask"].Dimensions, Is.EqualTo(new[] { -1, 32, 32 }));
+        var meta = session.ModelMetadata.CustomMetadataMap;
+        Assert.That((meta["engine.net"], meta["engine.input"], meta["engine.mean"]), Is.EqualTo(("segnet", "3x32x32", "")));
+        Assert.That(float.Parse(meta["engine.scale"], System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(1f / 255), "segnet's resize recipe: pixels / 255");
+        Assert.That(session.ModelMetadata.ProducerName, Is.EqualTo("engine"));
 
         (code, _, stderr) = Run("export", "--weights", runDir, "--out", dir["elsewhere/segnet.onnx"]);
         Assert.That(code, Is.Zero, stderr);

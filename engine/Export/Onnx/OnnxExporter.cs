@@ -46,10 +46,12 @@ public static class OnnxExporter
         return new OnnxGraph(graph.Name, g.Nodes, g.Initializers, [new("image", OnnxType.Float, imageDims)], outputs);
     }
 
-    /// <summary>Writes the model file (ModelProto) of a graph from <see cref="Build"/>.</summary>
-    public static void Write(Stream stream, OnnxGraph model) => OnnxModel.Write(stream, model, Opset, "engine", Version);
+    /// <summary>Writes the model file (ModelProto) of a graph from <see cref="Build"/>, with optional metadata (preprocessing, class names).</summary>
+    public static void Write(Stream stream, OnnxGraph model, IReadOnlyDictionary<string, string>? metadata = null) =>
+        OnnxModel.Write(stream, model, Opset, "engine", Version, metadata);
 
-    public static byte[] ToBytes(OnnxGraph model) => OnnxModel.ToBytes(model, Opset, "engine", Version);
+    public static byte[] ToBytes(OnnxGraph model, IReadOnlyDictionary<string, string>? metadata = null) =>
+        OnnxModel.ToBytes(model, Opset, "engine", Version, metadata);
 
     private static string Version => typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0";
 

@@ -44,18 +44,27 @@ public static class OnnxModel
     /// <summary>IR version 8 is the one ONNX 1.13 pairs with opset 18.</summary>
     public const long IrVersion = 8;
 
-    public static void Write(Stream stream, OnnxGraph graph, int opset, string producer, string producerVersion) =>
-        Model(graph, opset, producer, producerVersion).WriteTo(stream);
+    /// <summary>Writes the ModelProto; <paramref name="metadata"/> becomes its metadata_props (key/value strings runtimes show).</summary>
+    public static void Write(Stream stream, OnnxGraph graph, int opset, string producer, string producerVersion,
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Model(graph, opset, producer, producerVersion, metadata).WriteTo(stream);
 
-    public static byte[] ToBytes(OnnxGraph graph, int opset, string producer, string producerVersion) =>
-        Model(graph, opset, producer, producerVersion).ToArray();
+    public static byte[] ToBytes(OnnxGraph graph, int opset, string producer, string producerVersion,
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Model(graph, opset, producer, producerVersion, metadata).ToArray();
 
-    private static ProtoMessage Model(OnnxGraph graph, int opset, string producer, string producerVersion) => new ProtoMessage()
-        .Int(1, IrVersion)
-        .String(2, producer)
-        .String(3, producerVersion)
-        .Message(7, Graph(graph))
-        .Message(8, new ProtoMessage().String(1, "").Int(2, opset));
+    private static ProtoMessage Model(OnnxGraph graph, int opset, string producer, string producerVersion, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var m = new ProtoMessage()
+            .Int(1, IrVersion)
+            .String(2, producer)
+            .String(3, producerVersion)
+            .Message(7, Graph(graph))
+            .Message(8, new ProtoMessage().String(1, "").Int(2, opset));
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+            m.Message(14, new ProtoMessage().String(1, key).String(2, value));
+        return m;
+    }
 
     private static ProtoMessage Graph(OnnxGraph g)
     {
