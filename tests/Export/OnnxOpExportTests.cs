@@ -28,6 +28,17 @@ public class OnnxOpExportTests
             "the test can tell the two conventions apart");
     }
 
+    [Test]
+    public void Dropout_is_left_out_even_where_it_gives_the_logits()
+    {
+        var b = new GraphBuilder("dropout-last");
+        var x = b.Input("image", new Shape(5, 2, 3));
+        b.Output("logits", b.Dropout(b.Relu(x, "relu"), 0.5, "dropout"));
+        var run = OnnxRun.Of(b.Build());
+        Assert.That(run.OnnxLogits, Is.EqualTo(run.EngineLogits));
+        Assert.That(run.EngineLogits.Count(v => v > 0), Is.GreaterThan(run.EngineLogits.Length / 4), "eval mode keeps every value");
+    }
+
     [TestCase(7, 9)]
     [TestCase(8, 6)]
     public void Max_pool_indices_reach_max_unpool_in_onnx_convention(int height, int width)

@@ -20,7 +20,6 @@ internal sealed class OnnxRun
     /// <summary>ONNX Runtime's "mask" output (per-pixel nets), else null.</summary>
     public long[]? OnnxMask { get; init; }
     public required int[] LogitsShape { get; init; }
-    public required byte[] Model { get; init; }
 
     /// <summary>Runs <paramref name="g"/> (input "image", output "logits") with random weights on images uniform in +-<paramref name="imageScale"/>.</summary>
     public static OnnxRun Of(Graph.Graph g, ulong seed = 5, double imageScale = 1)
@@ -51,7 +50,6 @@ internal sealed class OnnxRun
             OnnxProbabilities = byName["probabilities"].AsTensor<float>().ToArray(),
             OnnxMask = byName.TryGetValue("mask", out var mask) ? mask.AsTensor<long>().ToArray() : null,
             LogitsShape = exec.ShapeOf(logits).Dims.ToArray(),
-            Model = model,
         };
     }
 

@@ -26,6 +26,8 @@ public static class OnnxExporter
         var needed = Needed(logits);
         foreach (var n in graph.Nodes)
             if (needed.Contains(n)) Emit(g, n);
+        if (g.Name(logits) != "logits")   // a removed node (dropout) passed its input on as the logits
+            g.Add("Identity", logits.Producer!, [g.Name(logits)], ["logits"]);
 
         var classes = logits.Shape[1];
         bool perPixel = logits.Shape.Rank == 4;
