@@ -21,7 +21,7 @@ public static class OnnxExporter
     {
         var logits = graph.Output("logits");
         var image = graph.Input("image");
-        var g = new OnnxGraphBuilder(parameters.GetValues(), parameters.GetStates());
+        var g = new OnnxGraphBuilder(parameters);
         g.Rename(logits, "logits");
         var needed = Needed(logits);
         foreach (var n in graph.Nodes)

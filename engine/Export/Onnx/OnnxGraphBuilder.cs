@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Engine.Graph;
 
 namespace Engine.Export.Onnx;
@@ -5,9 +6,9 @@ namespace Engine.Export.Onnx;
 /// <summary>
 /// The state of one export: the nodes and initializers emitted so far, the ONNX name of each
 /// engine value (its own name, except where a removed node passes its input on), and the
-/// engine's parameter and state values to turn into initializers.
+/// engine's parameters and states, read into initializers one tensor at a time.
 /// </summary>
-internal sealed class OnnxGraphBuilder(double[] parameters, double[] states)
+internal sealed class OnnxGraphBuilder(ParameterBuffers parameters)
 {
     private readonly List<OnnxNode> _nodes = [];
     private readonly List<OnnxTensor> _initializers = [];
@@ -41,17 +42,18 @@ internal sealed class OnnxGraphBuilder(double[] parameters, double[] states)
     }
 
     /// <summary>Parameter <paramref name="index"/> of <paramref name="n"/> as an initializer named like the engine's parameter; <paramref name="dims"/> reshapes it.</summary>
-    public string Parameter(Node n, int index, long[]? dims = null) => Initializer(n.Params[index], parameters, dims);
+    public string Parameter(Node n, int index, long[]? dims = null) => Initializer(n.Params[index], parameters.Values, dims);
 
     /// <summary>State <paramref name="index"/> of <paramref name="n"/> (BN's running statistics) as an initializer.</summary>
-    public string State(Node n, int index) => Initializer(n.States[index], states, null);
+    public string State(Node n, int index) => Initializer(n.States[index], parameters.States, null);
 
-    private string Initializer(ParamView view, double[] source, long[]? dims)
+    /// <summary>The view's values as float32, downloaded straight into the tensor's bytes (VGG's weights are half a gigabyte).</summary>
+    private string Initializer(ParamView view, Engine.Graph.Buffer source, long[]? dims)
     {
-        var values = new float[view.Count];
-        for (int i = 0; i < values.Length; i++) values[i] = (float)source[view.Offset + i];
+        var raw = new byte[checked(view.Count * sizeof(float))];
+        parameters.Backend.Download(parameters.Slice(source, view), MemoryMarshal.Cast<byte, float>(raw.AsSpan()));
         dims ??= view.Shape.Dims.ToArray().Select(d => (long)d).ToArray();
-        _initializers.Add(OnnxTensor.Floats(view.Name, dims, values));
+        _initializers.Add(new OnnxTensor(view.Name, OnnxType.Float, dims, raw));
         _used.Add(view.Name);
         return view.Name;
     }
