@@ -54,6 +54,7 @@ public class OnnxExportTests
                 if (got == best) { agreed++; continue; }
                 Assert.That(scores[best] - scores[got], Is.LessThanOrEqualTo(Tolerance), $"mask of sample {n} at pixel {p}: {got}, the engine's best class {best}");
             }
+        TestContext.Out.WriteLine($"mask: {agreed} of {run.OnnxMask!.Length} pixels the engine's arg max");
         Assert.That(agreed, Is.GreaterThan(run.OnnxMask!.Length * 0.99), "masks agree");
         Assert.That(run.OnnxMask!.Distinct().Count(), Is.GreaterThan(1), "a mask of one class would prove little");
     }
