@@ -29,6 +29,7 @@ public static class NetRegistry
         new("vovnet57-paper", "VoVNet-57 as in the VoVNet paper: the module input joins the OSA concatenation (36,640,296 parameters)",
             1000, ImageNet, Norm.Batch, (n, o) => VoVNet.Build(n.Name, o.Input!.Value, o.Classes!.Value, o.Norm, o.Width, inputInConcat: true, o.FuseNormActivation)),
         VggNet("vgg11", "A", "VGG configuration A: 8 convs + 3 FC (132,863,336 parameters)"),
+        VggNet("vgg11-lrn", "A-LRN", "VGG configuration A-LRN: A with local response normalisation after the first conv (132,863,336 parameters)"),
         VggNet("vgg13", "B", "VGG configuration B: 10 convs + 3 FC (133,047,848 parameters)"),
         VggNet("vgg16-c", "C", "VGG configuration C: 13 convs, three of them 1x1, + 3 FC"),
         VggNet("vgg16", "D", "VGG configuration D: 13 convs + 3 FC (138,357,544 parameters)"),

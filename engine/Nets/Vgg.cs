@@ -5,7 +5,8 @@ using Engine.Tensors;
 namespace Engine.Nets;
 
 /// <summary>
-/// VGG configurations A (vgg11), B (vgg13), C (vgg16-c, with three 1x1 convs), D (vgg16) and
+/// VGG configurations A (vgg11), A-LRN (vgg11-lrn: A with local response normalisation after the
+/// first conv's ReLU, the paper's Table 1), B (vgg13), C (vgg16-c, with three 1x1 convs), D (vgg16) and
 /// E (vgg19) per SPEC §3: 3x3 convs (stride 1, padding 1, with bias) + ReLU, 2x2/2 max pools,
 /// then FC 4096 - ReLU - dropout 0.5, FC 4096 - ReLU - dropout 0.5, FC classes. The original has
 /// no normalization; a norm option inserts BN or GN between each conv and its ReLU. Conv weights
@@ -23,12 +24,16 @@ namespace Engine.Nets;
 /// </remarks>
 public static class Vgg
 {
-    /// <summary>A 3x3 conv of the given width, a 1x1 conv (negative width), or a pool (0).</summary>
+    /// <summary>A 3x3 conv of the given width, a 1x1 conv (negative width), a pool (0), or an LRN.</summary>
     private const int Pool = 0;
+
+    /// <summary>Local response normalisation with the paper's (AlexNet's) settings: size 5, alpha 1e-4, beta 0.75, k 2.</summary>
+    private const int Lrn = int.MaxValue;
 
     public static readonly IReadOnlyDictionary<string, int[]> Configs = new Dictionary<string, int[]>
     {
         ["A"] = [64, Pool, 128, Pool, 256, 256, Pool, 512, 512, Pool, 512, 512, Pool],
+        ["A-LRN"] = [64, Lrn, Pool, 128, Pool, 256, 256, Pool, 512, 512, Pool, 512, 512, Pool],
         ["B"] = [64, 64, Pool, 128, 128, Pool, 256, 256, Pool, 512, 512, Pool, 512, 512, Pool],
         ["C"] = [64, 64, Pool, 128, 128, Pool, 256, 256, -256, Pool, 512, 512, -512, Pool, 512, 512, -512, Pool],
         ["D"] = [64, 64, Pool, 128, 128, Pool, 256, 256, 256, Pool, 512, 512, 512, Pool, 512, 512, 512, Pool],
@@ -51,6 +56,11 @@ public static class Vgg
                 x = b.MaxPool(x, 2, 2, name: $"block{block}.pool");
                 block++;
                 conv = 1;
+                continue;
+            }
+            if (layer == Lrn)
+            {
+                x = b.Lrn(x, size: 5, alpha: 1e-4, beta: 0.75, k: 2, name: $"block{block}.lrn");
                 continue;
             }
             int kernel = layer > 0 ? 3 : 1;

@@ -355,6 +355,25 @@ def test_upsample():
         check(f"upsample_nearest_bwd_f32 x{s}", dx, dx0 + t.grad.numpy(), 1e-6, 1e-5)
 
 
+def test_lrn():
+    # (N, C, H, W, size, alpha, beta, k): VGG's settings, a strong cross-channel term, fewer channels than the window, one pixel.
+    for N, C, H, W, size, alpha, beta, k in [(2, 7, 3, 5, 5, 1e-4, 0.75, 2.0), (2, 6, 4, 3, 3, 0.6, 0.9, 1.2),
+                                              (3, 2, 5, 1, 5, 0.5, 0.75, 1.0), (2, 9, 1, 1, 7, 0.3, 1.3, 0.8)]:
+        x = randn(N, C, H, W, scale=1.5)
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        # The kernels' alpha multiplies the window's sum; PyTorch divides its alpha by the size.
+        ty = F.local_response_norm(t, size, alpha=alpha * size, beta=beta, k=k)
+        tag = f"C={C} HW={H * W} size={size} alpha={alpha}"
+        y = buf(x.size)
+        launch("lrn_fwd_f32", 3, 64, y, x, N, C, H * W, size, alpha, beta, k)
+        check(f"lrn_fwd_f32 {tag}", y, ty.detach().numpy(), 1e-6, 1e-5)
+        dy = randn(N, C, H, W)
+        ty.backward(torch.tensor(dy, dtype=torch.float64))
+        dx0 = randn(N, C, H, W); dx = dx0.copy()
+        launch("lrn_bwd_f32", 3, 64, dx, dy, x, N, C, H * W, size, alpha, beta, k)
+        check(f"lrn_bwd_f32 {tag}", dx, dx0 + t.grad.numpy(), 1e-5, 1e-5)
+
+
 # ---------------------------------------------------------------- softmax cross-entropy
 def test_softmax_ce():
     cases = [("per-sample K=10", (37, 10), -1), ("per-sample K=1000", (9, 1000), -1),
@@ -587,7 +606,7 @@ def test_reduce():
 
 def main():
     tests = [test_elementwise, test_activation, test_bias, test_dropout, test_concat, test_maxpool, test_maxunpool,
-             test_avgpool, test_global_avgpool, test_upsample, test_softmax_ce, test_groupnorm, test_bnact, test_optimizer, test_reduce]
+             test_avgpool, test_global_avgpool, test_upsample, test_lrn, test_softmax_ce, test_groupnorm, test_bnact, test_optimizer, test_reduce]
     only = sys.argv[1:]
     for t in tests:
         if only and not any(o in t.__name__ for o in only):

@@ -29,6 +29,10 @@ public class OpParityGpuTests : GpuBackendFixture
     [Test] public void Add() => Single(new Add(), 2, new Shape(4, 5, 6), new Shape(4, 5, 6));
     [Test] public void Mish() => Single(new Mish(), 3, new Shape(4, 33, 17));
 
+    // VGG A-LRN's settings, and a strong cross-channel term on features (an [N, C] input).
+    [Test] public void Lrn() => Single(new Lrn(5, 1e-4, 0.75, 2), 2, new Shape(9, 13, 7));
+    [Test] public void LrnStrong() => Single(new Lrn(3, 0.5, 0.9, 1.2), 4, new Shape(6));
+
     [TestCase(3, 1, 1, 1, 1, true)]
     [TestCase(3, 2, 1, 1, 1, false)]
     [TestCase(1, 1, 0, 1, 1, true)]

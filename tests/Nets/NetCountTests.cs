@@ -8,6 +8,7 @@ public class NetCountTests
     [TestCase("vovnet57", 31_430_184)]
     [TestCase("vovnet57-paper", 36_640_296)]
     [TestCase("vgg11", 132_863_336)]
+    [TestCase("vgg11-lrn", 132_863_336)]
     [TestCase("vgg13", 133_047_848)]
     [TestCase("vgg16", 138_357_544)]
     [TestCase("vgg19", 143_667_240)]
@@ -24,6 +25,25 @@ public class NetCountTests
         long d = NetRegistry.Build("vgg16").Parameters.Count;
         long shrink = (9 - 1) * (256L * 256 + 2 * 512L * 512);
         Assert.That(NetRegistry.Build("vgg16-c").Parameters.Count, Is.EqualTo(d - shrink));
+    }
+
+    [Test]
+    public void Vgg11_lrn_is_vgg11_with_the_papers_lrn_after_the_first_relu()
+    {
+        var a = NetRegistry.Build("vgg11");
+        var lrnNet = NetRegistry.Build("vgg11-lrn");
+        Assert.That(lrnNet.Parameters.Views.Select(v => (v.Name, v.Shape)), Is.EqualTo(a.Parameters.Views.Select(v => (v.Name, v.Shape))),
+            "same weights, so either loads the other's");
+        Assert.That(lrnNet.Nodes.Select(n => n.Name), Is.EqualTo(Insert(a, "block1.lrn", after: "block1.conv1_relu")), "LRN between the first ReLU and the first pool");
+        var lrn = (Engine.Ops.Lrn)lrnNet.Nodes.Single(n => n.Name == "block1.lrn").Op;
+        Assert.That((lrn.Size, lrn.Alpha, lrn.Beta, lrn.K), Is.EqualTo((5, 1e-4, 0.75, 2.0)));
+    }
+
+    private static List<string> Insert(Engine.Graph.Graph g, string name, string after)
+    {
+        var names = g.Nodes.Select(n => n.Name).ToList();
+        names.Insert(names.IndexOf(after) + 1, name);
+        return names;
     }
 
     [Test]

@@ -19,6 +19,7 @@ public class PyTorchTwinTests
         ("vovnet57", new() { Width = 1.0 / 16, Input = new Shape(3, 32, 32), Classes = 4 }, "--width 0.0625 --input 3x32x32 --classes 4"),
         ("vovnet57-paper", new() { Width = 1.0 / 16, Input = new Shape(2, 32, 32), Classes = 4, Norm = Norm.Group }, "--width 0.0625 --input 2x32x32 --classes 4 --norm gn"),
         ("vgg11", new() { Width = 1.0 / 16, Input = new Shape(3, 32, 32), Classes = 4 }, "--width 0.0625 --input 3x32x32 --classes 4"),
+        ("vgg11-lrn", new() { Width = 1.0 / 16, Input = new Shape(3, 32, 32), Classes = 4 }, "--width 0.0625 --input 3x32x32 --classes 4"),
         ("vgg13", new() { Width = 1.0 / 16, Input = new Shape(3, 64, 64), Classes = 4, Norm = Norm.Batch }, "--width 0.0625 --input 3x64x64 --classes 4 --norm bn"),
         ("vgg16-c", new() { Width = 1.0 / 16, Input = new Shape(3, 64, 64), Classes = 4 }, "--width 0.0625 --input 3x64x64 --classes 4"),
         ("vgg16", new() { Width = 1.0 / 16, Input = new Shape(3, 96, 96), Classes = 4, DenseEvaluation = true, DenseKernel = 2 }, "--width 0.0625 --input 3x96x96 --classes 4 --dense-eval --dense-kernel 2"),

@@ -35,6 +35,13 @@ public class OpCrossCheckTests
         Args = new() { ["kernel"] = k, ["stride"] = s, ["padding"] = p, ["ceil"] = ceil, ["count_include_pad"] = includePad },
     };
 
+    private static CrossCheckCase Lrn(string id, Shape sample, int size, double alpha, double beta, double k) => new()
+    {
+        Id = id, Kind = "lrn",
+        Build = () => One([sample], (b, x) => b.Lrn(x[0], size, alpha, beta, k, "op")),
+        Args = new() { ["size"] = size, ["alpha"] = alpha, ["beta"] = beta, ["k"] = k },
+    };
+
     private static Value Dual(GraphBuilder b, Value x, int k, int s, int p, bool ceil)
     {
         var (v, i) = b.MaxPoolWithIndices(x, k, s, p, ceil, "op");
@@ -81,6 +88,9 @@ public class OpCrossCheckTests
             Args = new() { ["groups"] = 3, ["eps"] = 1e-5 },
         };
         yield return new() { Id = "mish", Kind = "mish", Build = () => One([new(3, 5, 4)], (b, x) => b.Mish(x[0], "op")) };
+        // PyTorch's alpha is divided by the size; the engine's is the paper's (xcheck.py passes alpha * size).
+        yield return Lrn("lrn_vgg", new(7, 3, 4), 5, 1e-4, 0.75, 2);
+        yield return Lrn("lrn_strong", new(6, 4, 3), 3, 0.6, 0.9, 1.2);
         yield return new() { Id = "relu", Kind = "relu", Build = () => One([new(3, 5, 4)], (b, x) => b.Relu(x[0], "op")) };
         yield return new() { Id = "add", Kind = "add", Build = () => One([new(3, 4, 4), new(3, 4, 4)], (b, x) => b.Add(x[0], x[1], "op")) };
         yield return Pool("max_pool_3x3_s2_p1", "max_pool", 7, 7, 3, 2, 1, false);

@@ -2,15 +2,26 @@ using System.Diagnostics;
 
 namespace Engine.Tests.PyTorch;
 
-/// <summary>Finds Debian's python3 with torch (python3-torch) and runs the reference scripts.</summary>
+/// <summary>Finds Debian's python3 with torch (python3-torch), or with onnx (python3-onnx), and runs the reference scripts.</summary>
 public static class PythonTorch
 {
-    private static readonly Lazy<(string? Python, string? Reason)> Found = new(Find);
+    private static readonly Lazy<(string? Python, string? Reason)> Found = new(() => Find("import torch, numpy",
+        "PyTorch not found: install python3-torch (./build.sh does as root) or set ENGINE_TORCH_PYTHON"));
+    private static readonly Lazy<(string? Python, string? Reason)> FoundOnnx = new(() => Find("import onnx, onnx.checker",
+        "the onnx package not found: install python3-onnx (./build.sh does as root) or set ENGINE_TORCH_PYTHON to a python3 with onnx"));
 
     /// <summary>The interpreter to use, or null with the reason it is unavailable.</summary>
     public static string? Python(out string reason)
     {
         var (python, why) = Found.Value;
+        reason = why ?? "";
+        return python;
+    }
+
+    /// <summary>An interpreter with the onnx package (its checker), or null with the reason it is unavailable.</summary>
+    public static string? OnnxPython(out string reason)
+    {
+        var (python, why) = FoundOnnx.Value;
         reason = why ?? "";
         return python;
     }
@@ -29,7 +40,7 @@ public static class PythonTorch
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
-    private static (string?, string?) Find()
+    private static (string?, string?) Find(string imports, string missing)
     {
         var candidates = new[] { Environment.GetEnvironmentVariable("ENGINE_TORCH_PYTHON"), "/usr/bin/python3" };
         foreach (var c in candidates)
@@ -37,12 +48,12 @@ public static class PythonTorch
             if (string.IsNullOrEmpty(c) || !File.Exists(c)) continue;
             try
             {
-                var (code, _) = Run(c, "-c", "import torch, numpy");
+                var (code, _) = Run(c, "-c", imports);
                 if (code == 0) return (c, null);
             }
             catch (System.ComponentModel.Win32Exception) { }
         }
-        return (null, "PyTorch not found: install python3-torch (./build.sh does as root) or set ENGINE_TORCH_PYTHON");
+        return (null, missing);
     }
 
     private static string FindRepoRoot()

@@ -119,8 +119,10 @@ class VoVNet57(nn.Module):
 
 # ---------------------------------------------------------------- VGG
 
+LRN = "lrn"  # local response normalisation, the paper's size 5, alpha 1e-4 (on the sum: PyTorch's alpha is divided by the size), beta 0.75, k 2
 VGG_CONFIGS = {  # width = 3x3 conv, -width = 1x1 conv, 0 = 2x2/2 max pool
     "A": [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0],
+    "A-LRN": [64, LRN, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0],
     "B": [64, 64, 0, 128, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0],
     "C": [64, 64, 0, 128, 128, 0, 256, 256, -256, 0, 512, 512, -512, 0, 512, 512, -512, 0],
     "D": [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0],
@@ -137,6 +139,9 @@ class Vgg(nn.Module):
         self.blocks = []
         current = Seq()
         for layer in VGG_CONFIGS[config]:
+            if layer == LRN:
+                current.add("lrn", nn.LocalResponseNorm(5, alpha=1e-4 * 5, beta=0.75, k=2))
+                continue
             if layer == 0:
                 current.add("pool", nn.MaxPool2d(2, 2))
                 self.add_module(f"block{block}", current)
@@ -225,7 +230,7 @@ class SegNet(nn.Module):
 def build(name, classes=None, input_shape=None, norm=None, width=1.0, dense_evaluation=False, dense_kernel=7):
     if name.startswith("vovnet57"):
         return VoVNet57(classes or 1000, (input_shape or (3, 224, 224))[0], norm or "bn", width, name == "vovnet57-paper")
-    vgg = {"vgg11": "A", "vgg13": "B", "vgg16-c": "C", "vgg16": "D", "vgg19": "E"}
+    vgg = {"vgg11": "A", "vgg11-lrn": "A-LRN", "vgg13": "B", "vgg16-c": "C", "vgg16": "D", "vgg19": "E"}
     if name in vgg:
         return Vgg(vgg[name], classes or 1000, input_shape or (3, 224, 224), norm or "none", width, dense_evaluation, dense_kernel)
     if name in DECODERS:
@@ -233,7 +238,7 @@ def build(name, classes=None, input_shape=None, norm=None, width=1.0, dense_eval
     raise SystemExit(f"error: unknown net '{name}'; known nets: {', '.join(NAMES)}")
 
 
-NAMES = ["vovnet57", "vovnet57-paper", "vgg11", "vgg13", "vgg16-c", "vgg16", "vgg19", "segnet", "fcn", "fcn-clean"]
+NAMES = ["vovnet57", "vovnet57-paper", "vgg11", "vgg11-lrn", "vgg13", "vgg16-c", "vgg16", "vgg19", "segnet", "fcn", "fcn-clean"]
 
 
 def parity(root):

@@ -65,6 +65,12 @@ def avg_pool(a, x, p):
                          count_include_pad=a["count_include_pad"])]
 
 
+def lrn(a, x, p):
+    # The engine's alpha multiplies the window's sum of squares (the AlexNet/VGG papers' formula);
+    # PyTorch divides its alpha by the size, so it gets alpha * size.
+    return [F.local_response_norm(x["x0"], a["size"], alpha=a["alpha"] * a["size"], beta=a["beta"], k=a["k"])]
+
+
 def cross_entropy(a, x, p):
     return [F.cross_entropy(x["x0"], x["x1"].long(), ignore_index=a["ignore"]).reshape(1)]
 
@@ -75,6 +81,7 @@ CASES = {
     "group_norm": group_norm,
     "mish": lambda a, x, p: [mish(x["x0"])],
     "relu": lambda a, x, p: [F.relu(x["x0"])],
+    "lrn": lrn,
     "add": lambda a, x, p: [x["x0"] + x["x1"]],
     "max_pool": max_pool,
     "max_pool_indices": max_pool_indices,
