@@ -25,6 +25,7 @@ public sealed partial class Lrn(int size = 5, double alpha = 1e-4, double beta =
     public override string Type => "lrn";
     public override bool BackwardReadsInput(int input) => true;
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool OverwritesInputGradient(int input) => true;
     public override (string Filters, string Size) Describe() => ("", $"{size}ch");
 
     public override Shape[] InferShapes(Shape[] inputs)
@@ -59,6 +60,7 @@ public sealed partial class Lrn(int size = 5, double alpha = 1e-4, double beta =
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         int sample = channels * plane, half = size / 2;
         T b = T.CreateChecked(beta), twoAlphaBeta = T.CreateChecked(2 * alpha * beta);
+        bool overwrite = n.OverwriteInGrad(0);
         ParallelWork.For(batch, (long)sample * size * 2, s =>
         {
             var r = ArrayPool<T>.Shared.Rent(sample);
@@ -69,7 +71,7 @@ public sealed partial class Lrn(int size = 5, double alpha = 1e-4, double beta =
             for (int i = 0; i < sample; i++)
             {
                 T scaled = T.Pow(r[i], -b);
-                dx[i] += dy[i] * scaled;
+                dx[i] = (overwrite ? T.Zero : dx[i]) + dy[i] * scaled;
                 r[i] = dy[i] * x[i] * scaled / r[i];
             }
             for (int c = 0; c < channels; c++)

@@ -12,6 +12,7 @@ namespace Engine.Tests.Memory;
 public class FirstWriterTests
 {
     [TestCase("vgg11", Norm.Default)]
+    [TestCase("vgg11-lrn", Norm.Default)]
     [TestCase("segnet", Norm.Default)]
     [TestCase("vovnet57", Norm.Default)]
     public void Only_the_seed_gradient_is_zeroed_when_every_op_can_overwrite(string name, Norm norm)
