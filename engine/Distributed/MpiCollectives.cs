@@ -118,7 +118,7 @@ public sealed unsafe class MpiCollectives : ICollectives, IDisposable
         NativeMemory.Free(_recvTokens);
     }
 
-    private enum Kind { SumDoubles = 1, SumFloats, Broadcast, Gather, Barrier }
+    private enum Kind { SumDoubles = 1, SumFloats, Broadcast, Gather, Barrier, Probe }
 
     private static string Describe(Kind kind, long count) => kind switch
     {
@@ -126,6 +126,7 @@ public sealed unsafe class MpiCollectives : ICollectives, IDisposable
         Kind.SumFloats => $"all-reduce of {count} floats",
         Kind.Broadcast => $"broadcast of {count} bytes",
         Kind.Gather => "all-gather",
+        Kind.Probe => "a check of which ranks still answer",
         _ => "barrier",
     };
 
@@ -141,16 +142,22 @@ public sealed unsafe class MpiCollectives : ICollectives, IDisposable
         }
     }
 
+    /// <summary>
+    /// One checked collective: the arrival exchange and the operation must finish within the
+    /// timeout. When the operation itself stalls (a rank stopped inside it), the last fifth of the
+    /// timeout is a second exchange that names the ranks no longer answering.
+    /// </summary>
     private void Collective(Kind kind, long count, string what, Func<nint>? begin)
     {
         long sequence = ++_sequence;
-        long deadline = Stopwatch.GetTimestamp() + (long)(Timeout.TotalSeconds * Stopwatch.Frequency);
-        ExchangeArrivals(sequence, kind, count, what, deadline);
+        long start = Stopwatch.GetTimestamp(), timeout = (long)(Timeout.TotalSeconds * Stopwatch.Frequency);
+        ExchangeArrivals(sequence, kind, count, what, start + timeout);
         if (begin is null) return;
         var request = begin();
-        if (!Poll([request], deadline, out _))
-            throw new CollectiveException($"rank {Rank}: collective #{sequence} ({what}: {Describe(kind, count)}) did not complete within {Seconds(Timeout)} " +
-                "although every rank reached it: the network stalled or a rank died inside it");
+        if (Poll([request], start + timeout * 4 / 5, out _)) return;
+        ExchangeArrivals(sequence, Kind.Probe, count, $"{what}, stalled", Stopwatch.GetTimestamp() + timeout / 5);
+        throw new CollectiveException($"rank {Rank}: collective #{sequence} ({what}: {Describe(kind, count)}) did not complete within {Seconds(Timeout)} " +
+            "although every rank reached it and still answers: the network stalled");
     }
 
     /// <summary>Tells every other rank that this one reached call #sequence and waits (until the deadline) for theirs; names the ranks that are missing or elsewhere.</summary>
