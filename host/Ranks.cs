@@ -23,6 +23,13 @@ internal static class Ranks
         return group;
     }
 
+    /// <summary>Commands other than train run in one process: under mpirun they would repeat the same work and write the same files from every rank.</summary>
+    public static void RequireOneProcess(string command)
+    {
+        if (MpiCollectives.Launched(Environment.GetEnvironmentVariable))
+            throw new UsageException($"host {command} runs in one process; launch it without mpirun (only host train is data-parallel)");
+    }
+
     /// <summary>Runs <paramref name="body"/> as one rank: on a failure the line is printed here and, with other ranks, the job is aborted with the exit code; MPI is finalised after success.</summary>
     public static int Run(ICollectives group, Func<int> body)
     {

@@ -51,8 +51,9 @@ internal sealed class MpiLibrary
             var file = FileName(Environment.GetEnvironmentVariable);
             if (!NativeLibrary.TryLoad(file, out var handle))
                 throw new MpiUnavailableException($"cannot load the MPI library {file}: install Open MPI 4 (Debian: openmpi-bin libopenmpi-dev) or name the file with {PathVariable}");
+            var library = new MpiLibrary(file, handle);
             NativeLibraries.Register(MpiNative.Lib, handle);
-            return _loaded = new MpiLibrary(file, handle);
+            return _loaded = library;
         }
     }
 

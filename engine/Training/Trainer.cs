@@ -203,7 +203,8 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         log.Info($"run folder {_dir}");
         log.Info($"net {options.NetName}: {graph.Parameters.Count:N0} parameters, {task.Task.ToString().ToLowerInvariant()} into {task.Classes} classes, backend {backend.Name}");
         int dropped = train.SplitCount - train.Examples;
-        log.Info($"data: {train.SplitCount} training examples, {train.BatchesPerEpoch} batches of {train.BatchSize} per epoch" +
+        string batches = train.Ranks > 1 ? $"{train.BatchesPerEpoch} global batches of {train.Ranks} ranks x {train.BatchSize}" : $"{train.BatchesPerEpoch} batches of {train.BatchSize}";
+        log.Info($"data: {train.SplitCount} training examples, {batches} per epoch" +
             (dropped > 0 ? $" (each epoch leaves out the {dropped} its shuffle puts last)" : "") +
             (validation is null ? ", no validation split" : $", {validation.Examples} validation examples"));
         log.Info($"optimizer: {optimizer.Describe(options.LearningRate)}");

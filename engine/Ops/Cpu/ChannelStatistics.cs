@@ -26,10 +26,11 @@ internal static class ChannelStatistics
         }
         if (perChannel < 2)
             throw new ShapeException($"{n.Node.Name}: training needs more than one value per channel, got input {n.InShape(0)}");
+        var stats = SavedMoments(n);
         ParallelWork.For(channels, perChannel, c =>
         {
             var (mean, variance) = Moments(n, c);
-            UseBatchMoments(n, c, mean, variance, perChannel, momentum, eps, apply);
+            UseBatchMoments(n, stats, c, mean, variance, perChannel, momentum, eps, apply);
         });
     }
 
@@ -55,14 +56,14 @@ internal static class ChannelStatistics
         var squares = new double[channels];
         ParallelWork.For(channels, perChannel, c => squares[c] = ChannelSquaredDeviations(n, c, sums[c] / count));
         group.AllReduceSum(squares, $"syncbn variances of {n.Node.Name}");
-        ParallelWork.For(channels, perChannel, c => UseBatchMoments(n, c, sums[c] / count, squares[c] / count, count, momentum, eps, apply));
+        var stats = SavedMoments(n);
+        ParallelWork.For(channels, perChannel, c => UseBatchMoments(n, stats, c, sums[c] / count, squares[c] / count, count, momentum, eps, apply));
     }
 
     /// <summary>Keeps [mean, 1/std] for backward, applies the normalisation and moves the running statistics (unbiased variance over <paramref name="count"/> values).</summary>
-    private static void UseBatchMoments<T>(CpuNode<T> n, int c, double mean, double variance, double count, double momentum, double eps, Action<int, double, double> apply)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private static void UseBatchMoments<T>(CpuNode<T> n, double[] stats, int c, double mean, double variance, double count, double momentum, double eps,
+        Action<int, double, double> apply) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var stats = n.Scratch<double>(0, 2L * n.InShape(0)[1]);
         double invStd = 1 / Math.Sqrt(variance + eps);
         stats[2 * c] = mean;
         stats[2 * c + 1] = invStd;
