@@ -23,6 +23,17 @@ internal static class Ranks
         return group;
     }
 
+    /// <summary>Several ranks on GPUs: NCCL between them (a missing NCCL is one line, exit 3); null on the CPU or alone.</summary>
+    public static Engine.Graph.IDeviceCollectives? JoinGpus(Engine.Graph.Backend backend, ICollectives group, double timeoutSeconds)
+    {
+        if (group.Size == 1 || backend is not Engine.Cuda.CudaBackend cuda) return null;
+        try { return Engine.Cuda.NcclCollectives.Create(cuda, group, TimeSpan.FromSeconds(timeoutSeconds)); }
+        catch (Engine.Cuda.Native.CudaLibraryNotFoundException e)
+        {
+            throw new DeviceUnavailableException($"data-parallel training on GPUs needs NCCL 2: {e.Message}");
+        }
+    }
+
     /// <summary>Commands other than train run in one process: under mpirun they would repeat the same work and write the same files from every rank.</summary>
     public static void RequireOneProcess(string command)
     {

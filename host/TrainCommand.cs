@@ -94,6 +94,7 @@ public static class TrainCommand
         var (info, data, graph, settings) = Prepare(settled, group);
 
         using var backend = precision == "fp64" ? new Engine.Graph.CpuBackend<double>() : DeviceChoice.Create(gpu);
+        using var deviceGroup = Ranks.JoinGpus(backend, group, r.GetValue(o.CollectiveTimeout) ?? Ranks.DefaultTimeoutSeconds);
         using var train = new LoaderBatches(data.Train, settings.Batch, train: true, settings.Seed, threads, group.Rank, group.Size);
         using var val = data.Validation is null ? null : new LoaderBatches(data.Validation, settings.Batch, train: false, settings.Seed, threads);
         var progress = ProgressLine.ForConsole();
@@ -105,7 +106,7 @@ public static class TrainCommand
                 RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
                 Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StopAfterSteps = maxSteps,
                 Config = settings.ToJson(), Notes = notes, CreateOptimizer = p => CreateOptimizer(settings, p),
-                Group = group, Agreement = [("settings", settings.ToJson().ToJsonString()), ("precision", precision), ("training data", $"{data.Train.Name}, {data.Train.Count} examples")],
+                Group = group, DeviceGroup = deviceGroup, Agreement = [("settings", settings.ToJson().ToJsonString()), ("precision", precision), ("training data", $"{data.Train.Name}, {data.Train.Count} examples")],
             })
         { Messages = messages, Progress = group.Rank == 0 ? progress.Report : null };
 

@@ -35,7 +35,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
     private readonly string _dir = options.RunDir;
     private readonly Value _loss = graph.Loss ?? throw new ArgumentException($"graph '{graph.Name}' has no loss to train");
     private readonly Value? _logits = graph.Outputs.TryGetValue("logits", out var l) ? l : null;
-    private readonly DataParallelGroup? _parallel = options.Group.Size > 1 ? new DataParallelGroup(options.Group) : null;
+    private readonly DataParallelGroup? _parallel = options.Group.Size > 1 ? new DataParallelGroup(options.Group, options.DeviceGroup) : null;
     private bool Writes => _parallel?.IsWriter ?? true;
 
     public TrainOutcome Run(CancellationToken cancel = default)

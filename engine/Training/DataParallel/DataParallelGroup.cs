@@ -11,9 +11,10 @@ namespace Engine.Training.DataParallel;
 /// batch's: each rank's gradient (the mean over its examples' counted labels) weighted by its share
 /// of the counted labels, summed over ranks. On the CPU this is one all-reduce over the contiguous
 /// parameter-gradient buffer after backward; overlapping it with backward (buckets on a stream) is
-/// a GPU concern. The optimizer then runs identically on every rank.
+/// a GPU concern. The optimizer then runs identically on every rank. Device buffers go through
+/// <paramref name="device"/> (NCCL) when given, else through host memory and <paramref name="group"/>.
 /// </summary>
-public sealed class DataParallelGroup(ICollectives group)
+public sealed class DataParallelGroup(ICollectives group, IDeviceCollectives? device = null)
 {
     public ICollectives Group { get; } = group;
     public int Rank => Group.Rank;
@@ -98,6 +99,7 @@ public sealed class DataParallelGroup(ICollectives group)
             }
             default:
             {
+                if (device is not null) { device.ScaledAllReduceSum(slice, scale, what); break; }
                 // Device memory without a device collective: through the host.
                 var host = new float[slice.Count];
                 backend.Download(slice, host);
@@ -120,6 +122,7 @@ public sealed class DataParallelGroup(ICollectives group)
             case CpuBackend<float>: Group.Broadcast(CpuBackend<float>.F(slice), 0, what); break;
             default:
             {
+                if (device is not null) { device.Broadcast(slice, 0, what); break; }
                 var host = new float[count];
                 parameters.Backend.Download(slice, host);
                 Group.Broadcast(host, 0, what);
