@@ -68,7 +68,7 @@ public class DataParallelTrainingTests
     {
         using var dir = new TempDir();
         var mpirun = MpiRun.Mpirun;
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
+        var dotnet = MpiRun.Dotnet;
         string[] rank0 = [.. Vgg, "--batch", "4", "--out", dir["run"]];
         string[] rank1 = [.. rank0.Select(a => a == "96" ? "104" : a)];
         var (code, output) = MpiRun.Run(mpirun, ["--allow-run-as-root", "--oversubscribe", "-n", "1", dotnet, MpiRun.HostDll, .. rank0, ":", "-n", "1", dotnet, MpiRun.HostDll, .. rank1]);

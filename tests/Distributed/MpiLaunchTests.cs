@@ -21,7 +21,7 @@ public class MpiLaunchTests
     /// <summary>The host program as a rank of a 2-rank job would see its environment, with no mpirun around it.</summary>
     private static (int Code, string Err) AsRank(string mpiLibrary, params string[] args)
     {
-        var psi = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet")
+        var psi = new System.Diagnostics.ProcessStartInfo(MpiRun.Dotnet)
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
         };

@@ -26,7 +26,7 @@ internal static class MpiRun
         }
     }
 
-    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
+    public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } p ? p : "dotnet";
 
     /// <summary>mpirun's arguments for <paramref name="ranks"/> ranks of `dotnet host.dll ARGS` on this machine (as root too, more ranks than cores).</summary>
     public static string[] Launch(int ranks, params string[] args) =>
