@@ -87,6 +87,8 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
             }
             var clock = Stopwatch.StartNew();
             double lr = schedule.Rate(step);
+            double globalLossSum = 0;   // data-parallel: the progress line's epoch average of the global losses
+            int globalSteps = 0;
             foreach (var batch in train.Epoch(epoch, batchIndex))
             {
                 lr = schedule.Rate(step);
@@ -103,8 +105,10 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                         $"the last checkpoint in {_dir} is untouched");
                 }
                 rate.Add(batch.Count * train.Ranks);
+                globalLossSum += loss;
+                globalSteps++;
                 Progress?.Invoke(new StepProgress(epoch + 1, options.Epochs, batchIndex, train.BatchesPerEpoch, step, totalSteps,
-                    loss, meter.Summary().Loss, lr, rate.PerSecond, rate.Eta(totalSteps - step, train.BatchSize)));
+                    loss, _parallel is null ? meter.Summary().Loss : globalLossSum / globalSteps, lr, rate.PerSecond, rate.Eta(totalSteps - step, train.BatchSize)));
 
                 if (_parallel is null) stop |= cancel.IsCancellationRequested;
                 stop |= step == options.StopAfterSteps;
