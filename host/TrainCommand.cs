@@ -106,7 +106,8 @@ public static class TrainCommand
                 RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
                 Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StopAfterSteps = maxSteps,
                 Config = settings.ToJson(), Notes = notes, CreateOptimizer = p => CreateOptimizer(settings, p),
-                Group = group, DeviceGroup = deviceGroup, Agreement = [("settings", settings.ToJson().ToJsonString()), ("precision", precision), ("training data", $"{data.Train.Name}, {data.Train.Count} examples")],
+                Group = group, DeviceGroup = deviceGroup, Agreement = [.. settings.ToJson().Select(kv => (kv.Key, kv.Value?.ToJsonString() ?? "null")), ("precision", precision),
+                    ("training data", $"{data.Train.Name}, {data.Train.Count} examples"), ("--init-from", initFrom ?? "none")],
             })
         { Messages = messages, Progress = group.Rank == 0 ? progress.Report : null };
 

@@ -44,13 +44,13 @@ public sealed unsafe class MpiCollectives : ICollectives, IDisposable
     public int LocalRank { get; }
     /// <summary>How long a rank waits for the others at one collective before it stops every rank.</summary>
     public TimeSpan Timeout { get; }
-    /// <summary>"Open MPI v4.1.4, ..." as the library reports itself.</summary>
+    /// <summary>"Open MPI v4.1.4", as the library names itself.</summary>
     public string LibraryVersion
     {
         get
         {
             var text = stackalloc byte[512];
-            return MPI_Get_library_version(text, out int n) == Success ? Encoding.ASCII.GetString(text, n).Split('\n')[0].TrimEnd('\0', ',') : _lib.File;
+            return MPI_Get_library_version(text, out int n) == Success ? Encoding.ASCII.GetString(text, n).Split('\n', ',')[0].TrimEnd('\0') : _lib.File;
         }
     }
 

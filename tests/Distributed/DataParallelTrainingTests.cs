@@ -73,7 +73,7 @@ public class DataParallelTrainingTests
         string[] rank1 = [.. rank0.Select(a => a == "96" ? "104" : a)];
         var (code, output) = MpiRun.Run(mpirun, ["--allow-run-as-root", "--oversubscribe", "-n", "1", dotnet, MpiRun.HostDll, .. rank0, ":", "-n", "1", dotnet, MpiRun.HostDll, .. rank1]);
         Assert.That(code, Is.Not.Zero, output);
-        Assert.That(output, Does.Match(@"error: rank 1 disagrees with rank 0 on settings"));
+        Assert.That(output, Does.Contain("error: rank 1 disagrees with rank 0 on syntheticTrain (this is rank 1: 104)"));
         Assert.That(File.Exists(dir["run/steps.csv"]), Is.False, "nothing trained");
     }
 
@@ -83,7 +83,7 @@ public class DataParallelTrainingTests
     {
         using var dir = new TempDir();
         var output = new StringBuilder();
-        using var job = MpiRun.Start(MpiRun.Mpirun, MpiRun.Launch(2, [.. With(Vgg, "--epochs", "50"), "--batch", "4", "--collective-timeout", "3", "--out", dir["run"]]), output);
+        using var job = MpiRun.Start(MpiRun.Mpirun, MpiRun.Launch(2, [.. With(Vgg, "--epochs", "50"), "--batch", "4", "--collective-timeout", "5", "--out", dir["run"]]), output);
         var clock = Stopwatch.StartNew();
         int? victim = null;
         while (clock.Elapsed < TimeSpan.FromSeconds(60) && !job.HasExited && (victim is null || !File.Exists(dir["run/steps.csv"]) || File.ReadAllLines(dir["run/steps.csv"]).Length < 4))
@@ -99,7 +99,7 @@ public class DataParallelTrainingTests
         if (!ended) job.Kill(entireProcessTree: true);
         job.WaitForExit();
         Assert.That(ended, Is.True, $"the job still ran 30 s after rank 1 got SIG{signal}:\n{output}");
-        Assert.That(clock.Elapsed - killedAt, Is.LessThan(TimeSpan.FromSeconds(3 + 10)), output.ToString());
+        Assert.That(clock.Elapsed - killedAt, Is.LessThan(TimeSpan.FromSeconds(5 + 10)), output.ToString());
         Assert.That(job.ExitCode, Is.Not.Zero);
         lock (output) Assert.That(output.ToString(), Does.Contain(expected));
     }

@@ -24,13 +24,17 @@ public sealed class DataParallelGroup(ICollectives group, IDeviceCollectives? de
     /// <summary>Refuses to start unless every rank has the same value of each fact (net, data size, batch, ...); names the first rank and fact that differ.</summary>
     public void Agree(IReadOnlyList<(string Fact, string Value)> facts)
     {
+        var all = Group.AllGather((long)Fingerprint.Of(string.Join('\n', facts.Select(f => $"{f.Fact}={f.Value}"))), "agreement on the run");
+        if (all.All(h => h == all[0])) return;
+        // Some rank differs: every rank sees that and looks fact by fact for the first that differs.
         foreach (var (fact, value) in facts)
         {
-            var all = Group.AllGather((long)Fingerprint.Of(value), $"agreement on {fact}");
-            for (int r = 1; r < all.Length; r++)
-                if (all[r] != all[0])
+            var each = Group.AllGather((long)Fingerprint.Of(value), $"agreement on {fact}");
+            for (int r = 1; r < each.Length; r++)
+                if (each[r] != each[0])
                     throw new CollectiveException($"rank {r} disagrees with rank 0 on {fact} (this is rank {Rank}: {value}); every rank must run the same command on the same data");
         }
+        throw new CollectiveException("the ranks' settings differ, but no single fact does (their order differs); every rank must run the same command");
     }
 
     /// <summary>Copies rank 0's weights and states to every rank and checks that all now hold the same bits.</summary>
