@@ -23,15 +23,28 @@ public static class CliErrors
             // Without this, System.CommandLine prints its own "Unhandled exception" trace and returns 1.
             return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is UsageException or ShapeException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or KeyNotFoundException)
+        catch (Exception e) when (Report(e) is int code)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.Usage;
+            return code;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    }
+
+    /// <summary>Prints a known failure as one line and returns its exit code; null for an exception that is a bug (left to crash with its trace).</summary>
+    public static int? Report(Exception e)
+    {
+        switch (e)
         {
-            Console.Error.WriteLine($"error: {IoErrors.Describe(e)}");
-            return ExitCodes.FileSystem;
+            case UsageException or ShapeException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or KeyNotFoundException:
+                Console.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Usage;
+            case IOException or UnauthorizedAccessException:
+                Console.Error.WriteLine($"error: {IoErrors.Describe(e)}");
+                return ExitCodes.FileSystem;
+            case Engine.Distributed.CollectiveException or Engine.Distributed.MpiUnavailableException:
+                Console.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.RankFailed;
+            default:
+                return null;
         }
     }
 }

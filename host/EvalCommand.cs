@@ -27,6 +27,7 @@ public static class EvalCommand
         device.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
         {
+            Ranks.RequireOneProcess("eval");
             int b = r.GetValue(batch) is int n ? (n >= 1 ? n : throw new UsageException($"--batch {n}: must be at least 1")) : 32;
             int t = r.GetValue(threads) is int th ? (th >= 1 ? th : throw new UsageException($"--threads {th}: must be at least 1")) : Environment.ProcessorCount;
             var weightsArg = r.GetValue(weights)!;

@@ -13,9 +13,11 @@ public static class ExitCodes
     public const int DeviceUnavailable = 3;
     /// <summary>A file or folder could not be written (disk full, read-only, permission, a file in the way).</summary>
     public const int FileSystem = 4;
+    /// <summary>Data-parallel training: a rank died, hung past --collective-timeout or disagreed with the others; MPI unusable.</summary>
+    public const int RankFailed = 5;
     /// <summary>Stopped by Ctrl-C or SIGTERM after writing a checkpoint (128 + SIGINT).</summary>
     public const int Interrupted = 130;
 
     public const string Help = "Exit codes: 0 done (also when --max-steps is reached), 1 training diverged, 2 bad arguments or input, " +
-        "3 device unavailable, 4 a file could not be written, 130 stopped by Ctrl-C/SIGTERM (resumable).";
+        "3 device unavailable, 4 a file could not be written, 5 a data-parallel rank failed, hung or disagreed (or MPI is unusable), 130 stopped by Ctrl-C/SIGTERM (resumable).";
 }

@@ -78,5 +78,5 @@ public static class InfoCommand
         _ => throw new UsageException($"--optimizer '{name}': expected sgd or adam"),
     };
 
-    private static string NormName(Norm n) => n switch { Norm.Batch => "bn", Norm.Group => "gn", _ => "none" };
+    private static string NormName(Norm n) => n switch { Norm.Batch => "bn", Norm.SyncBatch => "syncbn", Norm.Group => "gn", _ => "none" };
 }

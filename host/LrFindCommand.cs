@@ -40,7 +40,11 @@ public static class LrFindCommand
         device.AddTo(cmd);
         train.AddDataAndOptimizerTo(cmd);
         o.AddTo(cmd);
-        cmd.SetAction(r => CommandGuard.Run(() => Run(r, net, device, train, o)));
+        cmd.SetAction(r => CommandGuard.Run(() =>
+        {
+            Ranks.RequireOneProcess("lr-find");
+            return Run(r, net, device, train, o);
+        }));
         return cmd;
     }
 

@@ -15,7 +15,7 @@ public sealed class NetArguments
     public Option<string?> Net { get; } = new("--net") { Description = $"Network: {NetRegistry.KnownNames}." };
     public Option<string?> Input { get; } = new("--input") { Description = "One image as CxHxW, e.g. 3x224x224 (default: the net's own)." };
     public Option<string?> Classes { get; } = new("--classes") { Description = "Number of classes (default: the net's own, 1000 or 22)." };
-    public Option<string?> Norm { get; } = new("--norm") { Description = "Normalization after each conv: bn, gn (32 groups or fewer) or none (default: the net's own)." };
+    public Option<string?> Norm { get; } = new("--norm") { Description = "Normalization after each conv: bn, syncbn (batch norm with statistics over every data-parallel rank's batch; bn on one process), gn (32 groups or fewer) or none (default: the net's own)." };
     public Option<string?> Width { get; } = new("--width") { Description = "Channel width multiplier (default 1; 2 makes segnet/fcn full VGG16 width)." };
     public Option<bool> DenseEval { get; } = new("--dense-eval") { Description = "VGG: FC layers as convolutions, class scores averaged over space." };
 
@@ -66,7 +66,8 @@ public sealed class NetArguments
         "bn" => Engine.Nets.Norm.Batch,
         "gn" => Engine.Nets.Norm.Group,
         "none" => Engine.Nets.Norm.None,
-        _ => throw new UsageException($"--norm '{text}': expected bn, gn or none"),
+        "syncbn" => Engine.Nets.Norm.SyncBatch,
+        _ => throw new UsageException($"--norm '{text}': expected bn, syncbn, gn or none"),
     };
 
     public static double ParseWidth(string? text)

@@ -32,6 +32,7 @@ public static class PredictCommand
         device.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
         {
+            Ranks.RequireOneProcess("predict");
             var files = r.GetValue(input)!.SelectMany(Images).ToList();
             int k = r.GetValue(top) is int t ? (t >= 1 ? t : throw new UsageException($"--top {t}: must be at least 1")) : 5;
             var logitsPath = r.GetValue(saveLogits);

@@ -28,7 +28,11 @@ public static class TrainCommand
         net.AddTo(cmd);
         device.AddTo(cmd);
         o.AddTo(cmd);
-        cmd.SetAction(r => CommandGuard.Run(() => Run(r, net, device, o)));
+        cmd.SetAction(r =>
+        {
+            var group = Ranks.Join(r.GetValue(o.CollectiveTimeout) ?? Ranks.DefaultTimeoutSeconds);
+            return Ranks.Run(group, () => CommandGuard.Run(() => Run(r, net, device, o, group)));
+        });
         return cmd;
     }
 
@@ -44,7 +48,7 @@ public static class TrainCommand
         public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train (default per net)." };
         public Option<int?> EpochsMultiple { get; } = new("--epochs-multiple") { Description = "Train K times the epochs otherwise chosen (seed 004's 1x/3x/6x schedules); with --schedule warmup:before-end=... the low-rate phases keep their length." };
         public Option<double?> TrainFraction { get; } = new("--train-fraction") { Description = "Train on this share of the training set, e.g. 0.1 (seed 004's 1/3, 1/10, 1/30): the same examples for the same --seed, each class of a class-folder set keeping its share." };
-        public Option<int?> Batch { get; } = new("--batch") { Description = "Mini-batch size (default per net)." };
+        public Option<int?> Batch { get; } = new("--batch") { Description = "Mini-batch size (default per net); under mpirun each rank's share, the global batch being ranks x --batch." };
         public Option<double?> Lr { get; } = new("--lr") { Description = "Learning rate; the peak for cyclical schedules (default per net)." };
         public Option<string?> Optimizer { get; } = new("--optimizer") { Description = "sgd (classic momentum v = m*v + g), sgd-unit (CNTK's unit-gain v = m*v + (1-m)*g) or adam." };
         public Option<double?> Momentum { get; } = new("--momentum") { Description = "SGD momentum, Adam's beta1 (default 0.9)." };
@@ -58,12 +62,14 @@ public static class TrainCommand
         public Option<int?> Threads { get; } = new("--threads") { Description = "Data-loading threads (default: the core count). The CPU ops use every core the runtime reports; DOTNET_PROCESSOR_COUNT=N limits them." };
         public Option<int?> Examples { get; } = new("--examples") { Description = "Synthetic data: training examples (validation gets a fifth as many)." };
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
+        public Option<double?> CollectiveTimeout { get; } = new("--collective-timeout") { Description = "Under mpirun: seconds a rank waits for the others at a collective before every rank stops, naming the rank that did not arrive (default 300)." };
+        public Option<string?> Precision { get; } = new("--precision") { Description = "CPU arithmetic: fp32 (default) or fp64 (for exact comparisons, e.g. of data-parallel runs)." };
         public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
 
         public void AddTo(Command c)
         {
             foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Epochs, EpochsMultiple, TrainFraction, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
-                         Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe })
+                         Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout, Precision })
                 c.Options.Add(opt);
         }
 
@@ -75,9 +81,12 @@ public static class TrainCommand
         }
     }
 
-    private static int Run(ParseResult r, NetArguments netArgs, DeviceChoice deviceChoice, Options o)
+    private static int Run(ParseResult r, NetArguments netArgs, DeviceChoice deviceChoice, Options o, Engine.Distributed.ICollectives group)
     {
-        var gpu = deviceChoice.GpuIndex(r);
+        var gpu = deviceChoice.GpuIndex(r) is int g ? g + group.LocalRank : (int?)null;
+        var precision = r.GetValue(o.Precision)?.ToLowerInvariant() ?? "fp32";
+        if (precision is not ("fp32" or "fp64")) throw new UsageException($"--precision '{precision}': expected fp32 or fp64");
+        if (precision == "fp64" && gpu is not null) throw new UsageException("--precision fp64 is for the CPU; the GPU backend computes in fp32");
         int threads = Positive(r.GetValue(o.Threads), "--threads") ?? Environment.ProcessorCount;
         long checkpointEvery = r.GetValue(o.CheckpointEvery) is long ce ? (ce >= 0 ? ce : throw new UsageException($"--checkpoint-every {ce}: must be 0 or more")) : 500;
         long? maxSteps = r.GetValue(o.MaxSteps) is long ms ? (ms >= 1 ? ms : throw new UsageException($"--max-steps {ms}: must be at least 1")) : null;
@@ -86,10 +95,11 @@ public static class TrainCommand
 
         var (settled, runDir, resume, notes) = Settle(r, netArgs, o, gpu);
         if (resume && initFrom is not null) throw new UsageException("--init-from starts a new run; it cannot be combined with --resume");
-        var (info, data, graph, settings) = Prepare(settled);
+        var (info, data, graph, settings) = Prepare(settled, group);
 
-        using var backend = DeviceChoice.Create(gpu);
-        using var train = new LoaderBatches(data.Train, settings.Batch, train: true, settings.Seed, threads);
+        using var backend = precision == "fp64" ? new Engine.Graph.CpuBackend<double>() : DeviceChoice.Create(gpu);
+        using var deviceGroup = Ranks.JoinGpus(backend, group, r.GetValue(o.CollectiveTimeout) ?? Ranks.DefaultTimeoutSeconds);
+        using var train = new LoaderBatches(data.Train, settings.Batch, train: true, settings.Seed, threads, group.Rank, group.Size);
         using var val = data.Validation is null ? null : new LoaderBatches(data.Validation, settings.Batch, train: false, settings.Seed, threads);
         var progress = ProgressLine.ForConsole();
         var messages = new ProgressAwareWriter(Console.Out, progress);
@@ -100,8 +110,10 @@ public static class TrainCommand
                 RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
                 Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StopAfterSteps = maxSteps,
                 Config = settings.ToJson(), Notes = notes, CreateOptimizer = p => CreateOptimizer(settings, p),
+                Group = group, DeviceGroup = deviceGroup, Agreement = [.. settings.ToJson().Select(kv => (kv.Key, kv.Value?.ToJsonString() ?? "null")), ("precision", precision),
+                    ("training data", $"{data.Train.Name}, {data.Train.Count} examples"), ("--init-from", initFrom ?? "none")],
             })
-        { Messages = messages, Progress = progress.Report };
+        { Messages = messages, Progress = group.Rank == 0 ? progress.Report : null };
 
         using var interrupts = new Interrupts(Console.Error);
         try
@@ -130,7 +142,8 @@ public static class TrainCommand
     }
 
     /// <summary>The net, the data and the graph of the settings; the settings completed with the data's class names and ignore label.</summary>
-    internal static (NetInfo Info, DataSplits Data, Engine.Graph.Graph Graph, TrainSettings Settings) Prepare(TrainSettings settings)
+    /// <param name="group">The data-parallel ranks (SyncBN's statistics span them).</param>
+    internal static (NetInfo Info, DataSplits Data, Engine.Graph.Graph Graph, TrainSettings Settings) Prepare(TrainSettings settings, Engine.Distributed.ICollectives? group = null)
     {
         var info = NetRegistry.Find(settings.Net);
         var input = NetArguments.ParseInput(settings.Input)!.Value;
@@ -141,7 +154,7 @@ public static class TrainCommand
         var graph = NetRegistry.Build(info.Name, new NetOptions
         {
             Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
-            IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1,
+            IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1, NormGroup = group,
         });
         return (info, data, graph, settings);
     }

@@ -30,6 +30,7 @@ public sealed class CudaNode : IDisposable
     public int Batch => _run.Batch;
     public ulong Seed => _run.Seed;
     public long Step => _run.Step;
+    public long ExampleOffset => _run.ExampleOffset;
     internal NodeRun Run => _run;
 
     public int InputCount => _run.In.Length;

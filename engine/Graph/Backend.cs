@@ -74,6 +74,8 @@ public sealed class NodeRun
     /// <summary>Seed and step for stochastic ops (dropout): the mask is a hash of (seed, node, step, element).</summary>
     public ulong Seed { get; internal set; }
     public long Step { get; internal set; }
+    /// <summary>The global index of this batch's first example (data-parallel ranks: rank * local batch), so masks follow the example, not the rank.</summary>
+    public long ExampleOffset { get; internal set; }
     /// <summary>Whatever the backend keeps per node between forward and backward.</summary>
     public object? BackendState { get; set; }
 }

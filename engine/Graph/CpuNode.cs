@@ -16,6 +16,7 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     public int Batch => _run.Batch;
     public ulong Seed => _run.Seed;
     public long Step => _run.Step;
+    public long ExampleOffset => _run.ExampleOffset;
 
     public Shape InShape(int i) => _run.InShapes[i];
     public TensorDesc InDesc(int i) => _run.InDescs[i];

@@ -103,6 +103,8 @@ public sealed class Executor : IDisposable
     public ulong Seed { get; set; }
     /// <summary>The training step, set by the trainer so that a resumed run draws the same masks.</summary>
     public long Step { get; set; }
+    /// <summary>The global index of this executor's first example in the step's batch (data-parallel ranks), so dropout masks are those of one process at the global batch.</summary>
+    public long ExampleOffset { get; set; }
     /// <summary>When set, told around every node's forward and backward pass (see <see cref="StepProfiler"/>); null costs nothing.</summary>
     public INodeProfiler? Profiler { get; set; }
 
@@ -126,6 +128,7 @@ public sealed class Executor : IDisposable
             run.Training = training;
             run.Seed = Seed;
             run.Step = Step;
+            run.ExampleOffset = ExampleOffset;
             if (Profiler is { } p)
             {
                 p.Begin(run.Node, Pass.Forward);

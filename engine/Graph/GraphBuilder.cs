@@ -27,6 +27,9 @@ public sealed class GraphBuilder(string name)
     /// </summary>
     public bool FuseNormActivation { get; init; } = true;
 
+    /// <summary>The ranks whose batches synchronised batch norm (the nets' <c>Norm.SyncBatch</c>) takes its statistics over.</summary>
+    public Distributed.ICollectives? NormGroup { get; init; }
+
     /// <summary>A graph input; <paramref name="sampleShape"/> excludes the batch dimension.</summary>
     public Value Input(string name, Shape sampleShape, bool isInt = false) => Input(name, sampleShape, isInt ? DataType.I32 : DataType.F32);
 

@@ -25,6 +25,7 @@ public static class Blocks
     public static Value Normalize(this GraphBuilder b, Value x, Norm norm, string name) => norm switch
     {
         Norm.Batch => b.BatchNorm(x, name: name),
+        Norm.SyncBatch => b.SyncBatchNorm(x, b.NormGroup ?? Distributed.SingleProcess.Instance, name: name),
         Norm.Group => b.GroupNorm(x, GroupCount(x.Channels), name: name),
         Norm.None => x,
         _ => throw new ArgumentException($"normalization {norm} must be resolved before building"),

@@ -3,7 +3,7 @@ using Engine.Tensors;
 namespace Engine.Nets;
 
 /// <summary>Normalization after each convolution. <see cref="Default"/> takes the net's own choice.</summary>
-public enum Norm { Default, None, Batch, Group }
+public enum Norm { Default, None, Batch, Group, SyncBatch }
 
 /// <summary>
 /// How to build a net from the registry. Every field left at its default takes the net's
@@ -40,6 +40,9 @@ public sealed record NetOptions
 
     /// <summary>Batch norm and the activation after it as one fused, recomputing node (same parameter names); false builds them apart.</summary>
     public bool FuseNormActivation { get; init; } = true;
+
+    /// <summary><see cref="Norm.SyncBatch"/>: the data-parallel ranks whose batches the statistics span.</summary>
+    public Distributed.ICollectives? NormGroup { get; init; }
 }
 
 /// <summary>An option value no net can take (non-positive classes or width, ...).</summary>

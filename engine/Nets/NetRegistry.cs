@@ -25,9 +25,9 @@ public static class NetRegistry
     public static IReadOnlyList<NetInfo> All { get; } =
     [
         new("vovnet57", "VoVNet-57 of seed 000: conv-BN-Mish, OSA concatenates its five 3x3 outputs once (31,430,184 parameters)",
-            1000, ImageNet, Norm.Batch, (n, o) => VoVNet.Build(n.Name, o.Input!.Value, o.Classes!.Value, o.Norm, o.Width, inputInConcat: false, o.FuseNormActivation)),
+            1000, ImageNet, Norm.Batch, (n, o) => VoVNet.Build(n.Name, o.Input!.Value, o.Classes!.Value, o.Norm, o.Width, inputInConcat: false, o.FuseNormActivation, o.NormGroup)),
         new("vovnet57-paper", "VoVNet-57 as in the VoVNet paper: the module input joins the OSA concatenation (36,640,296 parameters)",
-            1000, ImageNet, Norm.Batch, (n, o) => VoVNet.Build(n.Name, o.Input!.Value, o.Classes!.Value, o.Norm, o.Width, inputInConcat: true, o.FuseNormActivation)),
+            1000, ImageNet, Norm.Batch, (n, o) => VoVNet.Build(n.Name, o.Input!.Value, o.Classes!.Value, o.Norm, o.Width, inputInConcat: true, o.FuseNormActivation, o.NormGroup)),
         VggNet("vgg11", "A", "VGG configuration A: 8 convs + 3 FC (132,863,336 parameters)"),
         VggNet("vgg11-lrn", "A-LRN", "VGG configuration A-LRN: A with local response normalisation after the first conv (132,863,336 parameters)"),
         VggNet("vgg13", "B", "VGG configuration B: 10 convs + 3 FC (133,047,848 parameters)"),
@@ -74,9 +74,9 @@ public static class NetRegistry
 
     private static NetInfo VggNet(string name, string config, string description) =>
         new(name, description, 1000, ImageNet, Norm.None, (n, o) => Vgg.Build(n.Name, config, o.Input!.Value,
-            o.Classes!.Value, o.Norm, o.Width, o.DenseEvaluation, o.DenseKernel, o.FuseNormActivation));
+            o.Classes!.Value, o.Norm, o.Width, o.DenseEvaluation, o.DenseKernel, o.FuseNormActivation, o.NormGroup));
 
     private static NetInfo SegNetInfo(string name, SegNetVariant variant, string description) =>
         new(name, description, 22, Voc64, Norm.Batch, (n, o) => SegNet.Build(n.Name, variant, o.Input!.Value,
-            o.Classes!.Value, o.Norm, o.Width, o.IgnoreLabel, o.FuseNormActivation)) { Segmentation = true };
+            o.Classes!.Value, o.Norm, o.Width, o.IgnoreLabel, o.FuseNormActivation, o.NormGroup)) { Segmentation = true };
 }

@@ -43,13 +43,13 @@ public static class SegNet
     private const int BaseWidth = 32;
 
     public static Graph.Graph Build(string name, SegNetVariant variant, Shape input, int classes, Norm norm, double width, int ignoreLabel,
-        bool fuseNormActivation = true)
+        bool fuseNormActivation = true, Distributed.ICollectives? normGroup = null)
     {
         int pools = Encoder.Length - 1, factor = 1 << pools;
         if (variant != SegNetVariant.SegNet && (input[1] % factor != 0 || input[2] % factor != 0))
             throw new ShapeException($"input height and width must be multiples of {factor} ({pools} pools of 2 undone by 2x upsampling), got {input}");
 
-        var b = new GraphBuilder(name) { FuseNormActivation = fuseNormActivation };
+        var b = new GraphBuilder(name) { FuseNormActivation = fuseNormActivation, NormGroup = normGroup };
         var (image, label) = Blocks.Inputs(b, input, new Shape(input[1], input[2]));
         bool indices = variant == SegNetVariant.SegNet;
         var x = image;

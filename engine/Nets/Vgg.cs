@@ -43,9 +43,9 @@ public static class Vgg
     private const int Hidden = 4096;
 
     public static Graph.Graph Build(string name, string config, Shape input, int classes, Norm norm, double width,
-        bool denseEvaluation, int denseKernel, bool fuseNormActivation = true)
+        bool denseEvaluation, int denseKernel, bool fuseNormActivation = true, Distributed.ICollectives? normGroup = null)
     {
-        var b = new GraphBuilder(name) { FuseNormActivation = fuseNormActivation };
+        var b = new GraphBuilder(name) { FuseNormActivation = fuseNormActivation, NormGroup = normGroup };
         var (image, label) = Blocks.Inputs(b, input, new Shape());
         var x = image;
         int block = 1, conv = 1;

@@ -34,13 +34,13 @@ public static class VoVNet
 
     /// <param name="inputInConcat">The VoVNet paper's OSA: the module input joins the concatenation.</param>
     public static Graph.Graph Build(string name, Shape input, int classes, Norm norm, double width, bool inputInConcat,
-        bool fuseNormActivation = true)
+        bool fuseNormActivation = true, Distributed.ICollectives? normGroup = null)
     {
         // Padded strided layers would still "work" below this, but each stage would then see a
         // map it cannot halve, degenerating into 1x1 convolutions on a single pixel.
         if (input[1] < MinimumSide || input[2] < MinimumSide)
             throw new ShapeException($"input {input[1]}x{input[2]} is smaller than {MinimumSide}x{MinimumSide}, the least {name} takes: its five stride-2 layers reduce the image {MinimumSide}-fold (224 -> 7)");
-        var b = new GraphBuilder(name) { FuseNormActivation = fuseNormActivation };
+        var b = new GraphBuilder(name) { FuseNormActivation = fuseNormActivation, NormGroup = normGroup };
         var (image, label) = Blocks.Inputs(b, input, new Shape());
         var x = image;
         using (b.Scope("stem"))

@@ -56,7 +56,7 @@ public sealed partial class BatchNorm : Op
         ChannelStatistics.WithForwardStatistics(n, Eps, (c, mean, invStd, batchStatistics) => ChannelBackward(n, c, mean, invStd, batchStatistics));
 
     /// <summary>y = (x - mean) / std * weight + bias over channel c.</summary>
-    private static void Normalize<T>(CpuNode<T> n, int c, double mean, double invStd) where T : unmanaged, IFloatingPointIeee754<T>
+    internal static void Normalize<T>(CpuNode<T> n, int c, double mean, double invStd) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         var x = n.In(0);
@@ -78,6 +78,19 @@ public sealed partial class BatchNorm : Op
     private static void ChannelBackward<T>(CpuNode<T> n, int c, double mean, double invStd, bool batchStatistics)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var (sumDy, sumDyDeviation) = GradientSums(n, c, mean);
+        double sumDyXhat = sumDyDeviation * invStd;
+        n.ParamGrad(0)[c] += T.CreateTruncating(sumDyXhat);
+        n.ParamGrad(1)[c] += T.CreateTruncating(sumDy);
+        if (!n.HasInGrad(0)) return;
+        var (batch, _, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        double count = (double)batch * plane;
+        InputGradient(n, c, mean, invStd, batchStatistics ? sumDy / count : 0, batchStatistics ? sumDyXhat / count : 0);
+    }
+
+    /// <summary>Channel c's sum of dy and of dy * (x - mean) over the batch.</summary>
+    internal static (double SumDy, double SumDyDeviation) GradientSums<T>(CpuNode<T> n, int c, double mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         ReadOnlySpan<T> x = n.In(0);
         ReadOnlySpan<T> dy = n.OutGrad(0);
@@ -89,16 +102,18 @@ public sealed partial class BatchNorm : Op
             sumDy += g;
             sumDyDeviation += gd;
         }
-        double sumDyXhat = sumDyDeviation * invStd;
-        n.ParamGrad(0)[c] += T.CreateTruncating(sumDyXhat);
-        n.ParamGrad(1)[c] += T.CreateTruncating(sumDy);
-        if (!n.HasInGrad(0)) return;
+        return (sumDy, sumDyDeviation);
+    }
 
+    /// <summary>dx (+)= weight / std * (dy - meanDy - xhat * meanDyXhat) over channel c (= for the first writer).</summary>
+    internal static void InputGradient<T>(CpuNode<T> n, int c, double mean, double invStd, double meanDy, double meanDyXhat)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        ReadOnlySpan<T> x = n.In(0);
+        ReadOnlySpan<T> dy = n.OutGrad(0);
         var dx = n.InGrad(0);
-        double count = (double)batch * plane;
         double scale = double.CreateTruncating(n.Param(0)[c]) * invStd;
-        double meanDy = batchStatistics ? sumDy / count : 0;
-        double meanDyXhat = batchStatistics ? sumDyXhat / count : 0;
         for (int s = 0; s < batch; s++)
         {
             int start = (s * channels + c) * plane;

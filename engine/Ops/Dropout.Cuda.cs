@@ -32,7 +32,7 @@ public sealed partial class Dropout
     {
         var a = new KernelArgs();
         a.Add(dst); a.Add(src);
-        a.Add(n.Seed); a.Add(Stream(n.Node.Index, n.Step)); a.Add(0UL);
+        a.Add(n.Seed); a.Add(Stream(n.Node.Index, n.Step)); a.Add((ulong)(n.ExampleOffset * (count / n.InShape(0)[0])));
         a.Add(Threshold); a.Add((float)Scale); a.Add(count);
         n.Launch(kernel, n.ElementwiseGrid(count), CudaNode.BlockSize, ref a);
     }

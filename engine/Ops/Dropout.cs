@@ -6,7 +6,8 @@ namespace Engine.Ops;
 
 /// <summary>
 /// Inverted dropout: in training, element i is kept and scaled by 1 / (1 - p) iff
-/// <c>Rng.HashUniform(seed, nodeIndex * 2^32 + step, i) &gt;= p</c>, else zeroed; in
+/// <c>Rng.HashUniform(seed, nodeIndex * 2^32 + step, exampleOffset * sampleSize + i) &gt;= p</c>, else zeroed
+/// (the example offset is a data-parallel rank's first global example, 0 in one process); in
 /// evaluation it is the identity. The mask is a stateless hash, so backward recomputes it and a
 /// GPU kernel reproduces it exactly (HashUniform is k / 2^24, so the test is the integer
 /// comparison k &gt;= ceil(p * 2^24)).
@@ -46,7 +47,8 @@ public sealed partial class Dropout : Op
         if (!Active(n)) { x.CopyTo(y); return; }
         var scale = T.CreateTruncating(Scale);
         ulong stream = Stream(n.Node.Index, n.Step);
-        for (int i = 0; i < y.Length; i++) y[i] = Keeps(n.Seed, stream, i) ? x[i] * scale : T.Zero;
+        long first = FirstIndex(n);
+        for (int i = 0; i < y.Length; i++) y[i] = Keeps(n.Seed, stream, first + i) ? x[i] * scale : T.Zero;
     }
 
     public override void Backward<T>(CpuNode<T> n)
@@ -62,12 +64,16 @@ public sealed partial class Dropout : Op
         }
         var scale = T.CreateTruncating(Scale);
         ulong stream = Stream(n.Node.Index, n.Step);
+        long first = FirstIndex(n);
         for (int i = 0; i < dx.Length; i++)
         {
-            var g = Keeps(n.Seed, stream, i) ? dy[i] * scale : T.Zero;
+            var g = Keeps(n.Seed, stream, first + i) ? dy[i] * scale : T.Zero;
             dx[i] = overwrite ? g : dx[i] + g;
         }
     }
+
+    /// <summary>The hash index of this batch's first element: its first example's global index times the sample size.</summary>
+    private static long FirstIndex<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T> => n.ExampleOffset * (n.InShape(0).Numel / n.Batch);
 }
 
 public static partial class Layers

@@ -8,7 +8,10 @@ namespace Engine.Training;
 /// </summary>
 public interface IBatchSource
 {
+    /// <summary>Examples per batch in this process (a rank's share of the global batch).</summary>
     int BatchSize { get; }
+    /// <summary>Data-parallel ranks that each take <see cref="BatchSize"/> of every global batch; <see cref="Examples"/> counts them all.</summary>
+    int Ranks => 1;
     /// <summary>Batches per epoch (training drops the last partial batch; evaluation keeps it).</summary>
     int BatchesPerEpoch { get; }
     /// <summary>Examples per epoch.</summary>

@@ -15,21 +15,25 @@ public sealed class LoaderBatches : IBatchSource, IDisposable
     private readonly LoaderOptions _options;
     private DataLoader? _loader;
 
-    public LoaderBatches(IDataset data, int batchSize, bool train, ulong seed, int threads = 0)
+    /// <param name="rank">Data-parallel training: this rank's share of each global batch of <paramref name="batchSize"/> * <paramref name="ranks"/>.</param>
+    public LoaderBatches(IDataset data, int batchSize, bool train, ulong seed, int threads = 0, int rank = 0, int ranks = 1)
     {
         if (data.Count < 1) throw new InvalidDataException($"dataset '{data.Name}' is empty");
         _data = data;
         BatchSize = Math.Max(1, Math.Min(batchSize, data.Count));
         _options = new LoaderOptions
         {
-            BatchSize = BatchSize, Shuffle = train, DropLast = train, Augment = train, Seed = seed,
+            BatchSize = BatchSize, Shuffle = train, DropLast = train, Augment = train, Seed = seed, Rank = rank, Ranks = ranks,
             Threads = threads > 0 ? threads : Environment.ProcessorCount, Log = m => Log?.Invoke(m),
         };
-        BatchesPerEpoch = train ? data.Count / BatchSize : (data.Count + BatchSize - 1) / BatchSize;
-        Examples = train ? BatchesPerEpoch * BatchSize : data.Count;
+        if (ranks > 1 && !train) throw new ArgumentException("evaluation is not sharded: every rank evaluates the whole split");
+        Ranks = ranks;
+        BatchesPerEpoch = train ? data.Count / (BatchSize * ranks) : (data.Count + BatchSize - 1) / BatchSize;
+        Examples = train ? BatchesPerEpoch * BatchSize * ranks : data.Count;
     }
 
     public int BatchSize { get; }
+    public int Ranks { get; }
     public int BatchesPerEpoch { get; }
     public int Examples { get; }
     public int SplitCount => _data.Count;

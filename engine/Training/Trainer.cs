@@ -5,6 +5,7 @@ using Engine.Data;
 using Engine.Graph;
 using Engine.IO;
 using Engine.Training.Checkpoints;
+using Engine.Training.DataParallel;
 using Engine.Training.Metrics;
 using Engine.Training.Optimizers;
 using Engine.Training.Reports;
@@ -18,6 +19,9 @@ namespace Engine.Training;
 /// logits on the backend (only counts come back) for the metrics. After each epoch: validation, the schedule's end-of-epoch hook, metrics.csv,
 /// curves.svg, segmentation pictures and a checkpoint. Everything is seeded, so a run resumed
 /// from any checkpoint repeats the uninterrupted run's steps exactly (on a deterministic backend).
+/// Data-parallel (<see cref="TrainerOptions.Group"/> of several ranks): every rank runs this loop on
+/// its share of each global batch; gradients, the logged loss and the metrics are the global batch's,
+/// and rank 0 alone writes the run folder (every rank reads it to resume).
 /// </summary>
 public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource train, IBatchSource? validation, TaskInfo task, TrainerOptions options)
 {
@@ -31,18 +35,25 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
     private readonly string _dir = options.RunDir;
     private readonly Value _loss = graph.Loss ?? throw new ArgumentException($"graph '{graph.Name}' has no loss to train");
     private readonly Value? _logits = graph.Outputs.TryGetValue("logits", out var l) ? l : null;
+    private readonly DataParallelGroup? _parallel = options.Group.Size > 1 ? new DataParallelGroup(options.Group, options.DeviceGroup) : null;
+    private bool Writes => _parallel?.IsWriter ?? true;
 
     public TrainOutcome Run(CancellationToken cancel = default)
     {
-        CreateRunFolder();
         if (!options.Resume && Checkpoint.Exists(_dir))
             throw new RunExistsException(_dir);
-        using var log = new RunLog(Path.Combine(_dir, LogFile), Messages);
-        foreach (var note in options.Notes) log.Info(note);
-        var leftovers = AtomicFile.RemoveLeftovers(_dir).Concat(AtomicFile.RemoveLeftovers(Path.Combine(_dir, Checkpoint.Folder))).ToList();
-        if (leftovers.Count > 0) log.Info($"removed {leftovers.Count} temporary file(s) an interrupted write left behind: {string.Join(", ", leftovers)}");
+        _parallel?.Agree([.. options.Agreement, ("resume", options.Resume.ToString()), ("parameters", graph.Parameters.Count.ToString(CultureInfo.InvariantCulture)),
+            ("training examples per epoch", train.Examples.ToString(CultureInfo.InvariantCulture)), ("batch per rank", train.BatchSize.ToString(CultureInfo.InvariantCulture))]);
+        if (Writes) CreateRunFolder();
+        using var log = Writes ? new RunLog(Path.Combine(_dir, LogFile), Messages) : null;
+        foreach (var note in options.Notes) log?.Info(note);
+        if (Writes)
+        {
+            var leftovers = AtomicFile.RemoveLeftovers(_dir).Concat(AtomicFile.RemoveLeftovers(Path.Combine(_dir, Checkpoint.Folder))).ToList();
+            if (leftovers.Count > 0) log!.Info($"removed {leftovers.Count} temporary file(s) an interrupted write left behind: {string.Join(", ", leftovers)}");
+        }
         int skipped = 0;
-        train.Log = m => { Interlocked.Increment(ref skipped); log.Detail(m); };
+        train.Log = m => { Interlocked.Increment(ref skipped); log?.Detail(m); };
         if (validation is not null) validation.Log = train.Log;
 
         using var parameters = new ParameterBuffers(graph, backend);
@@ -51,8 +62,11 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         var schedule = ScheduleSpec.Parse(options.Schedule, new ScheduleContext(options.LearningRate, stepsPerEpoch, totalSteps));
 
         var state = options.Resume ? ResumeFrom(parameters, optimizer, schedule, log) : Start(parameters, optimizer, schedule, log);
+        _parallel?.ShareWeights(parameters);
+        if (_parallel is not null)
+            log?.Info($"data-parallel: {_parallel.Size} ranks x batch {train.BatchSize} = global batch {train.BatchSize * _parallel.Size}; rank 0's weights shared and checked equal on every rank");
         var history = state.History.Select(n => EpochRecord.FromJson(n!)).ToList();
-        using var exec = new Executor(graph, backend, train.BatchSize, parameters) { Seed = state.Seed };
+        using var exec = new Executor(graph, backend, train.BatchSize, parameters) { Seed = state.Seed, ExampleOffset = (long)options.Group.Rank * train.BatchSize };
         using var evaluator = new Evaluator(graph, backend, parameters, task, exec);
         using var scorer = new BatchScorer(backend);
         using var steps = OpenSteps(state.Step);
@@ -67,15 +81,19 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
             if (epoch == state.Epoch && state.BatchInEpoch > 0)
             {
                 batchIndex = state.BatchInEpoch;
-                if (state.TrainMeter is { } m) meter.Restore(m);
+                // The saved meter is the global one: rank 0 carries it on, the others add only their own from here.
+                if (state.TrainMeter is { } m && Writes) meter.Restore(m);
                 secondsBefore = state.EpochSeconds;
             }
             var clock = Stopwatch.StartNew();
             double lr = schedule.Rate(step);
+            double globalLossSum = 0;   // data-parallel: the progress line's epoch average of the global losses
+            int globalSteps = 0;
             foreach (var batch in train.Epoch(epoch, batchIndex))
             {
                 lr = schedule.Rate(step);
-                double loss = TrainStep(exec, parameters, optimizer, scorer, batch, step, lr, meter);
+                bool stop = cancel.IsCancellationRequested;
+                double loss = TrainStep(exec, parameters, optimizer, scorer, batch, step, lr, meter, ref stop);
                 step++;
                 batchIndex++;
                 steps.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step},{epoch + 1},{batchIndex},{loss:R},{lr:R}"));
@@ -86,11 +104,14 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                         $"first non-finite: {NonFinite.InParameters(parameters, gradients: true) ?? NonFinite.InOutputs(graph, backend, parameters, batch) ?? "the loss itself"}; " +
                         $"the last checkpoint in {_dir} is untouched");
                 }
-                rate.Add(batch.Count);
+                rate.Add(batch.Count * train.Ranks);
+                globalLossSum += loss;
+                globalSteps++;
                 Progress?.Invoke(new StepProgress(epoch + 1, options.Epochs, batchIndex, train.BatchesPerEpoch, step, totalSteps,
-                    loss, meter.Summary().Loss, lr, rate.PerSecond, rate.Eta(totalSteps - step, train.BatchSize)));
+                    loss, _parallel is null ? meter.Summary().Loss : globalLossSum / globalSteps, lr, rate.PerSecond, rate.Eta(totalSteps - step, train.BatchSize)));
 
-                bool stop = cancel.IsCancellationRequested || step == options.StopAfterSteps;
+                if (_parallel is null) stop |= cancel.IsCancellationRequested;
+                stop |= step == options.StopAfterSteps;
                 if (stop || (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0))
                 {
                     steps.Flush();
@@ -98,13 +119,13 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                 }
                 if (stop)
                 {
-                    log.Info($"stopped after step {step} (epoch {epoch + 1}, batch {batchIndex} of {train.BatchesPerEpoch}); checkpoint written to {_dir}");
-                    return new TrainOutcome(cancel.IsCancellationRequested ? TrainStatus.Interrupted : TrainStatus.StepLimit, step, history, _dir);
+                    log?.Info($"stopped after step {step} (epoch {epoch + 1}, batch {batchIndex} of {train.BatchesPerEpoch}); checkpoint written to {_dir}");
+                    return new TrainOutcome(step == options.StopAfterSteps && !cancel.IsCancellationRequested ? TrainStatus.StepLimit : TrainStatus.Interrupted, step, history, _dir);
                 }
             }
 
             lr = schedule.Rate(Math.Max(0, step - 1));
-            var trainSummary = meter.Summary();
+            var trainSummary = (_parallel?.Global(meter) ?? meter).Summary();
             MetricSummary? val = null;
             if (validation is not null)
             {
@@ -114,20 +135,21 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                     throw new TrainingDivergedException($"the validation loss became {val.Loss} after epoch {epoch + 1} (step {step}); " +
                         $"first non-finite: {NonFinite.InParameters(parameters, gradients: false) ?? NonFinite.InOutputs(graph, backend, parameters, validation.Epoch(0).First()) ?? "the loss itself"}; " +
                         $"the last checkpoint in {_dir} is untouched");
-                WritePictures(pictures);
+                if (Writes) WritePictures(pictures);
             }
             var note = schedule.EndOfEpoch(epoch, (val ?? trainSummary).Score);
             var record = EpochRecord.From(epoch + 1, trainSummary, val, lr, secondsBefore + clock.Elapsed.TotalSeconds);
             history.Add(record);
-            log.Info(Summary(record, val));
-            if (note is not null) log.Info(note);
-            WriteReports(history);
+            log?.Info(Summary(record, val));
+            if (note is not null) log?.Info(note);
+            if (Writes) WriteReports(history);
             steps.Flush();
             Save(parameters, optimizer, schedule, step, epoch + 1, 0, null, 0, history, state.Seed);
         }
-        WeightFile.Save(Path.Combine(_dir, WeightsFile), parameters, new Dictionary<string, string> { ["net"] = options.NetName, ["step"] = step.ToString(CultureInfo.InvariantCulture) });
-        if (skipped > 0) log.Info($"{skipped} unreadable example(s) were skipped; train.log names each file and the reason");
-        log.Info($"done: {step} steps; weights in {Path.Combine(_dir, WeightsFile)}, metrics in {Path.Combine(_dir, MetricsFile)}, curves in {Path.Combine(_dir, CurvesFile)}");
+        _parallel?.CheckSameWeights(parameters, $"at the end (step {step})");
+        if (Writes) WeightFile.Save(Path.Combine(_dir, WeightsFile), parameters, new Dictionary<string, string> { ["net"] = options.NetName, ["step"] = step.ToString(CultureInfo.InvariantCulture) });
+        if (skipped > 0) log?.Info($"{skipped} unreadable example(s) were skipped; train.log names each file and the reason");
+        log?.Info($"done: {step} steps; weights in {Path.Combine(_dir, WeightsFile)}, metrics in {Path.Combine(_dir, MetricsFile)}, curves in {Path.Combine(_dir, CurvesFile)}");
         return new TrainOutcome(TrainStatus.Completed, step, history, _dir);
     }
 
@@ -138,12 +160,35 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw FileWriteException.Of(_dir, e); }
     }
 
-    private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, BatchScorer scorer, Batch batch, long step, double lr, Meter meter)
+    /// <summary>One step; data-parallel, the returned loss is the global batch's and <paramref name="stop"/> is true on every rank when one asked.</summary>
+    private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, BatchScorer scorer, Batch batch, long step, double lr, Meter meter, ref bool stop)
     {
-        double loss = TrainingStep.Run(exec, parameters, optimizer, batch, step, lr, _loss);
-        if (_logits is not null && double.IsFinite(loss))
-            scorer.Add(meter, loss, batch, exec.ValueSlice(_logits), exec.ValueSlice(graph.Input("label")));
+        double localLoss = double.NaN;
+        bool anyStop = stop;
+        Func<double, double>? reduce = _parallel is null ? null : local =>
+        {
+            localLoss = local;
+            return _parallel.ReduceStep(parameters, local, CountedLabels(batch), ref anyStop);
+        };
+        double loss = TrainingStep.Run(exec, parameters, optimizer, batch, step, lr, _loss, reduce);
+        stop = anyStop;
+        if (_parallel is not null && graph.States.Count > 0 && !_syncedStatistics) _parallel.ShareStates(parameters);
+        if (_parallel is null) localLoss = loss;
+        if (_logits is not null && double.IsFinite(localLoss))
+            scorer.Add(meter, localLoss, batch, exec.ValueSlice(_logits), exec.ValueSlice(graph.Input("label")));
         return loss;
+    }
+
+    /// <summary>Whether every normalisation layer with running statistics already keeps them equal on all ranks (SyncBN).</summary>
+    private readonly bool _syncedStatistics = graph.Nodes.Where(n => n.States.Length > 0).All(n => n.Op is Distributed.ISynchronizedStatistics);
+
+    /// <summary>The labels the loss averaged over: the batch (classification) or its pixels that are not the ignore label (segmentation).</summary>
+    private long CountedLabels(Batch batch)
+    {
+        if (task.Task == TaskKind.Classification) return batch.Count;
+        long n = 0;
+        foreach (int label in batch.Labels.Span) if (label != task.IgnoreLabel) n++;
+        return n;
     }
 
     /// <summary>Non-finite weights are never written: an update can go non-finite although the loss before it was finite.</summary>
@@ -154,14 +199,16 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
                 $"the last finite checkpoint in {_dir} is kept");
     }
 
-    private CheckpointState Start(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, RunLog log)
+    private CheckpointState Start(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, RunLog? log)
     {
-        File.Delete(Path.Combine(_dir, StepsFile));
         parameters.Initialize(options.Seed);
+        if (Writes) File.Delete(Path.Combine(_dir, StepsFile));
+        if (log is null) return new CheckpointState { Seed = options.Seed, Net = options.NetName, Config = options.Config };
         log.Info($"run folder {_dir}");
         log.Info($"net {options.NetName}: {graph.Parameters.Count:N0} parameters, {task.Task.ToString().ToLowerInvariant()} into {task.Classes} classes, backend {backend.Name}");
         int dropped = train.SplitCount - train.Examples;
-        log.Info($"data: {train.SplitCount} training examples, {train.BatchesPerEpoch} batches of {train.BatchSize} per epoch" +
+        string batches = train.Ranks > 1 ? $"{train.BatchesPerEpoch} global batches of {train.Ranks} ranks x {train.BatchSize}" : $"{train.BatchesPerEpoch} batches of {train.BatchSize}";
+        log.Info($"data: {train.SplitCount} training examples, {batches} per epoch" +
             (dropped > 0 ? $" (each epoch leaves out the {dropped} its shuffle puts last)" : "") +
             (validation is null ? ", no validation split" : $", {validation.Examples} validation examples"));
         log.Info($"optimizer: {optimizer.Describe(options.LearningRate)}");
@@ -175,14 +222,14 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         return new CheckpointState { Seed = options.Seed, Net = options.NetName, Config = options.Config };
     }
 
-    private CheckpointState ResumeFrom(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, RunLog log)
+    private CheckpointState ResumeFrom(ParameterBuffers parameters, Optimizer optimizer, LrSchedule schedule, RunLog? log)
     {
         var state = Checkpoint.Load(_dir, parameters, optimizer);
         if (state.Net != options.NetName)
             throw new InvalidDataException($"{_dir} holds a run of net '{state.Net}', not '{options.NetName}'");
         schedule.RestoreState(state.Schedule);
-        log.Info($"resuming {_dir} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch}); seed {state.Seed}");
-        if (state.Seed != options.Seed) log.Info($"note: the run's own seed {state.Seed} is used, not {options.Seed}");
+        log?.Info($"resuming {_dir} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch}); seed {state.Seed}");
+        if (state.Seed != options.Seed) log?.Info($"note: the run's own seed {state.Seed} is used, not {options.Seed}");
         return state;
     }
 
@@ -190,6 +237,12 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         Meter? meter, double epochSeconds, List<EpochRecord> history, ulong seed)
     {
         EnsureFinite(parameters, step);
+        if (_parallel is not null)
+        {
+            _parallel.CheckSameWeights(parameters, $"at the checkpoint of step {step}");
+            if (meter is not null) meter = _parallel.Global(meter);
+            if (!Writes) return;
+        }
         var state = new CheckpointState
         {
             Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, Seed = seed, Net = options.NetName,
@@ -202,6 +255,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
     /// <summary>steps.csv, cut back to the steps the checkpoint has seen so that a resumed run rewrites the rest.</summary>
     private StreamWriter OpenSteps(long keepThrough)
     {
+        if (!Writes) return StreamWriter.Null;
         var path = Path.Combine(_dir, StepsFile);
         var kept = new List<string>();
         if (File.Exists(path))

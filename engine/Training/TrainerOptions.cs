@@ -30,6 +30,15 @@ public sealed class TrainerOptions
     public int PredictionImages { get; init; } = 4;
     /// <summary>Lines that open the run's log (and console): e.g. what settings were chosen and why.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+    /// <summary>
+    /// Data-parallel training: the ranks this run is one of (every rank runs the same trainer; rank 0
+    /// alone writes the run folder). <see cref="Distributed.SingleProcess"/> for a run on its own.
+    /// </summary>
+    public Distributed.ICollectives Group { get; init; } = Distributed.SingleProcess.Instance;
+    /// <summary>The same ranks' collectives on the backend's own buffers (NCCL between GPUs); null: through host memory.</summary>
+    public IDeviceCollectives? DeviceGroup { get; init; }
+    /// <summary>Lines every rank must agree on before training starts (net, data size, ...), checked when there is more than one rank.</summary>
+    public IReadOnlyList<(string Fact, string Value)> Agreement { get; init; } = [];
     /// <summary>The settings as given, stored with every checkpoint.</summary>
     public JsonObject Config { get; init; } = [];
 }

@@ -8,7 +8,9 @@ namespace Engine.Training;
 internal static class TrainingStep
 {
     /// <summary>Inputs, forward, zeroed parameter gradients, backward from the loss, one update at <paramref name="lr"/>; returns the loss.</summary>
-    public static double Run(Executor exec, ParameterBuffers parameters, Optimizer optimizer, Batch batch, long step, double lr, Value loss)
+    /// <param name="afterBackward">Data-parallel training: given the local loss after backward, makes the gradients the global batch's and returns the global loss.</param>
+    public static double Run(Executor exec, ParameterBuffers parameters, Optimizer optimizer, Batch batch, long step, double lr, Value loss,
+        Func<double, double>? afterBackward = null)
     {
         exec.Step = step;
         exec.SetInput("image", batch.Images.Span);
@@ -16,7 +18,9 @@ internal static class TrainingStep
         exec.Forward(training: true);
         parameters.ZeroGrads();
         exec.Backward();
+        double value = exec.Read(loss)[0];
+        if (afterBackward is not null) value = afterBackward(value);
         optimizer.Step(lr);
-        return exec.Read(loss)[0];
+        return value;
     }
 }

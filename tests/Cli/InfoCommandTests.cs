@@ -92,7 +92,7 @@ public class InfoCommandTests
     [TestCase(new[] { "--net", "vgg16", "--classes", "0" }, "--classes '0': must be a positive integer")]
     [TestCase(new[] { "--net", "vgg16", "--classes=-3" }, "--classes '-3': must be a positive integer")]
     [TestCase(new[] { "--net", "vgg16", "--classes", "ten" }, "--classes 'ten': must be a positive integer")]
-    [TestCase(new[] { "--net", "vgg16", "--norm", "ln" }, "--norm 'ln': expected bn, gn or none")]
+    [TestCase(new[] { "--net", "vgg16", "--norm", "ln" }, "--norm 'ln': expected bn, syncbn, gn or none")]
     [TestCase(new[] { "--net", "vgg16", "--width", "0" }, "--width '0': must be a positive number")]
     [TestCase(new[] { "--net", "segnet", "--dense-eval" }, "dense evaluation applies to the vgg nets only")]
     public void Bad_input_gives_one_error_line_and_exit_code_2(string[] args, string message)

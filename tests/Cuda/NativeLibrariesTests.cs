@@ -21,4 +21,15 @@ public class NativeLibrariesTests
         Assert.That(NativeLibraries.TryLoadCudnn(out var again), Is.False);
         Assert.That(again, Is.EqualTo(e.Message));
     }
+
+    /// <summary>NCCL is loaded only for data-parallel GPU training; without it that is one line naming the library and where it was looked for.</summary>
+    [Test]
+    public void MissingNcclIsOneLineNamingTheLibrary()
+    {
+        if (NativeLibraries.TryLoadNccl(out _)) Assert.Ignore("NCCL is installed here");
+        Assert.That(NativeLibraries.TryLoadNccl(out var why), Is.False);
+        Assert.That(why, Does.Not.Contain('\n'));
+        Assert.That(why, OperatingSystem.IsWindows() ? Is.EqualTo(NativeLibraryNames.NcclUnavailable)
+            : Does.Contain("libnccl.so.2").And.Contain(LibrarySearch.OverrideVariable));
+    }
 }

@@ -91,6 +91,8 @@ internal static unsafe partial class Driver
 
     [LibraryImport(Lib)] public static partial CuResult cuStreamCreate(out nint stream, uint flags);
     [LibraryImport(Lib)] public static partial CuResult cuStreamSynchronize(nint stream);
+    /// <summary>Success when the stream's work is done, <see cref="CuResult.NotReady"/> while it runs.</summary>
+    [LibraryImport(Lib)] public static partial CuResult cuStreamQuery(nint stream);
     [LibraryImport(Lib)] public static partial CuResult cuStreamDestroy_v2(nint stream);
     [LibraryImport(Lib)] public static partial CuResult cuEventCreate(out nint evt, uint flags);
     [LibraryImport(Lib)] public static partial CuResult cuEventRecord(nint evt, nint stream);

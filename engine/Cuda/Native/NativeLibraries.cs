@@ -5,7 +5,7 @@ using System.Runtime.Loader;
 namespace Engine.Cuda.Native;
 
 /// <summary>
-/// Loads the CUDA driver, cuBLAS and cuDNN by this OS's versioned file names
+/// Loads the CUDA driver, cuBLAS, cuDNN and NCCL by this OS's versioned file names
 /// (<see cref="NativeLibraryNames"/>) from the folders <see cref="LibrarySearch"/> lists, and
 /// hands their handles to the runtime for our [LibraryImport] declarations, which use the
 /// logical names below (never a real file name, so that the runtime's own probing cannot pick
@@ -16,6 +16,7 @@ public static class NativeLibraries
     internal const string Driver = "engine-cuda-driver";
     internal const string Cublas = "engine-cublas";
     internal const string Cudnn = "engine-cudnn";
+    internal const string Nccl = "engine-nccl";
 
     /// <summary>This OS's file names (<see cref="NativeLibraryNames.Linux"/> or <see cref="NativeLibraryNames.Windows"/>).</summary>
     public static NativeLibraryNames Names => NativeLibraryNames.Current;
@@ -61,6 +62,9 @@ public static class NativeLibraries
     public static bool TryLoadDriver(out string? error) => TryLoad(Driver, out error);
     public static bool TryLoadCublas(out string? error) => TryLoad(Cublas, out error);
     public static bool TryLoadCudnn(out string? error) => TryLoad(Cudnn, out error);
+    /// <summary>Loads NCCL 2 once (multi-GPU collectives; Linux only).</summary>
+    public static nint LoadNccl() => Load(Nccl);
+    public static bool TryLoadNccl(out string? error) => TryLoad(Nccl, out error);
 
     /// <summary>
     /// Serves an already loaded library (the image codecs) to this assembly's declarations under a
@@ -89,6 +93,7 @@ public static class NativeLibraries
                     Driver => LoadFromSearch(DriverSpec, LibrarySearch.FromEnvironment()),
                     Cublas => LoadCublasLocked(),
                     Cudnn => LoadCudnnLocked(),
+                    Nccl => LoadFromSearch(Names.Nccl ?? throw new CudaLibraryNotFoundException(NativeLibraryNames.NcclUnavailable), LibrarySearch.FromEnvironment()),
                     _ => throw new ArgumentException($"unknown native library '{logicalName}'"),
                 };
             }
@@ -238,7 +243,7 @@ public static class NativeLibraries
 
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
-        if (libraryName is Driver or Cublas or Cudnn) return Load(libraryName);
+        if (libraryName is Driver or Cublas or Cudnn or Nccl) return Load(libraryName);
         lock (Gate) return Registered.GetValueOrDefault(libraryName);
     }
 }

@@ -40,10 +40,13 @@ public sealed class DataLoader : IDisposable
         if (options.BatchSize < 1) throw new ArgumentException($"batch size {options.BatchSize} must be at least 1");
         if (options.Threads < 1) throw new ArgumentException($"loader threads {options.Threads} must be at least 1");
         if (options.Prefetch < 1) throw new ArgumentException($"prefetch {options.Prefetch} must be at least 1 batch");
+        if (options.Ranks < 1 || options.Rank < 0 || options.Rank >= options.Ranks) throw new ArgumentException($"rank {options.Rank} of {options.Ranks} ranks");
+        if (options.Ranks > 1 && !options.DropLast) throw new ArgumentException("a loader sharded over ranks drops the last partial batch (DropLast)");
         if (dataset.Count < 1) throw new DatasetException($"{dataset.Name} has no examples");
-        BatchesPerEpoch = options.DropLast ? dataset.Count / options.BatchSize : (dataset.Count + options.BatchSize - 1) / options.BatchSize;
+        int global = options.BatchSize * options.Ranks;
+        BatchesPerEpoch = options.DropLast ? dataset.Count / global : (dataset.Count + global - 1) / global;
         if (BatchesPerEpoch == 0)
-            throw new DatasetException($"{dataset.Name} has {dataset.Count} examples, fewer than one batch of {options.BatchSize} (drop-last is on)");
+            throw new DatasetException($"{dataset.Name} has {dataset.Count} examples, fewer than one batch of {global}{(options.Ranks > 1 ? $" ({options.Ranks} ranks x {options.BatchSize})" : "")} (drop-last is on)");
         if (start.Epoch < 0 || start.Batch < 0 || start.Batch >= BatchesPerEpoch)
             throw new ArgumentException($"start position {start} is outside an epoch of {BatchesPerEpoch} batches");
 
@@ -185,7 +188,7 @@ public sealed class DataLoader : IDisposable
     private void FillExample(Slot slot, long number, int j)
     {
         var position = ToPosition(number);
-        int first = Order(position.Epoch)[position.Batch * _options.BatchSize + j];
+        int first = Order(position.Epoch)[(position.Batch * _options.Ranks + _options.Rank) * _options.BatchSize + j];
         var image = slot.Images.Span.Slice(j * _imageSize, _imageSize);
         var mask = _maskSize > 0 ? slot.Targets.Span.Slice(j * _maskSize, _maskSize) : default;
         int count = _data.Count;

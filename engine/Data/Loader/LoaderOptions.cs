@@ -2,7 +2,16 @@ namespace Engine.Data.Loader;
 
 public sealed record LoaderOptions
 {
+    /// <summary>Examples per batch of this loader (one rank's share when <see cref="Ranks"/> &gt; 1).</summary>
     public int BatchSize { get; init; } = 32;
+    /// <summary>
+    /// Data-parallel sharding: each epoch's order is cut into global batches of BatchSize * Ranks and
+    /// this loader hands out its rank's consecutive share of each, so the ranks together see exactly
+    /// what one loader at the global batch sees (augmentation is seeded by the example, not the rank).
+    /// Needs <see cref="DropLast"/>.
+    /// </summary>
+    public int Rank { get; init; }
+    public int Ranks { get; init; } = 1;
     /// <summary>A new order every epoch, from (Seed, epoch); false keeps dataset order.</summary>
     public bool Shuffle { get; init; } = true;
     /// <summary>Drop the last, incomplete batch of each epoch.</summary>

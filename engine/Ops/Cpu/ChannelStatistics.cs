@@ -1,4 +1,5 @@
 using System.Numerics;
+using Engine.Distributed;
 using Engine.Graph;
 
 namespace Engine.Ops.Cpu;
@@ -25,21 +26,57 @@ internal static class ChannelStatistics
         }
         if (perChannel < 2)
             throw new ShapeException($"{n.Node.Name}: training needs more than one value per channel, got input {n.InShape(0)}");
-        var stats = n.Scratch<double>(0, 2L * channels);
+        var stats = SavedMoments(n);
         ParallelWork.For(channels, perChannel, c =>
         {
             var (mean, variance) = Moments(n, c);
-            double invStd = 1 / Math.Sqrt(variance + eps);
-            stats[2 * c] = mean;
-            stats[2 * c + 1] = invStd;
-            apply(c, mean, invStd);
-            var runningMean = n.State(0);
-            var runningVar = n.State(1);
-            double unbiased = variance * perChannel / (perChannel - 1.0);
-            runningMean[c] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(runningMean[c]) + momentum * mean);
-            runningVar[c] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(runningVar[c]) + momentum * unbiased);
+            UseBatchMoments(n, stats, c, mean, variance, perChannel, momentum, eps, apply);
         });
     }
+
+    /// <summary>
+    /// <see cref="Forward"/> with the batch statistics taken over every rank's batch (SyncBN): the
+    /// per-channel sums and value counts are all-reduced, then the squared deviations from the
+    /// global mean, the same two passes as one process (so one rank gives batch norm's bits). Ranks
+    /// may hold different batch sizes; every rank ends with the same running statistics.
+    /// </summary>
+    public static void ForwardSynchronized<T>(CpuNode<T> n, ICollectives group, double momentum, double eps, Action<int, double, double> apply)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!n.Training) { Forward(n, momentum, eps, apply); return; }
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        long perChannel = (long)batch * plane;
+        var sums = new double[channels + 1];
+        ParallelWork.For(channels, perChannel, c => sums[c] = ChannelSum(n, c));
+        sums[channels] = perChannel;
+        group.AllReduceSum(sums, $"syncbn sums of {n.Node.Name}");
+        double count = sums[channels];
+        if (count < 2)
+            throw new ShapeException($"{n.Node.Name}: training needs more than one value per channel over all ranks, got {count}");
+        var squares = new double[channels];
+        ParallelWork.For(channels, perChannel, c => squares[c] = ChannelSquaredDeviations(n, c, sums[c] / count));
+        group.AllReduceSum(squares, $"syncbn variances of {n.Node.Name}");
+        var stats = SavedMoments(n);
+        ParallelWork.For(channels, perChannel, c => UseBatchMoments(n, stats, c, sums[c] / count, squares[c] / count, count, momentum, eps, apply));
+    }
+
+    /// <summary>Keeps [mean, 1/std] for backward, applies the normalisation and moves the running statistics (unbiased variance over <paramref name="count"/> values).</summary>
+    private static void UseBatchMoments<T>(CpuNode<T> n, double[] stats, int c, double mean, double variance, double count, double momentum, double eps,
+        Action<int, double, double> apply) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double invStd = 1 / Math.Sqrt(variance + eps);
+        stats[2 * c] = mean;
+        stats[2 * c + 1] = invStd;
+        apply(c, mean, invStd);
+        var runningMean = n.State(0);
+        var runningVar = n.State(1);
+        double unbiased = variance * count / (count - 1.0);
+        runningMean[c] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(runningMean[c]) + momentum * mean);
+        runningVar[c] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(runningVar[c]) + momentum * unbiased);
+    }
+
+    /// <summary>The per-channel [mean, 1/std] that the last training forward used.</summary>
+    public static double[] SavedMoments<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T> => n.Scratch<double>(0, 2L * n.InShape(0)[1]);
 
     /// <summary>Calls <paramref name="channelBackward"/>(channel, mean, invStd, batch statistics?) with what the last forward used (backward, recomputation).</summary>
     public static void WithForwardStatistics<T>(CpuNode<T> n, double eps, Action<int, double, double, bool> channelBackward)
@@ -57,13 +94,26 @@ internal static class ChannelStatistics
     /// <summary>Mean and biased variance of channel c, two passes.</summary>
     private static (double Mean, double Variance) Moments<T>(CpuNode<T> n, int c) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var (batch, _, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        double mean = ChannelSum(n, c) / ((long)batch * plane);
+        return (mean, ChannelSquaredDeviations(n, c, mean) / ((long)batch * plane));
+    }
+
+    private static double ChannelSum<T>(CpuNode<T> n, int c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         ReadOnlySpan<T> x = n.In(0);
         double sum = 0;
         for (int s = 0; s < batch; s++) sum += Reductions.Sum(x.Slice((s * channels + c) * plane, plane));
-        double mean = sum / ((long)batch * plane);
+        return sum;
+    }
+
+    private static double ChannelSquaredDeviations<T>(CpuNode<T> n, int c, double mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        ReadOnlySpan<T> x = n.In(0);
         double squares = 0;
         for (int s = 0; s < batch; s++) squares += Reductions.SumSquaredDeviations(x.Slice((s * channels + c) * plane, plane), mean);
-        return (mean, squares / ((long)batch * plane));
+        return squares;
     }
 }

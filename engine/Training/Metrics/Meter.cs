@@ -121,6 +121,17 @@ public sealed class Meter(TaskKind task, int classes, int ignoreLabel = -1)
         return new MetricSummary(loss, _samples, null, null, Confusion.PixelAccuracy, Confusion.MeanIoU, iou);
     }
 
+    /// <summary>The running sums as one vector (loss sum, samples, top-1 and top-5 wrong, confusion counts), for summing over data-parallel ranks.</summary>
+    public double[] Totals() => [_lossSum, _samples, _top1Wrong, _top5Wrong, .. Confusion.Counts.Select(c => (double)c)];
+
+    /// <summary>A meter holding <paramref name="totals"/> (a <see cref="Totals"/> vector, e.g. summed over ranks).</summary>
+    public Meter WithTotals(ReadOnlySpan<double> totals)
+    {
+        var m = new Meter(Task, Classes, IgnoreLabel) { _lossSum = totals[0], _samples = (long)totals[1], _top1Wrong = (long)totals[2], _top5Wrong = (long)totals[3] };
+        for (int i = 0; i < m.Confusion.Counts.Length; i++) m.Confusion.Counts[i] = (long)totals[4 + i];
+        return m;
+    }
+
     /// <summary>The running sums, for a checkpoint taken in the middle of an epoch.</summary>
     public JsonObject Save() => new()
     {
