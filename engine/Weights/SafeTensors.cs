@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Engine.Tensors;
 
-namespace Engine.Training.Checkpoints;
+namespace Engine.Weights;
 
 /// <summary>One named tensor of a safetensors file, converted to double on reading.</summary>
 public sealed record NamedTensor(string Name, Shape Shape, string DType, double[] Data);
@@ -74,7 +74,7 @@ public static class SafeTensors
         return ReadHeader(f, path);
     }
 
-    private static Header ReadHeader(FileStream f, string path)
+    internal static Header ReadHeader(FileStream f, string path)
     {
         Span<byte> len = stackalloc byte[8];
         if (f.Read(len) != 8) throw new InvalidDataException($"{path}: too short to be a safetensors file");
@@ -114,44 +114,23 @@ public static class SafeTensors
         return new Header(tensors, meta, dataStart);
     }
 
-    /// <summary>Reads every tensor (or those <paramref name="wanted"/> accepts), converting to double.</summary>
+    /// <summary>Reads every tensor (or those <paramref name="wanted"/> accepts) as double: small files only (optimizer state, tests); weights go through <see cref="SafeTensorsReader"/>.</summary>
     public static (List<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path, Func<string, bool>? wanted = null)
     {
-        using var f = File.OpenRead(path);
-        var header = ReadHeader(f, path);
+        using var reader = new SafeTensorsReader(path);
         var result = new List<NamedTensor>();
-        foreach (var (name, dtype, shape, begin, end) in header.Tensors)
+        foreach (var t in reader.Tensors.Where(t => wanted is null || wanted(t.Name)))
         {
-            if (wanted is not null && !wanted(name)) continue;
-            var bytes = new byte[end - begin];
-            f.Position = header.DataStart + begin;
-            f.ReadExactly(bytes);
-            result.Add(new NamedTensor(name, shape, dtype, Convert(bytes, dtype)));
+            var data = new double[t.Shape.Numel];
+            reader.Read<double>(t, data);
+            result.Add(new NamedTensor(t.Name, t.Shape, t.DType, data));
         }
-        return (result, header.Metadata);
+        return (result, reader.Metadata);
     }
 
-    private static int ElementSize(string dtype, string path, string name) => dtype switch
+    private static int ElementSize(string dtype, string path, string name)
     {
-        "F64" or "I64" => 8,
-        "F32" or "I32" => 4,
-        "F16" or "BF16" => 2,
-        _ => throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype {dtype} (expected F32, F64, F16 or BF16)"),
-    };
-
-    private static double[] Convert(byte[] bytes, string dtype)
-    {
-        switch (dtype)
-        {
-            case "F32": return MemoryMarshal.Cast<byte, float>(bytes).ToArray().Select(x => (double)x).ToArray();
-            case "F64": return MemoryMarshal.Cast<byte, double>(bytes).ToArray();
-            case "I32": return MemoryMarshal.Cast<byte, int>(bytes).ToArray().Select(x => (double)x).ToArray();
-            case "I64": return MemoryMarshal.Cast<byte, long>(bytes).ToArray().Select(x => (double)x).ToArray();
-            case "F16": return MemoryMarshal.Cast<byte, Half>(bytes).ToArray().Select(x => (double)x).ToArray();
-            case "BF16":
-                return MemoryMarshal.Cast<byte, ushort>(bytes).ToArray()
-                    .Select(b => (double)BitConverter.Int32BitsToSingle(b << 16)).ToArray();
-            default: throw new InvalidDataException($"unsupported dtype {dtype}");
-        }
+        try { return Elements.Size(dtype); }
+        catch (InvalidDataException) { throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype {dtype} (expected F32, F64, F16 or BF16)"); }
     }
 }
