@@ -25,7 +25,7 @@ public sealed class LoadedNet : IDisposable
     public string WeightsFile { get; }
     public ImportReport Import { get; }
     public bool Segmentation => Info.Segmentation;
-    public Tensors.Shape Input => Graph.Input("image").Shape;
+    public Tensors.Shape Input => Graph.Input("image").Shape.DropFirst();
 
     /// <summary>Builds the net and loads <paramref name="weightsFile"/>; the backend is owned from here on (disposed on failure too).</summary>
     /// <exception cref="InvalidDataException">The file is unreadable or does not fit the net (every problem listed).</exception>
