@@ -30,25 +30,35 @@ public sealed partial class AdaptiveAvgPool(int outHeight, int outWidth) : Op
     private static (int Begin, int End) Bin(int i, int inSize, int outSize) =>
         (i * inSize / outSize, ((i + 1) * inSize + outSize - 1) / outSize);
 
+    /// <summary>Each output cell of one plane: its index and the input box it averages.</summary>
+    private IEnumerable<(int Cell, int Row0, int Row1, int Col0, int Col1)> Cells(int h, int w)
+    {
+        for (int i = 0; i < OutHeight; i++)
+        {
+            var (r0, r1) = Bin(i, h, OutHeight);
+            for (int j = 0; j < OutWidth; j++)
+            {
+                var (c0, c1) = Bin(j, w, OutWidth);
+                yield return (i * OutWidth + j, r0, r1, c0, c1);
+            }
+        }
+    }
+
     public override void Forward<T>(CpuNode<T> n)
     {
         var x = n.In(0);
         var y = n.Out(0);
-        int h = n.InShape(0)[2], w = n.InShape(0)[3];
-        for (int p = 0; p < y.Length / (OutHeight * OutWidth); p++)
+        int h = n.InShape(0)[2], w = n.InShape(0)[3], cells = OutHeight * OutWidth;
+        var boxes = Cells(h, w).ToArray();
+        for (int p = 0; p < y.Length / cells; p++)
         {
             var plane = x.Slice(p * h * w, h * w);
-            for (int i = 0; i < OutHeight; i++)
+            foreach (var (cell, r0, r1, c0, c1) in boxes)
             {
-                var (r0, r1) = Bin(i, h, OutHeight);
-                for (int j = 0; j < OutWidth; j++)
-                {
-                    var (c0, c1) = Bin(j, w, OutWidth);
-                    var sum = T.Zero;
-                    for (int r = r0; r < r1; r++)
-                        for (int c = c0; c < c1; c++) sum += plane[r * w + c];
-                    y[(p * OutHeight + i) * OutWidth + j] = sum / T.CreateTruncating((r1 - r0) * (c1 - c0));
-                }
+                var sum = T.Zero;
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++) sum += plane[r * w + c];
+                y[p * cells + cell] = sum / T.CreateTruncating((r1 - r0) * (c1 - c0));
             }
         }
     }
@@ -58,20 +68,16 @@ public sealed partial class AdaptiveAvgPool(int outHeight, int outWidth) : Op
         if (!n.HasInGrad(0)) return;
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);
-        int h = n.InShape(0)[2], w = n.InShape(0)[3];
-        for (int p = 0; p < dy.Length / (OutHeight * OutWidth); p++)
+        int h = n.InShape(0)[2], w = n.InShape(0)[3], cells = OutHeight * OutWidth;
+        var boxes = Cells(h, w).ToArray();
+        for (int p = 0; p < dy.Length / cells; p++)
         {
             var plane = dx.Slice(p * h * w, h * w);
-            for (int i = 0; i < OutHeight; i++)
+            foreach (var (cell, r0, r1, c0, c1) in boxes)
             {
-                var (r0, r1) = Bin(i, h, OutHeight);
-                for (int j = 0; j < OutWidth; j++)
-                {
-                    var (c0, c1) = Bin(j, w, OutWidth);
-                    var share = dy[(p * OutHeight + i) * OutWidth + j] / T.CreateTruncating((r1 - r0) * (c1 - c0));
-                    for (int r = r0; r < r1; r++)
-                        for (int c = c0; c < c1; c++) plane[r * w + c] += share;
-                }
+                var share = dy[p * cells + cell] / T.CreateTruncating((r1 - r0) * (c1 - c0));
+                for (int r = r0; r < r1; r++)
+                    for (int c = c0; c < c1; c++) plane[r * w + c] += share;
             }
         }
     }

@@ -3,9 +3,10 @@
 #   libturbojpeg0, libspng0          image decoding (TurboJPEG 2.1, libspng 0.7)
 #   nvidia-cuda-toolkit, clang-14    nvcc to compile kernels/*.cu to PTX (non-free component)
 #   python3-torch, python3-numpy     the PyTorch CPU cross-check tests and tools/reference
+#   python3-torchvision              torchvision VGG weights imported and exported (tests/PyTorch/TorchvisionImportTests)
 # Without root or apt it only reports what is missing; the engine still builds and trains on the CPU.
 set -euo pipefail
-PKGS=(libturbojpeg0 libspng0 nvidia-cuda-toolkit clang-14 python3-torch python3-numpy)
+PKGS=(libturbojpeg0 libspng0 nvidia-cuda-toolkit clang-14 python3-torch python3-numpy python3-torchvision)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
