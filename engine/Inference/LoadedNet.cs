@@ -37,7 +37,7 @@ public sealed class LoadedNet : IDisposable
             var info = NetRegistry.Find(spec.Net);
             spec = Settle(weightsFile, spec);
             var graph = NetRegistry.Build(info.Name, spec.NetOptions());
-            parameters = new ParameterBuffers(graph, backend);
+            parameters = new ParameterBuffers(graph, backend, gradients: false, initialize: false);
             var import = WeightImport.Load(weightsFile, parameters, ImportMode.Strict);
             if (import.Head is { } head)
                 throw new InvalidDataException($"{weightsFile}: the head {head.NetName} has {head.FileShape[0]} classes, the net {head.NetShape[0]}");

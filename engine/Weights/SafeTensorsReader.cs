@@ -1,19 +1,14 @@
-using System.Numerics;
-
 namespace Engine.Weights;
 
 /// <summary>A safetensors file read tensor by tensor (<see cref="SafeTensors"/> parses the header).</summary>
 public sealed class SafeTensorsReader : WeightReader
 {
-    private readonly FileStream _file;
     private readonly SafeTensors.Header _header;
     private readonly Dictionary<string, (long Begin, long End)> _offsets;
 
     public SafeTensorsReader(string path) : base(path)
     {
-        _file = File.OpenRead(path);
-        try { _header = SafeTensors.ReadHeader(_file, path); }
-        catch { _file.Dispose(); throw; }
+        using (var file = File.OpenRead(path)) _header = SafeTensors.ReadHeader(file, path);
         Tensors = _header.Tensors.Select(t => new WeightEntry(t.Name, t.Shape, t.DType)).ToList();
         _offsets = _header.Tensors.ToDictionary(t => t.Name, t => (t.Begin, t.End));
     }
@@ -22,15 +17,10 @@ public sealed class SafeTensorsReader : WeightReader
     public override IReadOnlyList<WeightEntry> Tensors { get; }
     public override IReadOnlyDictionary<string, string> Metadata => _header.Metadata;
 
-    protected override void ReadInto<T>(WeightEntry entry, Span<T> destination)
+    protected override Stream OpenData(WeightEntry entry)
     {
-        _file.Position = _header.DataStart + _offsets[entry.Name].Begin;
-        ReadConverted(_file, entry.DType, destination);
-    }
-
-    public override void Dispose()
-    {
-        _file.Dispose();
-        base.Dispose();
+        var file = File.OpenRead(Path);
+        file.Position = _header.DataStart + _offsets[entry.Name].Begin;
+        return file;
     }
 }

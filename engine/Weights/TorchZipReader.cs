@@ -54,23 +54,45 @@ public sealed class TorchZipReader : WeightReader
             $"expected a state dict, or one under {string.Join("/", NestedKeys)}");
     }
 
-    protected override void ReadInto<T>(WeightEntry entry, Span<T> destination)
+    protected override Stream? OpenData(WeightEntry entry)
     {
         var view = _views[entry.Name];
-        var file = _zip.GetEntry(_prefix + "data/" + view.Storage.Key)
-            ?? throw new InvalidDataException($"{Path}: storage data/{view.Storage.Key} of tensor '{entry.Name}' is missing");
-        int size = Elements.Size(view.Storage.DType);
-        long extent = 1;   // elements of the storage the view touches, from its offset on
-        for (int d = 0; d < view.Shape.Length; d++) extent += (long)(view.Shape[d] - 1) * view.Stride[d];
-        if (destination.IsEmpty) return;
-        if ((view.Offset + extent) * size > file.Length)
-            throw new InvalidDataException($"{Path}: tensor '{entry.Name}' reaches past the end of its storage data/{view.Storage.Key}");
-        using var s = file.Open();
-        Skip(s, view.Offset * size);
-        if (IsContiguous(view)) { ReadConverted(s, view.Storage.DType, destination); return; }
+        var file = StorageOf(entry.Name, view);
+        if (!IsContiguous(view)) return null;
+        var s = file.Open();
+        Skip(s, view.Offset * Elements.Size(view.Storage.DType));
+        return s;
+    }
+
+    protected override void ReadStrided<T>(WeightEntry entry, Span<T> destination)
+    {
+        var view = _views[entry.Name];
+        long extent = Extent(view);
         var all = new T[extent];
-        ReadConverted(s, view.Storage.DType, all.AsSpan());
+        using (var s = StorageOf(entry.Name, view).Open())
+        {
+            Skip(s, view.Offset * Elements.Size(view.Storage.DType));
+            ReadConverted(s, view.Storage.DType, all.AsSpan());
+        }
         Gather(all, view, destination);
+    }
+
+    /// <summary>The storage entry of a view, checked to hold it.</summary>
+    private ZipArchiveEntry StorageOf(string name, TorchTensor view)
+    {
+        var file = _zip.GetEntry(_prefix + "data/" + view.Storage.Key)
+            ?? throw new InvalidDataException($"{Path}: storage data/{view.Storage.Key} of tensor '{name}' is missing");
+        if ((view.Offset + Extent(view)) * Elements.Size(view.Storage.DType) > file.Length)
+            throw new InvalidDataException($"{Path}: tensor '{name}' reaches past the end of its storage data/{view.Storage.Key}");
+        return file;
+    }
+
+    /// <summary>Elements of the storage a view spans from its offset on.</summary>
+    private static long Extent(TorchTensor t)
+    {
+        long extent = 1;
+        for (int d = 0; d < t.Shape.Length; d++) extent += (long)(t.Shape[d] - 1) * t.Stride[d];
+        return t.Shape.Contains(0) ? 0 : extent;
     }
 
     private static bool IsContiguous(TorchTensor t)

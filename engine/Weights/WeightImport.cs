@@ -78,19 +78,11 @@ public static class WeightImport
         foreach (var (entry, netName) in plan.Matched)
         {
             var (buffer, view) = views[netName];
-            var slice = p.Slice(buffer, view);
-            if (p.Backend.FloatType == DataType.F64)
-            {
-                var values = new double[view.Count];
-                reader.Read<double>(entry, values);
-                p.Backend.Upload(slice, values);
-            }
+            var backend = p.Backend;
+            if (backend.FloatType == DataType.F64)
+                reader.Read<double>(entry, (offset, values) => backend.Upload(new BufferSlice(buffer, view.Offset + offset, values.Length), values));
             else
-            {
-                var values = new float[view.Count];
-                reader.Read<float>(entry, values);
-                p.Backend.Upload(slice, values);
-            }
+                reader.Read<float>(entry, (offset, values) => backend.Upload(new BufferSlice(buffer, view.Offset + offset, values.Length), values));
         }
         return new ImportReport(reader.Path, plan.Layout, plan.Matched.Count, plan.Missing, plan.Unused, plan.Mismatches, plan.Head, plan.Prefix, reader.Metadata);
     }

@@ -33,14 +33,56 @@ public abstract class WeightReader : IDisposable
     {
         if (destination.Length != entry.Shape.Numel)
             throw new ArgumentException($"{Path}: tensor '{entry.Name}' has {entry.Shape.Numel} values, the destination {destination.Length}");
-        if (!Elements.IsFloat(entry.DType))
-            throw new InvalidDataException($"{Path}: tensor '{entry.Name}' is {entry.DType}, not a floating-point tensor");
-        ReadInto(entry, destination);
+        CheckFloat(entry);
+        using var data = OpenData(entry);
+        if (data is null) ReadStrided(entry, destination);
+        else ReadConverted(data, entry.DType, destination);
     }
 
-    protected abstract void ReadInto<T>(WeightEntry entry, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>
+    /// Converts the tensor's values a chunk at a time (about a million elements), handing each to
+    /// <paramref name="sink"/> with its element offset: a tensor never needs a buffer of its own.
+    /// </summary>
+    public void Read<T>(WeightEntry entry, ChunkSink<T> sink) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckFloat(entry);
+        using var data = OpenData(entry);
+        if (data is null)
+        {
+            var all = new T[entry.Shape.Numel];
+            ReadStrided(entry, all.AsSpan());
+            sink(0, all);
+            return;
+        }
+        var values = ArrayPool<T>.Shared.Rent(ChunkElements);
+        try
+        {
+            for (long done = 0; done < entry.Shape.Numel; done += ChunkElements)
+            {
+                var chunk = values.AsSpan(0, (int)Math.Min(ChunkElements, entry.Shape.Numel - done));
+                ReadConverted(data, entry.DType, chunk);
+                sink(done, chunk);
+            }
+        }
+        finally { ArrayPool<T>.Shared.Return(values); }
+    }
 
-    /// <summary>Reads <paramref name="count"/> elements of <paramref name="dtype"/> from the stream, converting chunk by chunk.</summary>
+    private void CheckFloat(WeightEntry entry)
+    {
+        if (!Elements.IsFloat(entry.DType))
+            throw new InvalidDataException($"{Path}: tensor '{entry.Name}' is {entry.DType}, not a floating-point tensor");
+    }
+
+    /// <summary>A stream at the tensor's first byte, its elements contiguous from there; null when they are not (a strided view).</summary>
+    protected abstract Stream? OpenData(WeightEntry entry);
+
+    /// <summary>A tensor whose elements are not contiguous in the file (<see cref="OpenData"/> gave null).</summary>
+    protected virtual void ReadStrided<T>(WeightEntry entry, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T> =>
+        throw new InvalidDataException($"{Path}: tensor '{entry.Name}' is not stored contiguously");
+
+    private const int ChunkElements = 1 << 20;
+
+    /// <summary>Reads <paramref name="destination"/>'s length of <paramref name="dtype"/> elements, converting through a small byte buffer.</summary>
     protected static void ReadConverted<T>(Stream stream, string dtype, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int size = Elements.Size(dtype);
@@ -61,6 +103,9 @@ public abstract class WeightReader : IDisposable
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 }
+
+/// <summary>Receives one chunk of a tensor's values, starting at element <paramref name="offset"/>.</summary>
+public delegate void ChunkSink<T>(long offset, ReadOnlySpan<T> values);
 
 /// <summary>Element types of weight files: sizes and conversion to float or double (little-endian).</summary>
 public static class Elements
