@@ -30,36 +30,31 @@ public sealed partial class AdaptiveAvgPool(int outHeight, int outWidth) : Op
     private static (int Begin, int End) Bin(int i, int inSize, int outSize) =>
         (i * inSize / outSize, ((i + 1) * inSize + outSize - 1) / outSize);
 
-    /// <summary>Each output cell of one plane: its index and the input box it averages.</summary>
-    private IEnumerable<(int Cell, int Row0, int Row1, int Col0, int Col1)> Cells(int h, int w)
+    /// <summary>Every output cell of <paramref name="planes"/> planes: where its plane starts in the input, its own index, the box it averages and the box's size.</summary>
+    private IEnumerable<(int Plane, int Cell, int Row0, int Row1, int Col0, int Col1, int Area)> Cells(int planes, int h, int w)
     {
-        for (int i = 0; i < OutHeight; i++)
-        {
-            var (r0, r1) = Bin(i, h, OutHeight);
-            for (int j = 0; j < OutWidth; j++)
+        for (int p = 0; p < planes; p++)
+            for (int i = 0; i < OutHeight; i++)
             {
-                var (c0, c1) = Bin(j, w, OutWidth);
-                yield return (i * OutWidth + j, r0, r1, c0, c1);
+                var (r0, r1) = Bin(i, h, OutHeight);
+                for (int j = 0; j < OutWidth; j++)
+                {
+                    var (c0, c1) = Bin(j, w, OutWidth);
+                    yield return (p * h * w, (p * OutHeight + i) * OutWidth + j, r0, r1, c0, c1, (r1 - r0) * (c1 - c0));
+                }
             }
-        }
     }
 
     public override void Forward<T>(CpuNode<T> n)
     {
         var x = n.In(0);
         var y = n.Out(0);
-        int h = n.InShape(0)[2], w = n.InShape(0)[3], cells = OutHeight * OutWidth;
-        var boxes = Cells(h, w).ToArray();
-        for (int p = 0; p < y.Length / cells; p++)
+        int w = n.InShape(0)[3];
+        foreach (var (plane, cell, r0, r1, c0, c1, area) in Cells(y.Length / (OutHeight * OutWidth), n.InShape(0)[2], w))
         {
-            var plane = x.Slice(p * h * w, h * w);
-            foreach (var (cell, r0, r1, c0, c1) in boxes)
-            {
-                var sum = T.Zero;
-                for (int r = r0; r < r1; r++)
-                    for (int c = c0; c < c1; c++) sum += plane[r * w + c];
-                y[p * cells + cell] = sum / T.CreateTruncating((r1 - r0) * (c1 - c0));
-            }
+            var sum = T.Zero;
+            for (int r = r0; r < r1; r++) foreach (var v in x.Slice(plane + r * w + c0, c1 - c0)) sum += v;
+            y[cell] = sum / T.CreateTruncating(area);
         }
     }
 
@@ -68,17 +63,11 @@ public sealed partial class AdaptiveAvgPool(int outHeight, int outWidth) : Op
         if (!n.HasInGrad(0)) return;
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);
-        int h = n.InShape(0)[2], w = n.InShape(0)[3], cells = OutHeight * OutWidth;
-        var boxes = Cells(h, w).ToArray();
-        for (int p = 0; p < dy.Length / cells; p++)
+        int w = n.InShape(0)[3];
+        foreach (var (plane, cell, r0, r1, c0, c1, area) in Cells(dy.Length / (OutHeight * OutWidth), n.InShape(0)[2], w))
         {
-            var plane = dx.Slice(p * h * w, h * w);
-            foreach (var (cell, r0, r1, c0, c1) in boxes)
-            {
-                var share = dy[p * cells + cell] / T.CreateTruncating((r1 - r0) * (c1 - c0));
-                for (int r = r0; r < r1; r++)
-                    for (int c = c0; c < c1; c++) plane[r * w + c] += share;
-            }
+            var share = dy[cell] / T.CreateTruncating(area);
+            for (int r = r0; r < r1; r++) foreach (ref var g in dx.Slice(plane + r * w + c0, c1 - c0)) g += share;
         }
     }
 }

@@ -16,6 +16,8 @@ public static class WeightFiles
         if (n >= 4 && head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4) return new TorchZipReader(path);
         if (n >= 2 && head[0] == 0x80 && head[1] <= 5)
             throw new InvalidDataException($"{path}: a PyTorch file in the legacy (pre-1.6, not zip) format, which is not read here; {ResaveHint}");
+        if (System.IO.Path.GetExtension(path).ToLowerInvariant() is ".pth" or ".pt" or ".bin" or ".ckpt")
+            throw new InvalidDataException($"{path}: not a PyTorch file of torch.save's zip format (nor safetensors); {ResaveHint}");
         return new SafeTensorsReader(path);
     }
 }
