@@ -18,11 +18,16 @@ public sealed record NamedTensor(string Name, Shape Shape, string DType, double[
 /// </summary>
 public static class SafeTensors
 {
-    /// <summary>A tensor to write: its data is produced on demand, so large buffers are streamed one at a time.</summary>
-    public sealed record Entry(string Name, Shape Shape, Func<float[]>? Float32 = null, Func<double[]>? Float64 = null)
+    /// <summary>
+    /// A tensor to write: its data is produced on demand, so large buffers are streamed one at a
+    /// time; <paramref name="WriteTo"/> (with <paramref name="StreamedDType"/>) writes the raw
+    /// little-endian bytes itself, in pieces, so not even one tensor needs an array of its own.
+    /// </summary>
+    public sealed record Entry(string Name, Shape Shape, Func<float[]>? Float32 = null, Func<double[]>? Float64 = null,
+        string? StreamedDType = null, Action<Stream>? WriteTo = null)
     {
-        public string DType => Float64 is null ? "F32" : "F64";
-        public long Bytes => Shape.Numel * (Float64 is null ? 4 : 8);
+        public string DType => StreamedDType ?? (Float64 is null ? "F32" : "F64");
+        public long Bytes => Shape.Numel * Elements.Size(DType);
     }
 
     public static void Write(Stream stream, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? metadata = null)
@@ -52,7 +57,13 @@ public static class SafeTensors
         for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
         foreach (var e in entries)
         {
-            if (e.Float64 is { } f64) WriteData(stream, e, f64());
+            if (e.WriteTo is { } write)
+            {
+                long start = stream.Position;
+                write(stream);
+                if (stream.Position - start != e.Bytes) throw new ArgumentException($"safetensors: tensor '{e.Name}' of shape {e.Shape} wrote {stream.Position - start} bytes, not {e.Bytes}");
+            }
+            else if (e.Float64 is { } f64) WriteData(stream, e, f64());
             else WriteData(stream, e, (e.Float32 ?? throw new ArgumentException($"safetensors: tensor '{e.Name}' has no data"))());
         }
     }

@@ -17,11 +17,25 @@ public static class WeightFile
     }
 
     /// <summary>A tensor entry that downloads <paramref name="slice"/> when it is written.</summary>
-    public static SafeTensors.Entry Entry(Backend backend, BufferSlice slice, string name, Shape shape)
+    public static SafeTensors.Entry Entry(Backend backend, BufferSlice slice, string name, Shape shape) =>
+        backend.FloatType == DataType.F64
+            ? new(name, shape, StreamedDType: "F64", WriteTo: s => Download<double>(backend, slice, s))
+            : new(name, shape, StreamedDType: "F32", WriteTo: s => Download<float>(backend, slice, s));
+
+    /// <summary>Writes the slice's values to the stream a million at a time.</summary>
+    private static void Download<T>(Backend backend, BufferSlice slice, Stream stream) where T : unmanaged
     {
-        if (backend.FloatType == DataType.F64)
-            return new(name, shape, Float64: () => { var a = new double[slice.Count]; backend.Download(slice, a); return a; });
-        return new(name, shape, Float32: () => { var a = new float[slice.Count]; backend.Download(slice, a); return a; });
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors writing needs a little-endian machine");
+        var chunk = new T[Math.Min(slice.Count, 1 << 20)];
+        int size = slice.Type.Size();
+        for (long done = 0; done < slice.Count; done += chunk.Length)
+        {
+            int n = (int)Math.Min(chunk.Length, slice.Count - done);
+            var part = new BufferSlice(slice.Buffer, slice.ByteOffset + done * size, n, slice.Type);
+            if (chunk is float[] f) backend.Download(part, f.AsSpan(0, n));
+            else backend.Download(part, ((double[])(object)chunk).AsSpan(0, n));
+            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(chunk.AsSpan(0, n)));
+        }
     }
 
     /// <summary>Loads every parameter and state; any name missing or of another shape is an error (resuming a run).</summary>
