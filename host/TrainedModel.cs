@@ -18,8 +18,24 @@ public sealed class TrainedModel : IDisposable
     public TrainSettings Settings { get; }
     public LoadedNet Net { get; }
     public NetInfo Info => Net.Info;
+    public Engine.Tensors.Shape Input => Net.Input;
+    public Engine.Graph.Graph Graph => Net.Graph;
+    public Engine.Graph.Backend Backend => Net.Backend;
+    public Engine.Graph.ParameterBuffers Parameters => Net.Parameters;
+    public string ClassName(int c) => Net.Spec.ClassName(c);
     public string WeightsFile => Net.WeightsFile;
     public bool Segmentation => Net.Segmentation;
+
+    /// <summary>
+    /// Loads <paramref name="weightsArg"/> (a weights file or a run folder) with the settings of
+    /// <see cref="ReadSettings"/>; <paramref name="ignoreLabel"/> replaces the run's ignore label.
+    /// </summary>
+    public static TrainedModel Load(ParseResult r, NetArguments netArgs, string weightsArg, int? gpu, int? ignoreLabel = null)
+    {
+        var settings = ReadSettings(r, netArgs, weightsArg);
+        if (ignoreLabel is int ignore) settings = settings with { IgnoreLabel = ignore };
+        return Load(settings, weightsArg, gpu, r.GetValue(netArgs.DenseEval));
+    }
 
     /// <summary>Loads the weights file of <paramref name="settings"/>'s net onto the CPU or GPU <paramref name="gpu"/>.</summary>
     public static TrainedModel Load(TrainSettings settings, string weightsArg, int? gpu, bool denseEvaluation)

@@ -77,4 +77,20 @@ public class ImportCommandTests
         Assert.That(code, Is.EqualTo(2));
         Assert.That(err, Does.Contain("--net is needed"));
     }
+
+    [TestCase(new[] { "--normalize", "0.5,0.5/0.2" }, "--normalize '0.5,0.5/0.2': give one mean value or three (R,G,B), not 2")]
+    [TestCase(new[] { "--normalize", "0.5/0" }, "every std must be positive")]
+    [TestCase(new[] { "--scale", "30:40" }, "--scale 30:40: needs 32 <= MIN <= MAX")]
+    [TestCase(new[] { "--scale", "40:50" }, "--scale 40:50: give one test scale Q")]
+    public void Predict_names_a_bad_normalisation_or_test_scale(string[] option, string message)
+    {
+        using var dir = new TempDir();
+        var file = TorchvisionFile(dir, classes: 4);
+        var image = dir["x.png"];
+        SegmentationImages.WriteMask(image, new int[36 * 36], 36, 36);
+        var (code, _, err) = Run(["predict", "--weights", file, .. TinyVgg, image, .. option]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain(message));
+        Assert.That(err.Trim().Split('\n'), Has.Length.EqualTo(1));
+    }
 }

@@ -76,23 +76,26 @@ public class TorchvisionImportTests
         AssertSameProbabilities(predictor.Predict(Image(dir["x.npy"])), Npy.Read<float>(dir["p.npy"]).Data);
     }
 
-    [Test]
-    public void Our_trained_vgg16_bn_loads_into_torchvision_and_predicts_the_same()
+    [TestCase("vgg11")]
+    [TestCase("vgg16_bn")]
+    public void Our_trained_weights_load_into_torchvision_and_predict_the_same(string net)
     {
         var python = PythonOrIgnore();
         using var dir = new TempDir();
         var run = dir["run"];
-        var (code, _, err) = Run("train", "--net", "vgg16", "--norm", "bn", "--adaptive-pool", "--width", Width, "--input", "3x64x64",
-            "--examples", "8", "--batch", "4", "--epochs", "1", "--threads", "1", "--out", run);
+        var spec = Spec(net);
+        var (code, _, err) = Run("train", "--net", spec.Net, "--norm", spec.Norm == Norm.Batch ? "bn" : "none", "--adaptive-pool", "--width", Width,
+            "--input", "3x64x64", "--examples", "8", "--batch", "4", "--epochs", "1", "--threads", "1", "--out", run);
         Assert.That(code, Is.Zero, err);
         (code, var stdout, err) = Run("convert", "--from", run, "--to", "torchvision", "--out", dir["tv.safetensors"]);
         Assert.That(code, Is.Zero, err);
         Assert.That(stdout, Does.Contain("in torchvision VGG names"));
         var rng = new Rng(3);
         Npy.Write(dir["x.npy"], new Tensor<float>(Input.Prepend(1), Enumerable.Range(0, (int)Input.Numel).Select(_ => (float)rng.NextNormal()).ToArray()));
-        RunScript(python, "load", "vgg16_bn", Width, "10", dir["tv.safetensors"], dir["x.npy"], dir["p.npy"]);
-
         using var predictor = Predictor.Load(run);
+        RunScript(python, "load", net, Width, predictor.Spec.Classes!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            dir["tv.safetensors"], dir["x.npy"], dir["p.npy"]);
+
         AssertSameProbabilities(predictor.Predict(Image(dir["x.npy"])), Npy.Read<float>(dir["p.npy"]).Data);
     }
 
