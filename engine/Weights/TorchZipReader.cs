@@ -26,6 +26,12 @@ public sealed class TorchZipReader : WeightReader
             var pkl = _zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
                 ?? throw new InvalidDataException($"{path}: a zip file without ARCHIVE/data.pkl, so not a PyTorch file");
             _prefix = pkl.FullName[..^"data.pkl".Length];
+            if (_zip.GetEntry(_prefix + "byteorder") is { } order)
+            {
+                using var text = new StreamReader(order.Open());
+                if (text.ReadToEnd().Trim() is var o && o != "little")
+                    throw new InvalidDataException($"{path}: its storages are {o}-endian; only little-endian PyTorch files are read");
+            }
             var bytes = new byte[pkl.Length];
             using (var s = pkl.Open()) s.ReadExactly(bytes);
             var dict = StateDict(Pickle.Load(bytes, $"{path} ({pkl.FullName})"));
