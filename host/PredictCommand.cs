@@ -1,11 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using Engine.Data;
 using Engine.Inference;
 using Engine.Data.Codecs;
 using Engine.Tensors;
-using Engine.Training;
-using Engine.Training.Metrics;
 using Engine.Training.Reports;
 
 namespace Host;
