@@ -16,6 +16,11 @@ internal static class CommandGuard
             Console.Error.WriteLine($"error: {e.Message}");
             return DeviceUnavailable;
         }
+        catch (Engine.Cuda.CudaUnavailableException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}; run on the CPU with --device cpu");
+            return DeviceUnavailable;
+        }
         catch (DatasetException e) { throw new UsageException(e.Message); }
         catch (NetOptionsException e) { throw new UsageException(e.Message); }
     }

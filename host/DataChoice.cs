@@ -35,6 +35,7 @@ public static class DataChoice
             Recipe = RecipeName(s.Net), VggScale = ScaleOf(s, h), SyntheticTrainCount = Math.Max(1, s.SyntheticTrain), SyntheticValidationCount = Math.Max(1, s.SyntheticValidation),
             Seed = s.Seed, VocBoundary = s.BoundaryAsClass ? VocBoundary.AsClass : VocBoundary.Ignore,
             VocSplit = Enum.Parse<VocSplit>(s.VocSplit, ignoreCase: true), AdeOther = s.AdeOtherAsClass ? AdeOther.AsClass : AdeOther.Ignore,
+            Normalization = s.Normalization(),
         };
         IDataset train, val;
         try { (train, val) = DataSources.Open(request); }
@@ -45,26 +46,17 @@ public static class DataChoice
     }
 
     /// <summary>The augmentation recipe of a net's data: the seed's for vovnet, VGG's for vgg, a plain resize otherwise.</summary>
-    public static string RecipeName(string net)
-    {
-        var n = net.ToLowerInvariant();
-        return n.StartsWith("vovnet", StringComparison.Ordinal) ? "vovnet" : n.StartsWith("vgg", StringComparison.Ordinal) ? "vgg" : "resize";
-    }
+    public static string RecipeName(string net) => ImageRecipe.NameFor(net);
 
     /// <summary>The recipe whose evaluation view (no generator) prepares single images for prediction.</summary>
-    public static ImageRecipe Recipe(TrainSettings s, int size) => ImageRecipe.ForName(RecipeName(s.Net), size, ScaleOf(s, size));
+    public static ImageRecipe Recipe(TrainSettings s, int size) => ImageRecipe.ForName(RecipeName(s.Net), size, ScaleOf(s, size), s.Normalization());
 
     private static (int Min, int Max)? ScaleOf(TrainSettings s, int size) => s.VggScale is { } v ? ParseScale(v, size) : null;
 
     /// <summary>--scale: "S" (fixed) or "MIN:MAX" (jitter), each at least the crop side <paramref name="size"/>.</summary>
     public static (int Min, int Max) ParseScale(string text, int size)
     {
-        var parts = text.Split(':');
-        if (parts.Length > 2 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
-            throw new UsageException($"--scale {text}: expected S or MIN:MAX in pixels, e.g. 37 or 37:73");
-        int min = int.Parse(parts[0], CultureInfo.InvariantCulture), max = int.Parse(parts[^1], CultureInfo.InvariantCulture);
-        if (min < size || max < min)
-            throw new UsageException($"--scale {text}: needs {size} <= MIN <= MAX, since a {size}x{size} crop is taken from the rescaled image");
-        return (min, max);
+        try { return VggRecipe.ParseScale(text, size); }
+        catch (FormatException e) { throw new UsageException($"--scale {text}: {e.Message}"); }
     }
 }

@@ -16,6 +16,7 @@ public static class EvalCommand
     {
         var net = new NetArguments();
         var device = new DeviceChoice();
+        var inference = new InferenceArguments();
         var weights = new Option<string>("--weights") { Description = "Weights: a .safetensors file or a run folder.", Required = true };
         var data = new Option<string?>("--data") { Description = "Data to evaluate: a class-folder tree (every image) or a VOC tree (its validation split). Default: the run's validation split." };
         var batch = new Option<int?>("--batch") { Description = "Images per forward pass (default 32)." };
@@ -25,6 +26,7 @@ public static class EvalCommand
         var cmd = new Command("eval", "Evaluate trained weights: top-1/top-5 error, or pixel accuracy and mIoU.") { weights, data, batch, threads, flip, boundary };
         net.AddTo(cmd);
         device.AddTo(cmd);
+        inference.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
         {
             Ranks.RequireOneProcess("eval");
@@ -32,10 +34,11 @@ public static class EvalCommand
             int t = r.GetValue(threads) is int th ? (th >= 1 ? th : throw new UsageException($"--threads {th}: must be at least 1")) : Environment.ProcessorCount;
             var weightsArg = r.GetValue(weights)!;
             RunFolders.WeightsFile(weightsArg);
-            var settings = LabelConvention.WithBoundary(TrainedModel.ReadSettings(r, net, weightsArg), r.GetValue(boundary));
+            var settings = inference.Apply(r, LabelConvention.WithBoundary(TrainedModel.ReadSettings(r, net, weightsArg), r.GetValue(boundary)));
             bool segmentation = NetRegistry.Find(settings.Net).Segmentation;
             var dataset = Dataset(settings, segmentation, NetArguments.ParseInput(settings.Input)!.Value, r.GetValue(data));
-            using var model = TrainedModel.Load(r, net, weightsArg, device.GpuIndex(r), segmentation ? dataset.IgnoreLabel : null);
+            using var model = TrainedModel.Load(segmentation ? settings with { IgnoreLabel = dataset.IgnoreLabel } : settings, weightsArg,
+                device.GpuIndex(r), r.GetValue(net.DenseEval));
             LabelConvention.CheckClasses(dataset, settings, weightsArg, r.GetValue(data));
             if (LabelConvention.AdaptNote(dataset, settings, weightsArg) is { } note) Console.WriteLine(note);
             var task = new TaskInfo(dataset.Task, dataset.Classes, dataset.IgnoreLabel, dataset.ClassNames);

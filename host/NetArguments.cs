@@ -18,6 +18,7 @@ public sealed class NetArguments
     public Option<string?> Norm { get; } = new("--norm") { Description = "Normalization after each conv: bn, syncbn (batch norm with statistics over every data-parallel rank's batch; bn on one process), gn (32 groups or fewer) or none (default: the net's own)." };
     public Option<string?> Width { get; } = new("--width") { Description = "Channel width multiplier (default 1; 2 makes segnet/fcn full VGG16 width)." };
     public Option<bool> DenseEval { get; } = new("--dense-eval") { Description = "VGG: FC layers as convolutions, class scores averaged over space." };
+    public Option<bool> AdaptivePool { get; } = new("--adaptive-pool") { Description = "VGG: average-pool the last feature map to 7x7 before fc6, as torchvision does, so FC weights fit any input size (on by itself for torchvision weights)." };
 
     public void AddTo(Command command)
     {
@@ -27,6 +28,7 @@ public sealed class NetArguments
         command.Options.Add(Norm);
         command.Options.Add(Width);
         command.Options.Add(DenseEval);
+        command.Options.Add(AdaptivePool);
     }
 
     /// <summary>The net's options from the command line (unset values stay at the net's defaults).</summary>
@@ -37,6 +39,7 @@ public sealed class NetArguments
         Norm = ParseNorm(r.GetValue(Norm)),
         Width = ParseWidth(r.GetValue(Width)),
         DenseEvaluation = r.GetValue(DenseEval),
+        AdaptivePool = r.GetValue(AdaptivePool),
     };
 
     public static Shape? ParseInput(string? text)

@@ -1,10 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using Engine.Data;
+using Engine.Inference;
 using Engine.Data.Codecs;
 using Engine.Tensors;
-using Engine.Training;
-using Engine.Training.Metrics;
 using Engine.Training.Reports;
 
 namespace Host;
@@ -18,7 +16,12 @@ public static class PredictCommand
     {
         var net = new NetArguments();
         var device = new DeviceChoice();
-        var weights = new Option<string>("--weights") { Description = "Weights: a .safetensors file or a run folder.", Required = true };
+        var inference = new InferenceArguments();
+        var weights = new Option<string>("--weights")
+        {
+            Description = "Weights: a run folder, or a weights file (.safetensors or PyTorch .pth/.pt, in the engine's, torchvision VGG's or timm VoVNet's names; outside a run give --net, the class count comes from the file).",
+            Required = true,
+        };
         var input = new Argument<string[]>("INPUT") { Description = "Images (JPEG or PNG) or folders of them.", Arity = ArgumentArity.OneOrMore };
         var saveLogits = new Option<string?>("--save-logits") { Description = "Write the logits of all images to this .npy file ([N, K] or [N, K, H, W], float32)." };
         var outDir = new Option<string?>("--out") { Description = "Segmentation: folder for the mask PNGs (default predictions/)." };
@@ -30,6 +33,7 @@ public static class PredictCommand
         var cmd = new Command("predict", "Classify images (top 5) or segment them (colour or class-index mask PNGs).") { input, weights, saveLogits, outDir, top, masks };
         net.AddTo(cmd);
         device.AddTo(cmd);
+        inference.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
         {
             Ranks.RequireOneProcess("predict");
@@ -44,41 +48,34 @@ public static class PredictCommand
                 "index" => true,
                 var m => throw new UsageException($"--masks '{m}': expected colour or index"),
             };
-            using var model = TrainedModel.Load(r, net, r.GetValue(weights)!, device.GpuIndex(r));
-            if (indexMasks && model.Segmentation && model.Settings.Classes > 256)
-                throw new UsageException($"--masks index: an 8-bit PNG holds at most 256 classes, the net has {model.Settings.Classes}");
-            var s = model.Settings;
-            using var evaluator = model.Evaluator(new TaskInfo(model.Segmentation ? Engine.Data.TaskKind.Segmentation : Engine.Data.TaskKind.Classification,
-                s.Classes, s.IgnoreLabel, s.ClassNames));
-            var recipe = DataChoice.Recipe(s, model.Input[1]);
-            int c = model.Input[0], h = model.Input[1], w = model.Input[2], plane = h * w;
+            var weightsArg = r.GetValue(weights)!;
+            var settings = inference.Apply(r, TrainedModel.ReadSettings(r, net, weightsArg));
+            using var predictor = Predictor.Load(RunFolders.WeightsFile(weightsArg), new Device(device.GpuIndex(r)), settings.ToModelSpec(r.GetValue(net.DenseEval)));
+            var s = predictor.Spec;
+            int classes = s.Classes!.Value, h = predictor.Input[1], w = predictor.Input[2];
+            if (indexMasks && predictor.Segmentation && classes > 256)
+                throw new UsageException($"--masks index: an 8-bit PNG holds at most 256 classes, the net has {classes}");
             var masksDir = r.GetValue(outDir) ?? "predictions";
             var all = new List<float>();
             int failed = 0;
             foreach (var file in files)
             {
-                var image = new float[c * plane];
-                try
-                {
-                    var decoded = ImageDecoder.Decode(File.ReadAllBytes(file), c, recipe.DecodeHint);
-                    recipe.Render(decoded, null, default, null, image, default);
-                }
+                Prediction prediction;
+                try { prediction = predictor.Predict(file); }
                 catch (Exception e) when (e is ImageDecodeException or InvalidDataException or IOException)
                 {
                     Console.Error.WriteLine($"{file}: cannot read ({e.Message})");
                     failed++;
                     continue;
                 }
-                var labels = new int[model.Segmentation ? plane : 1];
-                var (_, logits) = evaluator.Forward(new Batch(image, labels, 1, new[] { 0 }));
-                all.AddRange(logits);
-                if (model.Segmentation) WriteMask(file, masksDir, logits, s.Classes, h, w, indexMasks);
-                else PrintTop(file, logits, k, model);
+                all.AddRange(prediction.Logits);
+                if (predictor.Segmentation) WriteMask(file, masksDir, prediction, indexMasks);
+                else PrintTop(file, prediction, k);
             }
             if (logitsPath is not null)
             {
                 int n = files.Count - failed;
-                var shape = model.Segmentation ? new Shape(n, s.Classes, h, w) : new Shape(n, s.Classes);
+                var shape = predictor.Segmentation ? new Shape(n, classes, h, w) : new Shape(n, classes);
                 Npy.Write(logitsPath, new Tensor<float>(shape, [.. all]));
                 Console.WriteLine($"logits of {n} image(s) written to {logitsPath} ({shape})");
             }
@@ -97,31 +94,23 @@ public static class PredictCommand
         return files.Count > 0 ? files : throw new UsageException($"INPUT {input}: the folder holds no .jpg, .jpeg or .png files");
     }
 
-    private static void PrintTop(string file, float[] logits, int k, TrainedModel model)
+    private static void PrintTop(string file, Prediction prediction, int k)
     {
-        double max = logits.Max(), sum = logits.Sum(z => Math.Exp(z - max));
-        var best = TopK.Best(logits, k);
         Console.WriteLine($"{file}:");
-        for (int i = 0; i < best.Length; i++)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {i + 1}. {model.ClassName(best[i].Class),-24} {Math.Exp(best[i].Score - max) / sum:P2}"));
+        var best = prediction.Top(k);
+        for (int i = 0; i < best.Count; i++)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {i + 1}. {best[i].Name,-24} {best[i].Probability:P2}"));
     }
 
-    private static void WriteMask(string file, string dir, float[] logits, int classes, int h, int w, bool index)
+    private static void WriteMask(string file, string dir, Prediction prediction, bool index)
     {
-        int plane = h * w;
-        var mask = new int[plane];
-        var scores = new float[classes];
-        for (int p = 0; p < plane; p++)
-        {
-            for (int c = 0; c < classes; c++) scores[c] = logits[c * plane + p];
-            mask[p] = TopK.ArgMax(scores);
-        }
+        int h = prediction.Height, w = prediction.Width;
+        var mask = prediction.Mask!;
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, Path.GetFileNameWithoutExtension(file) + ".mask.png");
         if (index)
         {
-            var palette = Enumerable.Range(0, classes).Select(c => SegmentationImages.Colour(c)).Select(c => new Rgb(c.R, c.G, c.B)).ToArray();
+            var palette = Enumerable.Range(0, prediction.Classes).Select(c => SegmentationImages.Colour(c)).Select(c => new Rgb(c.R, c.G, c.B)).ToArray();
             File.WriteAllBytes(path, PngCodec.EncodeIndexed(mask.Select(c => (byte)c).ToArray(), w, h, palette));
         }
         else SegmentationImages.WriteMask(path, mask, h, w);

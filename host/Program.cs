@@ -8,4 +8,5 @@ root.Subcommands.Add(LrFindCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(ConvertCommand.Create());
 return CliErrors.Run(root, args);

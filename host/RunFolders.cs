@@ -21,27 +21,13 @@ public static class RunFolders
             .FirstOrDefault();
     }
 
-    /// <summary>
-    /// A run folder from a --weights argument: the folder itself, or the folder of a weights file
-    /// (also from its checkpoints/ subfolder). Null when the file is not inside a run.
-    /// </summary>
-    public static string? OfWeights(string weights)
-    {
-        if (Directory.Exists(weights)) return Checkpoint.Exists(weights) ? weights : null;
-        var dir = Path.GetDirectoryName(Path.GetFullPath(weights));
-        for (int up = 0; up < 2 && dir is not null; up++, dir = Path.GetDirectoryName(dir))
-            if (Checkpoint.Exists(dir)) return dir;
-        return null;
-    }
+    /// <summary>A run folder from a --weights argument (the folder, or the run a weights file belongs to); null outside a run.</summary>
+    public static string? OfWeights(string weights) => RunFolder.Of(weights);
 
     /// <summary>The weights file named by --weights: the file, or a run folder's final (or latest checkpointed) weights.</summary>
     public static string WeightsFile(string weights)
     {
-        if (File.Exists(weights)) return weights;
-        if (!Directory.Exists(weights)) throw new UsageException($"--weights {weights}: no such file or folder");
-        var final = Path.Combine(weights, Engine.Training.Trainer.WeightsFile);
-        if (File.Exists(final)) return final;
-        if (Checkpoint.Exists(weights)) return Path.Combine(weights, Checkpoint.ReadState(weights).WeightsFile);
-        throw new UsageException($"--weights {weights}: the folder holds neither {Engine.Training.Trainer.WeightsFile} nor a checkpoint");
+        try { return RunFolder.WeightsFile(weights); }
+        catch (FileNotFoundException e) { throw new UsageException($"--weights {e.Message}"); }
     }
 }

@@ -56,7 +56,9 @@ public static class TrainCommand
         public Option<string?> Schedule { get; } = new("--schedule") { Description = "Learning-rate schedule: " + ScheduleSpec.Help };
         public Option<string?> Out { get; } = new("--out") { Description = "Run folder (default runs/<net>-<timestamp>)." };
         public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run in --out (default: the latest run of the net) from its checkpoint, exactly." };
-        public Option<string?> InitFrom { get; } = new("--init-from") { Description = "Start from the weights of a .safetensors file, matched by name (e.g. a classification backbone)." };
+        public Option<string?> InitFrom { get; } = new("--init-from") { Description = "Start from a weights file (.safetensors, or PyTorch .pth/.pt; the engine's, torchvision VGG's or timm VoVNet's names): every tensor matching by name and shape is loaded, the rest is listed in the log and keeps its fresh initialisation (e.g. a head of another class count, or the VGG paper's deep nets started from net A's layers)." };
+        public Option<bool> StrictInit { get; } = new("--strict-init") { Description = "With --init-from: any tensor of the net or the file that does not match is an error (a head of another class count is still replaced)." };
+        public Option<string?> Normalize { get; } = new("--normalize") { Description = "Input normalisation, stored in the run: imagenet ((x/255 - mean)/std with torchvision's ImageNet values, for torchvision/timm weights), none (x/255) or MEAN/STD in 0..1 units, e.g. 0.5,0.5,0.5/0.25,0.25,0.25 (default: the net's recipe: VGG 0..255 minus the mean RGB, the others x/255 or the seed's)." };
         public Option<ulong?> Seed { get; } = new("--seed") { Description = "Seed of init, shuffling, augmentation and dropout (default 1)." };
         public Option<long?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Write a checkpoint every N steps (default 500; 0: only at epoch ends)." };
         public Option<int?> Threads { get; } = new("--threads") { Description = "Data-loading threads (default: the core count). The CPU ops use every core the runtime reports; DOTNET_PROCESSOR_COUNT=N limits them." };
@@ -69,14 +71,14 @@ public static class TrainCommand
         public void AddTo(Command c)
         {
             foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Epochs, EpochsMultiple, TrainFraction, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
-                         Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout, Precision })
+                         Out, Resume, InitFrom, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout, Precision })
                 c.Options.Add(opt);
         }
 
         /// <summary>The options `host lr-find` shares: data, batch, optimizer, seed, loading threads, synthetic examples.</summary>
         public void AddDataAndOptimizerTo(Command c)
         {
-            foreach (var opt in new Option[] { Data, ValFraction, Boundary, VocSplit, AdeOther, Scale, Batch, Optimizer, Momentum, WeightDecay, Seed, Threads, Examples })
+            foreach (var opt in new Option[] { Data, ValFraction, Boundary, VocSplit, AdeOther, Scale, Batch, Optimizer, Momentum, WeightDecay, Seed, Threads, Examples, Normalize })
                 c.Options.Add(opt);
         }
     }
@@ -95,6 +97,7 @@ public static class TrainCommand
 
         var (settled, runDir, resume, notes) = Settle(r, netArgs, o, gpu);
         if (resume && initFrom is not null) throw new UsageException("--init-from starts a new run; it cannot be combined with --resume");
+        if (r.GetValue(o.StrictInit) && initFrom is null) throw new UsageException("--strict-init applies to --init-from FILE, which is not given");
         var (info, data, graph, settings) = Prepare(settled, group);
 
         using var backend = precision == "fp64" ? new Engine.Graph.CpuBackend<double>() : DeviceChoice.Create(gpu);
@@ -108,7 +111,7 @@ public static class TrainCommand
             new TrainerOptions
             {
                 RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
-                Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StopAfterSteps = maxSteps,
+                Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StrictInit = r.GetValue(o.StrictInit), StopAfterSteps = maxSteps,
                 Config = settings.ToJson(), Notes = notes, CreateOptimizer = p => CreateOptimizer(settings, p),
                 Group = group, DeviceGroup = deviceGroup, Agreement = [.. settings.ToJson().Select(kv => (kv.Key, kv.Value?.ToJsonString() ?? "null")), ("precision", precision),
                     ("training data", $"{data.Train.Name}, {data.Train.Count} examples"), ("--init-from", initFrom ?? "none")],
@@ -154,7 +157,7 @@ public static class TrainCommand
         var graph = NetRegistry.Build(info.Name, new NetOptions
         {
             Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
-            IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1, NormGroup = group,
+            IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1, NormGroup = group, AdaptivePool = settings.AdaptivePool,
         });
         return (info, data, graph, settings);
     }
@@ -231,6 +234,7 @@ public static class TrainCommand
             Batch = Positive(r.GetValue(o.Batch), "--batch") ?? d.Batch,
             Epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? d.Epochs,
             Seed = r.GetValue(o.Seed) ?? 1,
+            AdaptivePool = r.GetValue(netArgs.AdaptivePool), Normalize = InferenceArguments.CheckNormalize(r.GetValue(o.Normalize)),
         };
         string? recipeLine = null;
         if (recipe == "data")

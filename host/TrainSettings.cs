@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Engine.Data.Transforms;
+using Engine.Inference;
 
 namespace Host;
 
@@ -41,6 +43,20 @@ public sealed record TrainSettings
     public int Epochs { get; init; }
     public ulong Seed { get; init; }
     public IReadOnlyList<string> ClassNames { get; init; } = [];
+    /// <summary>VGG: torchvision's adaptive pooling to 7x7 before fc6.</summary>
+    public bool AdaptivePool { get; init; }
+    /// <summary>Input normalisation (<see cref="InputNormalization"/>'s text), or null for the recipe's own.</summary>
+    public string? Normalize { get; init; }
+
+    public InputNormalization? Normalization() => Normalize is null ? null : InputNormalization.Parse(Normalize);
+
+    /// <summary>The net and input preparation these settings describe, for the inference API.</summary>
+    public ModelSpec ToModelSpec(bool denseEvaluation = false) => new()
+    {
+        Net = Net, Input = ModelSpec.ParseShape(Input), Classes = Classes, Norm = ModelSpec.ParseNorm(Norm), Width = Width,
+        AdaptivePool = AdaptivePool, DenseEvaluation = denseEvaluation, IgnoreLabel = IgnoreLabel, ClassNames = ClassNames,
+        Normalization = Normalization(), VggScale = VggScale,
+    };
 
     public JsonObject ToJson() => new()
     {
@@ -51,6 +67,7 @@ public sealed record TrainSettings
         ["optimizer"] = Optimizer, ["lr"] = LearningRate, ["momentum"] = Momentum, ["weightDecay"] = WeightDecay,
         ["schedule"] = Schedule, ["batch"] = Batch, ["epochs"] = Epochs, ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
         ["classNames"] = new JsonArray(ClassNames.Select(n => (JsonNode?)n).ToArray()),
+        ["adaptivePool"] = AdaptivePool, ["normalize"] = Normalize,
     };
 
     public static TrainSettings FromJson(JsonObject o, string source)
@@ -67,6 +84,7 @@ public sealed record TrainSettings
                 Momentum = (double)o["momentum"]!, WeightDecay = (double)o["weightDecay"]!, Schedule = (string)o["schedule"]!,
                 Batch = (int)o["batch"]!, Epochs = (int)o["epochs"]!, Seed = ulong.Parse((string)o["seed"]!, CultureInfo.InvariantCulture),
                 ClassNames = o["classNames"]?.AsArray().Select(n => (string)n!).ToArray() ?? [],
+                AdaptivePool = (bool?)o["adaptivePool"] ?? false, Normalize = (string?)o["normalize"],
             };
         }
         catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)

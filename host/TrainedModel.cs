@@ -1,101 +1,85 @@
 using System.CommandLine;
-using Engine.Graph;
+using Engine.Inference;
 using Engine.Nets;
-using Engine.Tensors;
+using Engine.Weights;
 using Engine.Training;
 using Engine.Training.Checkpoints;
 
 namespace Host;
 
 /// <summary>
-/// A trained net ready for inference: its settings (from the run folder the weights belong to,
-/// else from the command line), the built graph, and the weights loaded onto a backend.
+/// A trained net ready for evaluation: its settings (from the run folder the weights belong to,
+/// else from the command line and the file itself) and the net loaded onto a backend.
 /// </summary>
 public sealed class TrainedModel : IDisposable
 {
-    private TrainedModel(TrainSettings settings, NetInfo info, Shape input, Graph graph, Backend backend, ParameterBuffers parameters, string weights)
-    {
-        Settings = settings; Info = info; Input = input; Graph = graph; Backend = backend; Parameters = parameters; WeightsFile = weights;
-    }
+    private TrainedModel(TrainSettings settings, LoadedNet net) { Settings = settings; Net = net; }
 
     public TrainSettings Settings { get; }
-    public NetInfo Info { get; }
-    public Shape Input { get; }
-    public Graph Graph { get; }
-    public Backend Backend { get; }
-    public ParameterBuffers Parameters { get; }
-    public string WeightsFile { get; }
-    public bool Segmentation => Info.Segmentation;
-
-    public string ClassName(int c) => c >= 0 && c < Settings.ClassNames.Count ? Settings.ClassNames[c] : $"class {c}";
+    public LoadedNet Net { get; }
+    public NetInfo Info => Net.Info;
+    public Engine.Tensors.Shape Input => Net.Input;
+    public Engine.Graph.Graph Graph => Net.Graph;
+    public Engine.Graph.Backend Backend => Net.Backend;
+    public Engine.Graph.ParameterBuffers Parameters => Net.Parameters;
+    public string ClassName(int c) => Net.Spec.ClassName(c);
+    public string WeightsFile => Net.WeightsFile;
+    public bool Segmentation => Net.Segmentation;
 
     /// <summary>
-    /// Loads <paramref name="weightsArg"/> (a .safetensors file or a run folder). Inside a run folder
-    /// the run's own settings are used and net options on the command line must agree; otherwise
-    /// --net and the net options describe the net. <paramref name="ignoreLabel"/> replaces the run's
-    /// ignore label in the loss (the convention of the data being evaluated; the weights do not depend on it).
+    /// Loads <paramref name="weightsArg"/> (a weights file or a run folder) with the settings of
+    /// <see cref="ReadSettings"/>; <paramref name="ignoreLabel"/> replaces the run's ignore label.
     /// </summary>
     public static TrainedModel Load(ParseResult r, NetArguments netArgs, string weightsArg, int? gpu, int? ignoreLabel = null)
     {
-        var weights = RunFolders.WeightsFile(weightsArg);
         var settings = ReadSettings(r, netArgs, weightsArg);
         if (ignoreLabel is int ignore) settings = settings with { IgnoreLabel = ignore };
-        var info = NetRegistry.Find(settings.Net);
-        var input = NetArguments.ParseInput(settings.Input)!.Value;
-        bool dense = r.GetValue(netArgs.DenseEval);
-        var graph = NetRegistry.Build(info.Name, new NetOptions
-        {
-            Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
-            IgnoreLabel = info.Segmentation ? settings.IgnoreLabel : -1,
-            // fc6 becomes a convolution over the final feature map of the training resolution (7x7 at 224).
-            DenseEvaluation = dense, DenseKernel = Math.Max(1, input[1] / 32),
-        });
-        var backend = DeviceChoice.Create(gpu);
-        var parameters = new ParameterBuffers(graph, backend);
-        try { WeightFile.LoadExact(weights, parameters); }
-        catch
-        {
-            parameters.Dispose();
-            backend.Dispose();
-            throw;
-        }
-        return new TrainedModel(settings, info, input, graph, backend, parameters, weights);
+        return Load(settings, weightsArg, gpu, r.GetValue(netArgs.DenseEval));
     }
 
-    /// <summary>The settings of the net behind <paramref name="weightsArg"/>: its run's, else the command line's.</summary>
+    /// <summary>Loads the weights file of <paramref name="settings"/>'s net onto the CPU or GPU <paramref name="gpu"/>.</summary>
+    public static TrainedModel Load(TrainSettings settings, string weightsArg, int? gpu, bool denseEvaluation)
+    {
+        var weights = RunFolders.WeightsFile(weightsArg);
+        var net = LoadedNet.Load(weights, settings.ToModelSpec(denseEvaluation), DeviceChoice.Create(gpu));
+        return new TrainedModel(settings, net);
+    }
+
+    /// <summary>
+    /// The settings of the net behind <paramref name="weightsArg"/>: its run's (net options on the
+    /// command line must agree), else the command line's, with the class count of the file's head
+    /// when --classes is not given and torchvision's adaptive pooling for a file in its layout.
+    /// </summary>
     public static TrainSettings ReadSettings(ParseResult r, NetArguments netArgs, string weightsArg)
     {
         var run = RunFolders.OfWeights(weightsArg);
-        TrainSettings settings;
         if (run is not null)
         {
-            settings = TrainSettings.FromJson(Checkpoint.ReadState(run).Config, Path.Combine(run, Checkpoint.RecordName));
+            var settings = TrainSettings.FromJson(Checkpoint.ReadState(run).Config, Path.Combine(run, Checkpoint.RecordName));
             if (r.GetValue(netArgs.Net) is { } n && !string.Equals(TrainCommand.FindNet(n).Name, settings.Net, StringComparison.Ordinal))
                 throw new UsageException($"--weights {weightsArg} belongs to a run of {settings.Net}, not {n}");
             var given = netArgs.Options(r);
             if (given.Input is { } i && i.ToString() != settings.Input) throw new UsageException($"--input {i}: the run was trained at {settings.Input}");
             if (given.Classes is { } c && c != settings.Classes) throw new UsageException($"--classes {c}: the run was trained with {settings.Classes}");
+            return settings;
         }
-        else
+        var name = r.GetValue(netArgs.Net) ?? throw new UsageException($"--net is needed: {weightsArg} is not inside a run folder that names its net");
+        var found = TrainCommand.FindNet(name);
+        var file = RunFolders.WeightsFile(weightsArg);
+        var o = netArgs.Options(r);
+        bool torchvision = WeightImport.LayoutOf(file) == NameMap.TorchvisionVgg;
+        o = o with { AdaptivePool = o.AdaptivePool || torchvision };
+        if (o.Classes is null && WeightImport.HeadClasses(file, NetRegistry.Build(found.Name, o)) is int headClasses) o = o with { Classes = headClasses };
+        var resolved = NetRegistry.Resolve(found, o);
+        return new TrainSettings
         {
-            var name = r.GetValue(netArgs.Net) ?? throw new UsageException($"--net is needed: {weightsArg} is not inside a run folder that names its net");
-            var found = TrainCommand.FindNet(name);
-            var o = netArgs.Options(r);
-            var resolved = NetRegistry.Resolve(found, o);
-            settings = new TrainSettings
-            {
-                Net = found.Name, Input = resolved.Input!.Value.ToString(), Classes = resolved.Classes!.Value, Norm = r.GetValue(netArgs.Norm),
-                Width = resolved.Width, Optimizer = "none", Schedule = "none", IgnoreLabel = found.Segmentation ? 255 : -1, Seed = 1,
-            };
-        }
-        return settings;
+            Net = found.Name, Input = resolved.Input!.Value.ToString(), Classes = resolved.Classes!.Value, Norm = r.GetValue(netArgs.Norm),
+            Width = resolved.Width, AdaptivePool = resolved.AdaptivePool, Optimizer = "none", Schedule = "none",
+            IgnoreLabel = found.Segmentation ? 255 : -1, Seed = 1,
+        };
     }
 
-    public Evaluator Evaluator(TaskInfo task, bool averageFlip = false) => new(Graph, Backend, Parameters, task) { AverageFlip = averageFlip };
+    public Evaluator Evaluator(TaskInfo task, bool averageFlip = false) => new(Net.Graph, Net.Backend, Net.Parameters, task) { AverageFlip = averageFlip };
 
-    public void Dispose()
-    {
-        Parameters.Dispose();
-        Backend.Dispose();
-    }
+    public void Dispose() => Net.Dispose();
 }

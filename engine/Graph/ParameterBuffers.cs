@@ -1,3 +1,5 @@
+using Engine.Tensors;
+
 namespace Engine.Graph;
 
 /// <summary>
@@ -6,15 +8,17 @@ namespace Engine.Graph;
 /// </summary>
 public sealed class ParameterBuffers : IDisposable
 {
-    public ParameterBuffers(Graph graph, Backend backend)
+    /// <param name="gradients">False for inference only: no gradient buffer (a placeholder of one element), so the weights take their size once.</param>
+    /// <param name="initialize">False when every value will be loaded anyway (a strict import): the buffers start undefined.</param>
+    public ParameterBuffers(Graph graph, Backend backend, bool gradients = true, bool initialize = true)
     {
         Graph = graph;
         Backend = backend;
         Values = backend.AllocateFloats(Math.Max(1, graph.Parameters.Count));
-        Grads = backend.AllocateFloats(Math.Max(1, graph.Parameters.Count));
+        Grads = backend.AllocateFloats(gradients ? Math.Max(1, graph.Parameters.Count) : 1);
         States = backend.AllocateFloats(Math.Max(1, graph.States.Count));
         backend.Zero(BufferSlice.Whole(Grads));
-        Initialize(0);
+        if (initialize) Initialize(0);
     }
 
     public Graph Graph { get; }
@@ -28,12 +32,17 @@ public sealed class ParameterBuffers : IDisposable
     /// <summary>Parameters by their initialisers (He, Glorot, ...); states to BN's start (mean 0, var 1).</summary>
     public void Initialize(ulong seed)
     {
-        Graph.Parameters.Initialize(seed, InitChunk, (offset, v) => Backend.Upload(new BufferSlice(Values, offset, v.Length), v));
-        Graph.States.Initialize(seed, InitChunk, (offset, v) => Backend.Upload(new BufferSlice(States, offset, v.Length), v));
+        InitializeLayout(Graph.Parameters, Values, seed);
+        InitializeLayout(Graph.States, States, seed);
     }
 
-    // Values generated and uploaded at a time: a few MiB, not the whole net widened to double.
-    private const int InitChunk = 1 << 20;
+    /// <summary>One view at a time in the backend's float type (the values do not depend on it: each is drawn in double and rounded once).</summary>
+    private void InitializeLayout(ParameterLayout layout, Buffer buffer, ulong seed)
+    {
+        if (Backend.FloatType == DataType.F64)
+            layout.Initialize<double>(seed, (v, offset, a) => Backend.Upload(new BufferSlice(buffer, v.Offset + offset, a.Length), a));
+        else layout.Initialize<float>(seed, (v, offset, a) => Backend.Upload(new BufferSlice(buffer, v.Offset + offset, a.Length), a));
+    }
 
     public void ZeroGrads() => Backend.Zero(BufferSlice.Whole(Grads));
 

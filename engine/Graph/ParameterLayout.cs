@@ -3,6 +3,9 @@ using Engine.Tensors;
 
 namespace Engine.Graph;
 
+/// <summary>Receives the values of <paramref name="view"/> from element <paramref name="offset"/> on.</summary>
+public delegate void ViewChunk<T>(ParamView view, long offset, ReadOnlySpan<T> values);
+
 /// <summary>
 /// All of a graph's parameters (or its non-trainable states) laid out back to back in one
 /// contiguous buffer, each reachable by its dotted name (e.g. "stage4.osa2.conv3.weight").
@@ -38,24 +41,24 @@ public sealed class ParameterLayout
     }
 
     /// <summary>
-    /// As <see cref="Initialize{T}(Span{T}, ulong)"/>, a chunk of at most <paramref name="chunk"/>
-    /// values at a time handed to <paramref name="write"/>(offset, values), so the whole layout is
-    /// never held in memory twice (the same numbers: each value is one draw, in layout order).
+    /// The same values as <see cref="Initialize{T}(Span{T}, ulong)"/>, handed to <paramref name="each"/>
+    /// a chunk of at most a million values at a time (the generator draws element by element, so
+    /// chunks change nothing), so that no array of the whole layout, or of a large view, is needed.
     /// </summary>
-    public void Initialize(ulong seed, int chunk, Action<long, ReadOnlySpan<double>> write)
+    public void Initialize<T>(ulong seed, ViewChunk<T> each) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        const int Chunk = 1 << 20;
         var rng = new Rng(seed);
-        var buffer = new double[(int)Math.Min(chunk, Math.Max(1, _views.Count == 0 ? 1 : _views.Max(v => v.Count)))];
+        var buffer = new T[Math.Min(Chunk, _views.Count == 0 ? 1 : _views.Max(v => v.Count))];
         foreach (var v in _views)
-            for (long done = 0; done < v.Count; done += buffer.Length)
+            for (long offset = 0; offset < v.Count; offset += Chunk)
             {
-                var part = buffer.AsSpan(0, (int)Math.Min(buffer.Length, v.Count - done));
-                Fill(v, part, rng);
-                write(v.Offset + done, part);
+                var values = buffer.AsSpan(0, (int)Math.Min(Chunk, v.Count - offset));
+                Fill(v, values, rng);
+                each(v, offset, values);
             }
     }
 
-    /// <summary>Fills <paramref name="s"/> (all or a consecutive part of view <paramref name="v"/>) by the view's initialiser.</summary>
     private static void Fill<T>(ParamView v, Span<T> s, Rng rng) where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (v.Init.Kind)

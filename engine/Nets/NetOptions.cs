@@ -33,6 +33,12 @@ public sealed record NetOptions
     public bool DenseEvaluation { get; init; }
 
     /// <summary>
+    /// VGG: average-pool the final feature map to 7x7 before fc6 (torchvision's AdaptiveAvgPool2d),
+    /// so fc6 has 512x7x7 inputs at any input size and torchvision's FC weights fit.
+    /// </summary>
+    public bool AdaptivePool { get; init; }
+
+    /// <summary>
     /// VGG dense evaluation: kernel of the convolutional fc6, i.e. the side of the final feature
     /// map at the training resolution (7 for 224x224).
     /// </summary>

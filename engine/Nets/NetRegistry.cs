@@ -67,6 +67,8 @@ public static class NetRegistry
         if (!(o.Width > 0) || double.IsInfinity(o.Width)) throw new NetOptionsException($"width multiplier must be positive, got {o.Width}");
         if (o.DenseEvaluation && !net.Name.StartsWith("vgg", StringComparison.Ordinal))
             throw new NetOptionsException($"dense evaluation applies to the vgg nets only, not {net.Name}");
+        if (o.AdaptivePool && !net.Name.StartsWith("vgg", StringComparison.Ordinal))
+            throw new NetOptionsException($"adaptive pooling before fc6 applies to the vgg nets only, not {net.Name}");
         if (o.IgnoreLabel >= 0 && !net.Segmentation)
             throw new NetOptionsException($"an ignore label applies to the segmentation nets only, not {net.Name}");
         return o with { Input = input, Classes = classes, Norm = o.Norm == Norm.Default ? net.DefaultNorm : o.Norm };
@@ -74,7 +76,7 @@ public static class NetRegistry
 
     private static NetInfo VggNet(string name, string config, string description) =>
         new(name, description, 1000, ImageNet, Norm.None, (n, o) => Vgg.Build(n.Name, config, o.Input!.Value,
-            o.Classes!.Value, o.Norm, o.Width, o.DenseEvaluation, o.DenseKernel, o.FuseNormActivation, o.NormGroup));
+            o.Classes!.Value, o.Norm, o.Width, o.DenseEvaluation, o.DenseKernel, o.FuseNormActivation, o.NormGroup, o.AdaptivePool));
 
     private static NetInfo SegNetInfo(string name, SegNetVariant variant, string description) =>
         new(name, description, 22, Voc64, Norm.Batch, (n, o) => SegNet.Build(n.Name, variant, o.Input!.Value,

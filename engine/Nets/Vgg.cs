@@ -42,8 +42,11 @@ public static class Vgg
 
     private const int Hidden = 4096;
 
+    /// <summary>The side of torchvision's pooled map before the classifier (224 / 32).</summary>
+    public const int AdaptivePoolSide = 7;
+
     public static Graph.Graph Build(string name, string config, Shape input, int classes, Norm norm, double width,
-        bool denseEvaluation, int denseKernel, bool fuseNormActivation = true, Distributed.ICollectives? normGroup = null)
+        bool denseEvaluation, int denseKernel, bool fuseNormActivation = true, Distributed.ICollectives? normGroup = null, bool adaptivePool = false)
     {
         var b = new GraphBuilder(name) { FuseNormActivation = fuseNormActivation, NormGroup = normGroup };
         var (image, label) = Blocks.Inputs(b, input, new Shape());
@@ -70,6 +73,11 @@ public static class Vgg
         }
 
         int hidden = Blocks.Scale(Hidden, width);
+        if (adaptivePool)
+        {
+            if (denseEvaluation) throw new NetOptionsException("dense evaluation and adaptive pooling before fc6 exclude each other (the pooled map is always 7x7)");
+            x = b.AdaptiveAvgPool(x, AdaptivePoolSide, AdaptivePoolSide, "fc6_pool");
+        }
         if (denseEvaluation)
         {
             if (denseKernel < 1) throw new NetOptionsException($"dense-evaluation kernel must be positive, got {denseKernel}");

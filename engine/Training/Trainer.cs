@@ -1,3 +1,4 @@
+using Engine.Weights;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -215,8 +216,8 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         log.Info($"schedule: {schedule.Describe()}, {options.Epochs} epochs, stepped every batch; seed {options.Seed}");
         if (options.InitFrom is { } init)
         {
-            var report = WeightFile.LoadMatching(init, parameters);
-            log.Info($"initialised {report.Loaded} tensor(s) from {init}");
+            var report = WeightImport.Load(init, parameters, options.StrictInit ? ImportMode.Strict : ImportMode.Partial);
+            log.Info($"initialised {report.Loaded} tensor(s) from {init}{(report.Complete ? " (all of the net's)" : "")}");
             foreach (var n in report.Notes()) log.Info("note: " + n);
         }
         return new CheckpointState { Seed = options.Seed, Net = options.NetName, Config = options.Config };

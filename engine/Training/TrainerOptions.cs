@@ -24,6 +24,9 @@ public sealed class TrainerOptions
     public bool Resume { get; init; }
     /// <summary>A safetensors file whose matching tensors replace the initial weights.</summary>
     public string? InitFrom { get; init; }
+
+    /// <summary>With <see cref="InitFrom"/>: any tensor that does not match (a head of another class count aside) is an error.</summary>
+    public bool StrictInit { get; init; }
     /// <summary>Stop (with a resumable checkpoint) once this many steps are done in total.</summary>
     public long? StopAfterSteps { get; init; }
     /// <summary>Segmentation: validation examples drawn as input | prediction | truth after each epoch.</summary>

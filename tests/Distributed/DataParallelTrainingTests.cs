@@ -1,3 +1,4 @@
+using Engine.Weights;
 using System.Diagnostics;
 using System.Text;
 using Engine.Tests.Training.Support;

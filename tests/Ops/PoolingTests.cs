@@ -121,6 +121,27 @@ public class PoolingTests
             Assert.That(outs[0][plane], Is.EqualTo(x.Skip(plane * h * w).Take(h * w).Average()).Within(1e-12));
     }
 
+    [TestCase(2, 3, 7, 7)]
+    [TestCase(9, 5, 4, 3)]
+    [TestCase(7, 7, 7, 7)]
+    public void AdaptiveAvgPool_gradient_matches_central_differences(int h, int w, int outH, int outW)
+    {
+        var (g, y) = OpHarness.Single(new AdaptiveAvgPool(outH, outW), new Shape(2, h, w));
+        AssertGradient(g, 2, y[0], 2 * 2 * h * w);
+    }
+
+    [Test]
+    public void AdaptiveAvgPool_to_the_input_size_is_the_identity_and_from_one_pixel_repeats_it()
+    {
+        var (same, _) = OpHarness.Single(new AdaptiveAvgPool(3, 4), new Shape(2, 3, 4));
+        var x = Random(2 * 2 * 3 * 4, 5);
+        Assert.That(Run(same, 2, x).Item2[0], Is.EqualTo(x).Within(1e-15));
+        var (spread, _) = OpHarness.Single(new AdaptiveAvgPool(7, 7), new Shape(2, 1, 1));
+        var y = Run(spread, 1, [1.5, -2]).Item2[0];
+        Assert.That(y.Take(49), Is.All.EqualTo(1.5));
+        Assert.That(y.Skip(49), Is.All.EqualTo(-2.0));
+    }
+
     /// <summary>Values of torch.nn.functional.avg_pool2d (PyTorch 1.13) on arange(size * size).</summary>
     [TestCase(6, 3, 2, 0, true, new[] { 7.0, 9, 10.5, 19, 21, 22.5, 28, 30, 31.5 }, new[] { 7.0, 9, 10.5, 19, 21, 22.5, 28, 30, 31.5 })]
     [TestCase(5, 3, 2, 1, true, new[] { 4 / 3.0, 3, 8 / 3.0, 7, 12, 9, 8, 13, 28 / 3.0 }, new[] { 3.0, 4.5, 6, 10.5, 12, 13.5, 18, 19.5, 21 })]

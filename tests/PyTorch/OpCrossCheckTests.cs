@@ -109,6 +109,12 @@ public class OpCrossCheckTests
             }),
             Args = new() { ["kernel"] = 2, ["stride"] = 2 },
         };
+        foreach (var (h, w, oh, ow) in new[] { (2, 3, 7, 7), (9, 5, 4, 3) })
+            yield return new()
+            {
+                Id = $"adaptive_avg_pool_{h}x{w}_to_{oh}x{ow}", Kind = "adaptive_avg_pool", Build = () => One([new(3, h, w)], (b, x) => b.AdaptiveAvgPool(x[0], oh, ow, "op")),
+                Args = new() { ["height"] = oh, ["width"] = ow },
+            };
         yield return new() { Id = "global_avg_pool", Kind = "global_avg_pool", Build = () => One([new(4, 5, 3)], (b, x) => b.GlobalAvgPool(x[0], "op")) };
         yield return new()
         {

@@ -88,6 +88,7 @@ CASES = {
     "pool_unpool": pool_unpool,
     "avg_pool": avg_pool,
     "global_avg_pool": lambda a, x, p: [F.adaptive_avg_pool2d(x["x0"], 1)],
+    "adaptive_avg_pool": lambda a, x, p: [F.adaptive_avg_pool2d(x["x0"], (a["height"], a["width"]))],
     "upsample": lambda a, x, p: [F.interpolate(x["x0"], scale_factor=a["scale"], mode="nearest")],
     "concat": lambda a, x, p: [torch.cat([x[k] for k in sorted(x)], dim=1)],
     "dropout_eval": lambda a, x, p: [F.dropout(x["x0"], a["p"], training=False)],

@@ -4,10 +4,11 @@
 #   nvidia-cuda-toolkit, clang-14    nvcc to compile kernels/*.cu to PTX (non-free component)
 #   python3-torch, python3-numpy     the PyTorch CPU cross-check tests and tools/reference
 #   python3-onnx                     the onnx checker run on exported models (tools/reference/onnx_check.py)
+#   python3-torchvision              torchvision VGG weights imported and exported (tests/PyTorch/TorchvisionImportTests)
 #   openmpi-bin, libopenmpi-dev      data-parallel training under mpirun (Open MPI 4, libmpi.so.40) and its tests
 # Without root or apt it only reports what is missing; the engine still builds and trains on the CPU.
 set -euo pipefail
-PKGS=(libturbojpeg0 libspng0 nvidia-cuda-toolkit clang-14 python3-torch python3-numpy python3-onnx openmpi-bin libopenmpi-dev)
+PKGS=(libturbojpeg0 libspng0 nvidia-cuda-toolkit clang-14 python3-torch python3-numpy python3-onnx python3-torchvision openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

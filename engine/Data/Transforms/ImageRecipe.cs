@@ -36,6 +36,9 @@ public abstract class ImageRecipe
     /// <summary>Factor applied after the mean subtraction.</summary>
     public virtual float Scale => 1f / 255f;
 
+    /// <summary>Replaces the recipe's own <see cref="Mean"/> and <see cref="Scale"/> (torchvision-style weights need it); null keeps them.</summary>
+    public InputNormalization? Normalization { get; init; }
+
     public abstract string Describe();
 
     /// <summary>Renders the image (and mask) into the caller's CHW and HW buffers. A null <paramref name="rng"/> means evaluation.</summary>
@@ -46,7 +49,8 @@ public abstract class ImageRecipe
         if (mask is not null) Resampler.Nearest(mask, box, Height, Width, labelOf, maskOut);
         if (rng is not null) Photometric(chw, image.Channels, rng);
         var mean = Mean;
-        if (!mean.IsEmpty && image.Channels == 1)
+        if (Normalization is { } normalization) normalization.Apply(chw, image.Channels);
+        else if (!mean.IsEmpty && image.Channels == 1)
             Transforms.Photometric.Normalize(chw, 1, new[] { (mean[0] + mean[1] + mean[2]) / 3f }, Scale);
         else
             Transforms.Photometric.Normalize(chw, image.Channels, mean, Scale);
@@ -54,13 +58,23 @@ public abstract class ImageRecipe
 
     /// <summary>
     /// Recipes by name: "vovnet" (the seed's), "vgg" (training scale <paramref name="vggScale"/>,
-    /// default <see cref="VggRecipe.DefaultScale"/>), "resize".
+    /// default <see cref="VggRecipe.DefaultScale"/>), "resize"; <paramref name="normalization"/> replaces the recipe's own.
     /// </summary>
-    public static ImageRecipe ForName(string name, int size, (int Min, int Max)? vggScale = null) => name.ToLowerInvariant() switch
+    public static ImageRecipe ForName(string name, int size, (int Min, int Max)? vggScale = null, InputNormalization? normalization = null) => name.ToLowerInvariant() switch
     {
-        "vovnet" => new VoVNetRecipe(size),
-        "vgg" => VggRecipe.WithScale(size, vggScale ?? VggRecipe.DefaultScale(size)),
-        "resize" => new ResizeRecipe(size, size),
+        "vovnet" => new VoVNetRecipe(size) { Normalization = normalization },
+        "vgg" => Vgg(size, vggScale ?? VggRecipe.DefaultScale(size), normalization),
+        "resize" => new ResizeRecipe(size, size) { Normalization = normalization },
         _ => throw new ArgumentException($"unknown augmentation recipe '{name}' (expected vovnet, vgg or resize)"),
     };
+
+    private static VggRecipe Vgg(int size, (int Min, int Max) scale, InputNormalization? normalization) =>
+        new(size, scale.Min, scale.Max) { Normalization = normalization };
+
+    /// <summary>The recipe of a net's data: the seed's for vovnet, VGG's for vgg, a plain resize otherwise.</summary>
+    public static string NameFor(string net)
+    {
+        var n = net.ToLowerInvariant();
+        return n.StartsWith("vovnet", StringComparison.Ordinal) ? "vovnet" : n.StartsWith("vgg", StringComparison.Ordinal) ? "vgg" : "resize";
+    }
 }

@@ -38,7 +38,20 @@ public sealed class VggRecipe : ImageRecipe
     public static (int Min, int Max) DefaultScale(int size) =>
         ((int)Math.Round(size * 256 / 224.0, MidpointRounding.AwayFromZero), (int)Math.Round(size * 512 / 224.0, MidpointRounding.AwayFromZero));
 
-    public static VggRecipe WithScale(int size, (int Min, int Max) scale) => new(size, scale.Min, scale.Max);
+
+    /// <summary>"S" (fixed) or "MIN:MAX" (jitter), each at least the crop side <paramref name="size"/>.</summary>
+    /// <exception cref="FormatException">Not of that form, or a bound below the crop side (the message says which).</exception>
+    public static (int Min, int Max) ParseScale(string text, int size)
+    {
+        var parts = text.Split(':');
+        var bounds = new int[parts.Length];
+        if (parts.Length > 2 || !parts.Select((p, i) => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out bounds[i])).All(ok => ok))
+            throw new FormatException("expected S or MIN:MAX in pixels, e.g. 37 or 37:73");
+        int min = bounds[0], max = bounds[^1];
+        if (min < size || max < min)
+            throw new FormatException($"needs {size} <= MIN <= MAX, since a {size}x{size} crop is taken from the rescaled image");
+        return (min, max);
+    }
 
     public int MinScale { get; }
     public int MaxScale { get; }

@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Engine.Tensors;
 
-namespace Engine.Training.Checkpoints;
+namespace Engine.Weights;
 
 /// <summary>One named tensor of a safetensors file, converted to double on reading.</summary>
 public sealed record NamedTensor(string Name, Shape Shape, string DType, double[] Data);
@@ -18,11 +18,16 @@ public sealed record NamedTensor(string Name, Shape Shape, string DType, double[
 /// </summary>
 public static class SafeTensors
 {
-    /// <summary>A tensor to write: its data is produced on demand, so large buffers are streamed one at a time.</summary>
-    public sealed record Entry(string Name, Shape Shape, Func<float[]>? Float32 = null, Func<double[]>? Float64 = null)
+    /// <summary>
+    /// A tensor to write: its data is produced on demand, so large buffers are streamed one at a
+    /// time; <paramref name="WriteTo"/> (with <paramref name="StreamedDType"/>) writes the raw
+    /// little-endian bytes itself, in pieces, so not even one tensor needs an array of its own.
+    /// </summary>
+    public sealed record Entry(string Name, Shape Shape, Func<float[]>? Float32 = null, Func<double[]>? Float64 = null,
+        string? StreamedDType = null, Action<Stream>? WriteTo = null)
     {
-        public string DType => Float64 is null ? "F32" : "F64";
-        public long Bytes => Shape.Numel * (Float64 is null ? 4 : 8);
+        public string DType => StreamedDType ?? (Float64 is null ? "F32" : "F64");
+        public long Bytes => Shape.Numel * Elements.Size(DType);
     }
 
     public static void Write(Stream stream, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? metadata = null)
@@ -52,7 +57,13 @@ public static class SafeTensors
         for (int i = json.Length; i < padded; i++) stream.WriteByte((byte)' ');
         foreach (var e in entries)
         {
-            if (e.Float64 is { } f64) WriteData(stream, e, f64());
+            if (e.WriteTo is { } write)
+            {
+                long start = stream.Position;
+                write(stream);
+                if (stream.Position - start != e.Bytes) throw new ArgumentException($"safetensors: tensor '{e.Name}' of shape {e.Shape} wrote {stream.Position - start} bytes, not {e.Bytes}");
+            }
+            else if (e.Float64 is { } f64) WriteData(stream, e, f64());
             else WriteData(stream, e, (e.Float32 ?? throw new ArgumentException($"safetensors: tensor '{e.Name}' has no data"))());
         }
     }
@@ -74,7 +85,7 @@ public static class SafeTensors
         return ReadHeader(f, path);
     }
 
-    private static Header ReadHeader(FileStream f, string path)
+    internal static Header ReadHeader(FileStream f, string path)
     {
         Span<byte> len = stackalloc byte[8];
         if (f.Read(len) != 8) throw new InvalidDataException($"{path}: too short to be a safetensors file");
@@ -114,44 +125,23 @@ public static class SafeTensors
         return new Header(tensors, meta, dataStart);
     }
 
-    /// <summary>Reads every tensor (or those <paramref name="wanted"/> accepts), converting to double.</summary>
+    /// <summary>Reads every tensor (or those <paramref name="wanted"/> accepts) as double: small files only (optimizer state, tests); weights go through <see cref="SafeTensorsReader"/>.</summary>
     public static (List<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path, Func<string, bool>? wanted = null)
     {
-        using var f = File.OpenRead(path);
-        var header = ReadHeader(f, path);
+        using var reader = new SafeTensorsReader(path);
         var result = new List<NamedTensor>();
-        foreach (var (name, dtype, shape, begin, end) in header.Tensors)
+        foreach (var t in reader.Tensors.Where(t => wanted is null || wanted(t.Name)))
         {
-            if (wanted is not null && !wanted(name)) continue;
-            var bytes = new byte[end - begin];
-            f.Position = header.DataStart + begin;
-            f.ReadExactly(bytes);
-            result.Add(new NamedTensor(name, shape, dtype, Convert(bytes, dtype)));
+            var data = new double[t.Shape.Numel];
+            reader.Read<double>(t, data);
+            result.Add(new NamedTensor(t.Name, t.Shape, t.DType, data));
         }
-        return (result, header.Metadata);
+        return (result, reader.Metadata);
     }
 
-    private static int ElementSize(string dtype, string path, string name) => dtype switch
+    private static int ElementSize(string dtype, string path, string name)
     {
-        "F64" or "I64" => 8,
-        "F32" or "I32" => 4,
-        "F16" or "BF16" => 2,
-        _ => throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype {dtype} (expected F32, F64, F16 or BF16)"),
-    };
-
-    private static double[] Convert(byte[] bytes, string dtype)
-    {
-        switch (dtype)
-        {
-            case "F32": return MemoryMarshal.Cast<byte, float>(bytes).ToArray().Select(x => (double)x).ToArray();
-            case "F64": return MemoryMarshal.Cast<byte, double>(bytes).ToArray();
-            case "I32": return MemoryMarshal.Cast<byte, int>(bytes).ToArray().Select(x => (double)x).ToArray();
-            case "I64": return MemoryMarshal.Cast<byte, long>(bytes).ToArray().Select(x => (double)x).ToArray();
-            case "F16": return MemoryMarshal.Cast<byte, Half>(bytes).ToArray().Select(x => (double)x).ToArray();
-            case "BF16":
-                return MemoryMarshal.Cast<byte, ushort>(bytes).ToArray()
-                    .Select(b => (double)BitConverter.Int32BitsToSingle(b << 16)).ToArray();
-            default: throw new InvalidDataException($"unsupported dtype {dtype}");
-        }
+        try { return Elements.Size(dtype); }
+        catch (InvalidDataException) { throw new InvalidDataException($"{path}: tensor '{name}' has unsupported dtype {dtype} (expected F32, F64, F16 or BF16)"); }
     }
 }
