@@ -31,7 +31,7 @@ public static class DataChoice
         {
             Source = s.Data ?? (segmentation ? "synthetic-segmentation" : "synthetic"),
             Validation = s.ValidationData, ValidationFraction = s.ValidationFraction, ImageSize = h, Channels = c,
-            Recipe = RecipeName(s.Net), VggScale = ScaleOf(s, h), SyntheticTrainCount = Math.Max(1, s.SyntheticTrain), SyntheticValidationCount = Math.Max(1, s.SyntheticValidation),
+            Recipe = RecipeName(s.Net), VggScale = ScaleOf(s, h), Flip = s.Flip, VocFlip = s.Flip ?? false, SyntheticTrainCount = Math.Max(1, s.SyntheticTrain), SyntheticValidationCount = Math.Max(1, s.SyntheticValidation),
             Seed = s.Seed, VocBoundary = s.BoundaryAsClass ? VocBoundary.AsClass : VocBoundary.Ignore, VocSeedSplit = true,
         };
         IDataset train, val;
@@ -50,7 +50,7 @@ public static class DataChoice
     }
 
     /// <summary>The recipe whose evaluation view (no generator) prepares single images for prediction.</summary>
-    public static ImageRecipe Recipe(TrainSettings s, int size) => ImageRecipe.ForName(RecipeName(s.Net), size, ScaleOf(s, size));
+    public static ImageRecipe Recipe(TrainSettings s, int size) => ImageRecipe.ForName(RecipeName(s.Net), size, ScaleOf(s, size), s.Flip);
 
     private static (int Min, int Max)? ScaleOf(TrainSettings s, int size) => s.VggScale is { } v ? ParseScale(v, size) : null;
 

@@ -39,6 +39,7 @@ public static class TrainCommand
         public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = "Class-folder data: fraction of each class held out for validation (default 0.1)." };
         public Option<string?> Boundary { get; } = new("--boundary") { Description = "VOC: the boundary label 255 as a class of its own (class, the SegNet seed's 22 classes) or ignored (ignore)." };
         public Option<string?> Scale { get; } = new("--scale") { Description = "VGG nets: training scale S (the shorter side is rescaled to S before the random crop) or MIN:MAX for scale jitter, S drawn per image (default 256:512 at 224 input, in proportion otherwise, e.g. 37:73 at 32); evaluation rescales to the middle of the range and takes the centre crop." };
+        public Option<string?> Flip { get; } = new("--flip") { Description = "on or off: random left-right mirroring of training images (off where a mirror changes the class: digits, letters, signs). Default: on for the vgg and vovnet nets with --recipe paper, off with --recipe data and for the other nets." };
         public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train (default per net)." };
         public Option<int?> Batch { get; } = new("--batch") { Description = "Mini-batch size (default per net)." };
         public Option<double?> Lr { get; } = new("--lr") { Description = "Learning rate; the peak for cyclical schedules (default per net)." };
@@ -54,11 +55,11 @@ public static class TrainCommand
         public Option<int?> Threads { get; } = new("--threads") { Description = "Data-loading threads (default: the core count). The CPU ops use every core the runtime reports; DOTNET_PROCESSOR_COUNT=N limits them." };
         public Option<int?> Examples { get; } = new("--examples") { Description = "Synthetic data: training examples (validation gets a fifth as many)." };
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
-        public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
+        public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, and mild augmentation, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
 
         public void AddTo(Command c)
         {
-            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, Scale, Epochs, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
+            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, Scale, Flip, Epochs, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
                          Out, Resume, InitFrom, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe })
                 c.Options.Add(opt);
         }
@@ -66,7 +67,7 @@ public static class TrainCommand
         /// <summary>The options `host lr-find` shares: data, batch, optimizer, seed, loading threads, synthetic examples.</summary>
         public void AddDataAndOptimizerTo(Command c)
         {
-            foreach (var opt in new Option[] { Data, ValFraction, Boundary, Scale, Batch, Optimizer, Momentum, WeightDecay, Seed, Threads, Examples })
+            foreach (var opt in new Option[] { Data, ValFraction, Boundary, Scale, Flip, Batch, Optimizer, Momentum, WeightDecay, Seed, Threads, Examples })
                 c.Options.Add(opt);
         }
     }
@@ -199,10 +200,15 @@ public static class TrainCommand
             if (DataChoice.RecipeName(info.Name) != "vgg") throw new UsageException($"--scale {vggScale}: only the VGG nets' augmentation has a training scale, not {info.Name}'s");
             DataChoice.ParseScale(vggScale, input[1]);
         }
+        bool? flip = r.GetValue(o.Flip)?.ToLowerInvariant() switch
+        {
+            null => null, "on" => true, "off" => false,
+            var f => throw new UsageException($"--flip '{f}': expected on or off"),
+        };
         var settings = new TrainSettings
         {
             Net = info.Name, Input = input.ToString(), Classes = classes, Norm = r.GetValue(netArgs.Norm)?.ToLowerInvariant(), Width = width,
-            Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class", VggScale = vggScale,
+            Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class", VggScale = vggScale, Flip = flip,
             SyntheticTrain = examples, SyntheticValidation = Math.Max(1, quick ? q.ValidationExamples * examples / q.TrainExamples : examples / 5),
             Optimizer = optimizer, LearningRate = lr, Momentum = momentum, WeightDecay = wd,
             Schedule = r.GetValue(o.Schedule) ?? d.Schedule,
@@ -210,20 +216,24 @@ public static class TrainCommand
             Epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? d.Epochs,
             Seed = r.GetValue(o.Seed) ?? 1,
         };
-        string? recipeLine = null;
+        string[]? recipeLines = null;
         if (recipe == "data")
         {
             var train = DataChoice.Open(settings, segmentation, input).Train;
             var given = new GivenSettings(r.GetValue(o.Optimizer), r.GetValue(o.Lr), r.GetValue(o.Batch), r.GetValue(o.Epochs), r.GetValue(o.Schedule));
             var choice = DataRecipe.Choose(info.Name, train.Count, segmentation, given);
-            (d, recipeLine) = (choice.Settings, choice.Line);
-            settings = Fitted(settings, d, r, o) with { Classes = settings.Classes == 0 ? train.Classes : settings.Classes };
+            var augmentation = DataAugmentation.Choose(info.Name, input[1], train.Count, vggScale, flip);
+            (d, recipeLines) = (choice.Settings, [choice.Line, augmentation.Line]);
+            settings = Fitted(settings, d, r, o) with
+            {
+                Classes = settings.Classes == 0 ? train.Classes : settings.Classes, VggScale = augmentation.VggScale, Flip = augmentation.Flip,
+            };
         }
         if (data is not null && settings.Classes == 0) settings = settings with { Classes = ClassesOf(settings, segmentation, input) };
         try { ScheduleSpec.Parse(settings.Schedule, new ScheduleContext(lr, 1, 1)); }
         catch (FormatException e) { throw new UsageException($"--schedule: {e.Message}"); }
 
-        if (recipeLine is not null) return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, [recipeLine]);
+        if (recipeLines is not null) return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, recipeLines);
         if (announce) Console.WriteLine(quick
             ? $"quick CPU run on the embedded synthetic dataset: input {settings.Input}, width x{width.ToString(CultureInfo.InvariantCulture)}, {settings.Epochs} epochs " +
               $"(with --data DIR the defaults fit the data's size; with --gpu N or --recipe paper they are the seed's: {TrainDefaults.For(info.Name).Source})"

@@ -21,6 +21,8 @@ public sealed record DataRequest
     public string Recipe { get; init; } = "vovnet";
     /// <summary>The "vgg" recipe's training scale range (null: <see cref="VggRecipe.DefaultScale"/> of the image size).</summary>
     public (int Min, int Max)? VggScale { get; init; }
+    /// <summary>Image folders: random mirroring in training; null for the recipe's own (<see cref="ImageRecipe.ForName"/>).</summary>
+    public bool? Flip { get; init; }
     public int Channels { get; init; } = 3;
     public int SyntheticTrainCount { get; init; } = 10_000;
     public int SyntheticValidationCount { get; init; } = 1_000;
@@ -58,7 +60,7 @@ public static class DataSources
                     VocSegmentationDataset.Open(path, options with { Split = "val", Recipe = new ResizeRecipe(size, size) }));
         }
         int side = Size(request, 224);
-        var recipe = ImageRecipe.ForName(request.Recipe, side, request.VggScale);   // its evaluation view (no generator) serves validation
+        var recipe = ImageRecipe.ForName(request.Recipe, side, request.VggScale, request.Flip);   // its evaluation view (no generator) serves validation
         string? validation = request.Validation;
         string trainRoot = path;
         if (validation is null && Directory.Exists(Path.Combine(path, "train")))

@@ -54,13 +54,14 @@ public abstract class ImageRecipe
 
     /// <summary>
     /// Recipes by name: "vovnet" (the seed's), "vgg" (training scale <paramref name="vggScale"/>,
-    /// default <see cref="VggRecipe.DefaultScale"/>), "resize".
+    /// default <see cref="VggRecipe.DefaultScale"/>), "resize". <paramref name="flip"/>: random
+    /// mirroring in training, null for the recipe's own (vovnet and vgg mirror, resize does not).
     /// </summary>
-    public static ImageRecipe ForName(string name, int size, (int Min, int Max)? vggScale = null) => name.ToLowerInvariant() switch
+    public static ImageRecipe ForName(string name, int size, (int Min, int Max)? vggScale = null, bool? flip = null) => name.ToLowerInvariant() switch
     {
-        "vovnet" => new VoVNetRecipe(size),
-        "vgg" => VggRecipe.WithScale(size, vggScale ?? VggRecipe.DefaultScale(size)),
-        "resize" => new ResizeRecipe(size, size),
+        "vovnet" => new VoVNetRecipe(size, flip: flip ?? true),
+        "vgg" => VggRecipe.WithScale(size, vggScale ?? VggRecipe.DefaultScale(size), flip ?? true),
+        "resize" => new ResizeRecipe(size, size, flip ?? false),
         _ => throw new ArgumentException($"unknown augmentation recipe '{name}' (expected vovnet, vgg or resize)"),
     };
 }
