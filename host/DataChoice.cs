@@ -32,7 +32,7 @@ public static class DataChoice
         {
             Source = s.Data ?? (segmentation ? "synthetic-segmentation" : "synthetic"),
             Validation = s.ValidationData, ValidationFraction = s.ValidationFraction, ImageSize = h, ImageWidth = w, Channels = c,
-            Recipe = RecipeName(s.Net), VggScale = ScaleOf(s, h), SyntheticTrainCount = Math.Max(1, s.SyntheticTrain), SyntheticValidationCount = Math.Max(1, s.SyntheticValidation),
+            Recipe = RecipeName(s.Net), VggScale = ScaleOf(s, h), Flip = s.Flip, VocFlip = s.Flip ?? false, SyntheticTrainCount = Math.Max(1, s.SyntheticTrain), SyntheticValidationCount = Math.Max(1, s.SyntheticValidation),
             Seed = s.Seed, VocBoundary = s.BoundaryAsClass ? VocBoundary.AsClass : VocBoundary.Ignore,
             VocSplit = Enum.Parse<VocSplit>(s.VocSplit, ignoreCase: true), AdeOther = s.AdeOtherAsClass ? AdeOther.AsClass : AdeOther.Ignore,
             Normalization = s.Normalization(),
@@ -49,7 +49,7 @@ public static class DataChoice
     public static string RecipeName(string net) => ImageRecipe.NameFor(net);
 
     /// <summary>The recipe whose evaluation view (no generator) prepares single images for prediction.</summary>
-    public static ImageRecipe Recipe(TrainSettings s, int size) => ImageRecipe.ForName(RecipeName(s.Net), size, ScaleOf(s, size), s.Normalization());
+    public static ImageRecipe Recipe(TrainSettings s, int size) => ImageRecipe.ForName(RecipeName(s.Net), size, ScaleOf(s, size), s.Normalization(), s.Flip);
 
     private static (int Min, int Max)? ScaleOf(TrainSettings s, int size) => s.VggScale is { } v ? ParseScale(v, size) : null;
 

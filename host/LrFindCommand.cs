@@ -22,9 +22,10 @@ public static class LrFindCommand
         "the lr rising exponentially from --start-lr to --end-lr (lr_i = start*(end/start)^(i/(steps-1)); the batches cycle through " +
         "as many epochs as needed), and stops early once the smoothed loss passes 4x its best. Writes the plot of the loss against " +
         "the lr (log scale) to --out and the numbers (step, lr, loss, smoothed loss) to the same name with .csv. " +
-        "Reading the plot: the smoothed loss (thick line) is flat at tiny lrs, falls, reaches a minimum and then shoots up; " +
-        "a good lr lies where it falls steeply, well before the minimum. Printed and marked: the steepest descent of the smoothed " +
-        "loss (exponential average, beta 0.98, debiased) — the suggestion — and a tenth of the lr at the minimum, a more cautious hint. " +
+        "Reading the plot: the loss averaged over windows of steps (thick line) is flat at tiny lrs, falls, reaches a minimum and then shoots up; " +
+        "a good lr lies where it falls steeply, well before the minimum. Printed and marked: the middle lr of the window whose loss falls " +
+        "fastest against log(lr) (least-squares slope; windows of a sixth of the steps, at least 5, the first tenth left out) — the suggestion — " +
+        "and a tenth of the lr at the lowest window, a more cautious hint. The stop rule's smoothed loss (exponential average, beta 0.98, debiased) is in the CSV. " +
         "Use it as --lr of `host train` with the same net, data, batch and optimizer (for a cyclical schedule, as the peak). " +
         "The weights are thrown away. Exit codes: 0 done, 1 no suggestion (the loss never fell), 2 bad arguments or input, " +
         "3 device unavailable, 4 a file could not be written.";
@@ -101,14 +102,14 @@ public static class LrFindCommand
         if (result.Suggestion is not { } s)
         {
             Console.Error.WriteLine(result.StopReason is null
-                ? "error: no suggestion: the smoothed loss never fell; try a higher --end-lr or more --steps"
-                : "error: no suggestion: the smoothed loss diverged before it fell; try more --steps, a smaller --start-lr or another --optimizer or --batch");
+                ? "error: no suggestion: the loss (averaged over windows of steps) never fell; try a higher --end-lr or more --steps"
+                : "error: no suggestion: the loss diverged before it fell; try more --steps, a smaller --start-lr or another --optimizer or --batch");
             return ExitCodes.Failed;
         }
-        Console.WriteLine(Inv($"suggested lr: {s.Steepest:G3}  (steepest descent of the smoothed loss, step {s.SteepestIndex + 1})"));
-        Console.WriteLine(Inv($"cautious hint: {s.MinimumTenth:G3}  (a tenth of the lr at the minimum smoothed loss, {s.AtMinimum:G3} at step {s.MinimumIndex + 1})"));
-        if (s.MinimumIndex == result.Points.Count - 1)
-            Console.WriteLine("note: the smoothed loss was still falling at the last step; a higher --end-lr or more --steps shows where it turns");
+        Console.WriteLine(Inv($"suggested lr: {s.Steepest:G3}  (steepest descent of the loss over {s.Window} steps, centred on step {s.SteepestIndex + 1})"));
+        Console.WriteLine(Inv($"cautious hint: {s.MinimumTenth:G3}  (a tenth of the lr at the lowest {s.Window}-step mean, {s.AtMinimum:G3} at step {s.MinimumIndex + 1})"));
+        if (s.StillFalling)
+            Console.WriteLine("note: the loss was still falling at the last steps; a higher --end-lr or more --steps shows where it turns");
         return ExitCodes.Success;
     }
 

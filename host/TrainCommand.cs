@@ -45,6 +45,7 @@ public static class TrainCommand
         public Option<string?> VocSplit { get; } = new("--voc-split") { Description = "VOC: which images train and validate: lists (ImageSets/Segmentation/train.txt and val.txt), seed (the SegNet seed's first 2,000 and next 500 masks by file name; 4:1 for smaller trees) or auto (default: lists when both exist, else seed)." };
         public Option<string?> AdeOther { get; } = new("--ade-other") { Description = "ADE20K: label 0 (pixels of none of the 150 classes) as a class of its own (class, default: the seed's 151 classes) or ignored (ignore: 150 classes, labels 1..150 become 0..149)." };
         public Option<string?> Scale { get; } = new("--scale") { Description = "VGG nets: training scale S (the shorter side is rescaled to S before the random crop) or MIN:MAX for scale jitter, S drawn per image (default 256:512 at 224 input, in proportion otherwise, e.g. 37:73 at 32); evaluation rescales to the middle of the range and takes the centre crop." };
+        public Option<string?> Flip { get; } = new("--flip") { Description = "on or off: random left-right mirroring of training images (off where a mirror changes the class: digits, letters, signs). Default: on for the vgg and vovnet nets with --recipe paper, off with --recipe data and for the other nets." };
         public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train (default per net)." };
         public Option<int?> EpochsMultiple { get; } = new("--epochs-multiple") { Description = "Train K times the epochs otherwise chosen (seed 004's 1x/3x/6x schedules); with --schedule warmup:before-end=... the low-rate phases keep their length." };
         public Option<double?> TrainFraction { get; } = new("--train-fraction") { Description = "Train on this share of the training set, e.g. 0.1 (seed 004's 1/3, 1/10, 1/30): the same examples for the same --seed, each class of a class-folder set keeping its share." };
@@ -66,11 +67,11 @@ public static class TrainCommand
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
         public Option<double?> CollectiveTimeout { get; } = new("--collective-timeout") { Description = "Under mpirun: seconds a rank waits for the others at a collective before every rank stops, naming the rank that did not arrive (default 300)." };
         public Option<string?> Precision { get; } = new("--precision") { Description = "CPU arithmetic: fp32 (default) or fp64 (for exact comparisons, e.g. of data-parallel runs)." };
-        public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
+        public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, and mild augmentation, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
 
         public void AddTo(Command c)
         {
-            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Epochs, EpochsMultiple, TrainFraction, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
+            foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Flip, Epochs, EpochsMultiple, TrainFraction, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
                          Out, Resume, InitFrom, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout, Precision })
                 c.Options.Add(opt);
         }
@@ -78,7 +79,7 @@ public static class TrainCommand
         /// <summary>The options `host lr-find` shares: data, batch, optimizer, seed, loading threads, synthetic examples.</summary>
         public void AddDataAndOptimizerTo(Command c)
         {
-            foreach (var opt in new Option[] { Data, ValFraction, Boundary, VocSplit, AdeOther, Scale, Batch, Optimizer, Momentum, WeightDecay, Seed, Threads, Examples, Normalize })
+            foreach (var opt in new Option[] { Data, ValFraction, Boundary, VocSplit, AdeOther, Scale, Flip, Batch, Optimizer, Momentum, WeightDecay, Seed, Threads, Examples, Normalize })
                 c.Options.Add(opt);
         }
     }
@@ -223,10 +224,15 @@ public static class TrainCommand
             if (DataChoice.RecipeName(info.Name) != "vgg") throw new UsageException($"--scale {vggScale}: only the VGG nets' augmentation has a training scale, not {info.Name}'s");
             DataChoice.ParseScale(vggScale, input[1]);
         }
+        bool? flip = r.GetValue(o.Flip)?.ToLowerInvariant() switch
+        {
+            null => null, "on" => true, "off" => false,
+            var f => throw new UsageException($"--flip '{f}': expected on or off"),
+        };
         var settings = new TrainSettings
         {
             Net = info.Name, Input = input.ToString(), Classes = classes, Norm = r.GetValue(netArgs.Norm)?.ToLowerInvariant(), Width = width,
-            Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class", VggScale = vggScale,
+            Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class", VggScale = vggScale, Flip = flip,
             VocSplit = vocSplit, AdeOtherAsClass = adeOther == "class", TrainFraction = TrainFractionOf(r.GetValue(o.TrainFraction)),
             SyntheticTrain = examples, SyntheticValidation = Math.Max(1, quick ? q.ValidationExamples * examples / q.TrainExamples : examples / 5),
             Optimizer = optimizer, LearningRate = lr, Momentum = momentum, WeightDecay = wd,
@@ -236,21 +242,25 @@ public static class TrainCommand
             Seed = r.GetValue(o.Seed) ?? 1,
             AdaptivePool = r.GetValue(netArgs.AdaptivePool), Normalize = InferenceArguments.CheckNormalize(r.GetValue(o.Normalize)),
         };
-        string? recipeLine = null;
+        string[]? recipeLines = null;
         if (recipe == "data")
         {
             var train = DataChoice.Open(settings, segmentation, input).Train;
             var given = new GivenSettings(r.GetValue(o.Optimizer), r.GetValue(o.Lr), r.GetValue(o.Batch), r.GetValue(o.Epochs), r.GetValue(o.Schedule));
             var choice = DataRecipe.Choose(info.Name, train.Count, segmentation, given);
-            (d, recipeLine) = (choice.Settings, choice.Line);
-            settings = Fitted(settings, d, r, o) with { Classes = settings.Classes == 0 ? train.Classes : settings.Classes };
+            var augmentation = DataAugmentation.Choose(info.Name, input[1], train.Count, vggScale, flip);
+            (d, recipeLines) = (choice.Settings, [choice.Line, augmentation.Line]);
+            settings = Fitted(settings, d, r, o) with
+            {
+                Classes = settings.Classes == 0 ? train.Classes : settings.Classes, VggScale = augmentation.VggScale, Flip = augmentation.Flip,
+            };
         }
         if (data is not null && settings.Classes == 0) settings = settings with { Classes = ClassesOf(settings, segmentation, input) };
         if (Positive(r.GetValue(o.EpochsMultiple), "--epochs-multiple") is { } multiple) settings = settings with { Epochs = settings.Epochs * multiple };
         try { ScheduleSpec.Parse(settings.Schedule, new ScheduleContext(lr, 1, 1)); }
         catch (FormatException e) { throw new UsageException($"--schedule: {e.Message}"); }
 
-        if (recipeLine is not null) return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, [recipeLine]);
+        if (recipeLines is not null) return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, recipeLines);
         if (announce) Console.WriteLine(quick
             ? $"quick CPU run on the embedded synthetic dataset: input {settings.Input}, width x{width.ToString(CultureInfo.InvariantCulture)}, {settings.Epochs} epochs " +
               $"(with --data DIR the defaults fit the data's size; with --gpu N or --recipe paper they are the seed's: {TrainDefaults.For(info.Name).Source})"

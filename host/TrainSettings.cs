@@ -32,6 +32,8 @@ public sealed record TrainSettings
     public double TrainFraction { get; init; } = 1;
     /// <summary>VGG augmentation's training scale, "S" or "MIN:MAX"; null for the default in proportion to the input.</summary>
     public string? VggScale { get; init; }
+    /// <summary>Random mirroring of training images (and masks); null for the augmentation's own (<see cref="Engine.Data.Transforms.ImageRecipe.ForName"/>).</summary>
+    public bool? Flip { get; init; }
     public int SyntheticTrain { get; init; }
     public int SyntheticValidation { get; init; }
     public required string Optimizer { get; init; }
@@ -62,7 +64,7 @@ public sealed record TrainSettings
     {
         ["net"] = Net, ["input"] = Input, ["classes"] = Classes, ["norm"] = Norm, ["width"] = Width, ["ignoreLabel"] = IgnoreLabel,
         ["data"] = Data, ["validationData"] = ValidationData, ["validationFraction"] = ValidationFraction, ["boundaryAsClass"] = BoundaryAsClass,
-        ["vocSplit"] = VocSplit, ["adeOtherAsClass"] = AdeOtherAsClass, ["trainFraction"] = TrainFraction, ["vggScale"] = VggScale,
+        ["vocSplit"] = VocSplit, ["adeOtherAsClass"] = AdeOtherAsClass, ["trainFraction"] = TrainFraction, ["vggScale"] = VggScale, ["flip"] = Flip,
         ["syntheticTrain"] = SyntheticTrain, ["syntheticValidation"] = SyntheticValidation,
         ["optimizer"] = Optimizer, ["lr"] = LearningRate, ["momentum"] = Momentum, ["weightDecay"] = WeightDecay,
         ["schedule"] = Schedule, ["batch"] = Batch, ["epochs"] = Epochs, ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
@@ -79,7 +81,7 @@ public sealed record TrainSettings
                 Net = (string)o["net"]!, Input = (string)o["input"]!, Classes = (int)o["classes"]!, Norm = (string?)o["norm"],
                 Width = (double)o["width"]!, IgnoreLabel = (int)o["ignoreLabel"]!, Data = (string?)o["data"],
                 ValidationData = (string?)o["validationData"], ValidationFraction = (double)o["validationFraction"]!,
-                BoundaryAsClass = (bool)o["boundaryAsClass"]!, VocSplit = (string?)o["vocSplit"] ?? "seed", AdeOtherAsClass = (bool?)o["adeOtherAsClass"] ?? true, TrainFraction = (double?)o["trainFraction"] ?? 1, VggScale = (string?)o["vggScale"], SyntheticTrain = (int)o["syntheticTrain"]!,
+                BoundaryAsClass = (bool)o["boundaryAsClass"]!, VocSplit = (string?)o["vocSplit"] ?? "seed", AdeOtherAsClass = (bool?)o["adeOtherAsClass"] ?? true, TrainFraction = (double?)o["trainFraction"] ?? 1, VggScale = (string?)o["vggScale"], Flip = (bool?)o["flip"], SyntheticTrain = (int)o["syntheticTrain"]!,
                 SyntheticValidation = (int)o["syntheticValidation"]!, Optimizer = (string)o["optimizer"]!, LearningRate = (double)o["lr"]!,
                 Momentum = (double)o["momentum"]!, WeightDecay = (double)o["weightDecay"]!, Schedule = (string)o["schedule"]!,
                 Batch = (int)o["batch"]!, Epochs = (int)o["epochs"]!, Seed = ulong.Parse((string)o["seed"]!, CultureInfo.InvariantCulture),

@@ -63,9 +63,9 @@ public sealed class TrainedModel : IDisposable
             if (given.Classes is { } c && c != settings.Classes) throw new UsageException($"--classes {c}: the run was trained with {settings.Classes}");
             return settings;
         }
+        var file = RunFolders.WeightsFile(weightsArg);
         var name = r.GetValue(netArgs.Net) ?? throw new UsageException($"--net is needed: {weightsArg} is not inside a run folder that names its net");
         var found = TrainCommand.FindNet(name);
-        var file = RunFolders.WeightsFile(weightsArg);
         var o = netArgs.Options(r);
         bool torchvision = WeightImport.LayoutOf(file) == NameMap.TorchvisionVgg;
         o = o with { AdaptivePool = o.AdaptivePool || torchvision };

@@ -24,6 +24,8 @@ public sealed record DataRequest
     public string Recipe { get; init; } = "vovnet";
     /// <summary>The "vgg" recipe's training scale range (null: <see cref="VggRecipe.DefaultScale"/> of the image size).</summary>
     public (int Min, int Max)? VggScale { get; init; }
+    /// <summary>Image folders: random mirroring in training; null for the recipe's own (<see cref="ImageRecipe.ForName"/>).</summary>
+    public bool? Flip { get; init; }
     public int Channels { get; init; } = 3;
     /// <summary>Image folders: replaces the recipe's input normalisation (null keeps it).</summary>
     public Transforms.InputNormalization? Normalization { get; init; }
@@ -73,7 +75,7 @@ public static class DataSources
         if (request.ImageWidth > 0 && request.ImageWidth != request.ImageSize)
             throw new DatasetException($"{path} is an image folder, whose recipes make square images; give a square input");
         int side = Size(request, 224);
-        var recipe = ImageRecipe.ForName(request.Recipe, side, request.VggScale, request.Normalization);   // its evaluation view (no generator) serves validation
+        var recipe = ImageRecipe.ForName(request.Recipe, side, request.VggScale, request.Normalization, request.Flip);   // its evaluation view (no generator) serves validation
         string? validation = request.Validation;
         string trainRoot = path;
         if (validation is null && Directory.Exists(Path.Combine(path, "train")))

@@ -38,6 +38,8 @@ public class RecipeCommandTests
         Assert.That(File.ReadLines(dir["run/train.log"]).First(), Does.Contain(line));
         var s = Saved(dir["run"]);
         Assert.That((s.Batch, s.Epochs, s.Optimizer, s.LearningRate, s.Schedule, s.Classes), Is.EqualTo((16, 200, "adam", 1e-3, "warmup", 3)));
+        Assert.That(stdout.Split('\n').Take(4), Has.Some.StartsWith("recipe data: augmentation: VGG scale S in [32, 36]"), stdout);
+        Assert.That((s.VggScale, s.Flip), Is.EqualTo(("32:36", (bool?)false)));
     }
 
     [Test]
@@ -51,15 +53,19 @@ public class RecipeCommandTests
         var s = Saved(dir["paper"]);
         Assert.That((s.Batch, s.Epochs, s.Optimizer, s.LearningRate, s.Momentum, s.WeightDecay, s.Schedule), Is.EqualTo((8, 74, "sgd", 0.01, 0.9, 5e-4, "plateau")));
 
-        (code, stdout, stderr) = TrainCommandTests.Run([.. Vgg(data, dir["given"]), "--batch", "4", "--epochs", "3", "--optimizer", "sgd", "--weight-decay", "0.001"]);
+        (code, stdout, stderr) = TrainCommandTests.Run([.. Vgg(data, dir["given"]), "--batch", "4", "--epochs", "3", "--optimizer", "sgd", "--weight-decay", "0.001",
+            "--scale", "40", "--flip", "on"]);
         Assert.That(code, Is.Zero, stderr);
-        Assert.That(stdout, Does.Contain("batch 4 as given (4 steps an epoch)").And.Contain("12 steps in 3 epochs (as given)"));
+        Assert.That(stdout, Does.Contain("batch 4 as given (4 steps an epoch)").And.Contain("12 steps in 3 epochs (as given)")
+            .And.Contain("VGG scale S 40 as given, mirroring on as given"));
         s = Saved(dir["given"]);
         Assert.That((s.Batch, s.Epochs, s.Optimizer, s.LearningRate, s.WeightDecay, s.Schedule), Is.EqualTo((4, 3, "sgd", 0.01 * 4 / 256, 0.001, "warmup")));
+        Assert.That((s.VggScale, s.Flip), Is.EqualTo(("40", (bool?)true)));
     }
 
     [TestCase(new[] { "--recipe", "fast" }, "error: --recipe 'fast': expected data or paper")]
     [TestCase(new[] { "--recipe", "data" }, "error: --recipe data fits the size of a dataset folder; give it with --data DIR")]
+    [TestCase(new[] { "--flip", "maybe" }, "error: --flip 'maybe': expected on or off")]
     public void A_bad_recipe_is_one_error_line(string[] args, string message)
     {
         using var dir = new TempDir();

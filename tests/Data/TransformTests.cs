@@ -136,6 +136,19 @@ public class TransformTests
     }
 
     [Test]
+    public void Mirroring_is_each_recipes_own_unless_told()
+    {
+        var rng = new Rng(11);
+        int Flips(ImageRecipe recipe) => Enumerable.Range(0, 200).Count(_ => recipe.ChooseCrop(28, 28, rng).Flip);
+        Assert.That(Flips(ImageRecipe.ForName("vgg", 32)), Is.InRange(70, 130));
+        Assert.That(Flips(ImageRecipe.ForName("vovnet", 24)), Is.InRange(70, 130));
+        Assert.That(Flips(ImageRecipe.ForName("resize", 24)), Is.Zero);
+        Assert.That(Flips(ImageRecipe.ForName("vgg", 32, flip: false)) + Flips(ImageRecipe.ForName("vovnet", 24, flip: false)), Is.Zero);
+        Assert.That(Flips(ImageRecipe.ForName("resize", 24, flip: true)), Is.InRange(70, 130));
+        Assert.That(ImageRecipe.ForName("vgg", 32, flip: false).Describe(), Does.Contain("no flip"));
+    }
+
+    [Test]
     public void Vgg_subtracts_the_mean_rgb()
     {
         var rgb = new byte[8 * 8 * 3];

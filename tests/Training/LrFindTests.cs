@@ -55,12 +55,69 @@ public class LrFindTests
         var s = LrSuggestion.From(r.Points)!;
         Assert.That(s, Is.Not.Null);
         Assert.That(s.SteepestIndex, Is.LessThan(s.MinimumIndex));
-        // The true curve falls between about 1e-4.5 and 1e-1.5; the smoothed one lags a little behind.
-        Assert.That(s.Steepest, Is.InRange(1e-4, 1e-1));
-        var p = r.Points;
-        Assert.That(p[s.SteepestIndex + 1].Smoothed, Is.LessThan(p[s.SteepestIndex - 1].Smoothed));
-        Assert.That(s.MinimumTenth, Is.EqualTo(p[s.MinimumIndex].LearningRate / 10));
-        Assert.That(p[s.MinimumIndex].Smoothed, Is.EqualTo(p.Min(q => q.Smoothed)));
+        // The true curve falls between about 1e-4.5 and 1e-1.5, fastest at 1e-3; the windows do not lag.
+        Assert.That(s.Steepest, Is.InRange(1e-3 / 2, 1e-3 * 2));
+        Assert.That(s.MinimumTenth, Is.EqualTo(r.Points[s.MinimumIndex].LearningRate / 10));
+        Assert.That(s.MinimumIndex, Is.LessThan(r.Points.Count - 1), "the lowest window lies before the divergence");
+        Assert.That(s.StillFalling, Is.False);
+    }
+
+    /// <summary>
+    /// Short, noisy tests: a fall of 0.6 around lr 1e-4.25 (95 % of it between 1e-5.23 and 1e-3.27)
+    /// under batch noise of +-0.35, then divergence (MNIST's range test with vgg11 at batch 16 looks
+    /// like this). The windowed slope lands in the fall far more often than the steepest central
+    /// difference of the exponential average that it replaced, which a lucky early batch could move.
+    /// </summary>
+    [Test]
+    public void On_short_noisy_curves_the_suggestion_lies_where_the_loss_falls()
+    {
+        double low = Math.Pow(10, -5.23), high = Math.Pow(10, -3.27);
+        int windowed = 0, average = 0, runs = 200;
+        for (ulong seed = 1; seed <= (ulong)runs; seed++)
+        {
+            var noise = new Engine.Tensors.Rng(seed);
+            var r = Record((lr, i) =>
+            {
+                double x = Math.Log10(lr);
+                return 2.35 + 0.6 / (1 + Math.Exp(3 * (x + 4.25))) + Math.Exp(4 * (x + 1.5)) + 0.35 * (2 * noise.NextDouble() - 1);
+            });
+            if (LrSuggestion.From(r.Points) is { } s && s.Steepest >= low && s.Steepest <= high) windowed++;
+            double old = SteepestOfTheAverage(r.Points);
+            if (old >= low && old <= high) average++;
+        }
+        TestContext.Out.WriteLine($"in the fall: windowed slope {windowed} of {runs}, exponential average {average} of {runs}");
+        Assert.That(windowed, Is.GreaterThanOrEqualTo(runs * 9 / 10));
+        Assert.That(windowed, Is.GreaterThan(average));
+    }
+
+    /// <summary>The previous suggestion: the steepest central difference of the smoothed loss before its minimum, after the first 10 points.</summary>
+    private static double SteepestOfTheAverage(IReadOnlyList<LrRangePoint> p)
+    {
+        int min = 0;
+        for (int i = 1; i < p.Count; i++) if (p[i].Smoothed < p[min].Smoothed) min = i;
+        int best = -1;
+        double steepest = 0;
+        for (int i = Math.Min(10, p.Count / 10); i < min; i++)
+        {
+            double slope = (p[i + 1].Smoothed - p[Math.Max(0, i - 1)].Smoothed) / (Math.Log(p[i + 1].LearningRate) - Math.Log(p[Math.Max(0, i - 1)].LearningRate));
+            if (slope < steepest) (best, steepest) = (i, slope);
+        }
+        return best < 0 ? double.NaN : p[best].LearningRate;
+    }
+
+    [Test]
+    public void Windows_are_means_and_least_squares_slopes_against_log_lr()
+    {
+        var points = Enumerable.Range(0, 12).Select(i => new LrRangePoint(i, Math.Exp(i), 5 - 0.5 * i + (i % 2) * 0.1, 0)).ToList();
+        Assert.That(LossWindows.Size(12), Is.EqualTo(5));
+        Assert.That(LossWindows.Size(120), Is.EqualTo(20));
+        Assert.That(LossWindows.Size(3), Is.EqualTo(3));
+        var (means, slopes) = LossWindows.Of(points, 4);
+        Assert.That(means, Has.Length.EqualTo(9));
+        Assert.That(means[0], Is.EqualTo((5 + 4.6 + 4 + 3.6) / 4).Within(1e-12));
+        // losses 5, 4.6, 4, 3.6 at ln lr 0..3: slope sum(dx dy) / sum(dx^2) = (-1.5*0.7 - 0.5*0.3 + 0.5*-0.3 + 1.5*-0.7) / 5
+        Assert.That(slopes[0], Is.EqualTo(-2.4 / 5).Within(1e-12));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LossWindows.Of(points, 13));
     }
 
     [Test]
@@ -70,7 +127,7 @@ public class LrFindTests
         Assert.That(r.StopReason, Is.Null);
         Assert.That(r.Points, Has.Count.EqualTo(Range.Steps));
         var s = LrSuggestion.From(r.Points)!;
-        Assert.That(s.Steepest, Is.InRange(1e-4, 1e-1));
+        Assert.That(s.Steepest, Is.InRange(1e-4, 1e-2));
     }
 
     [Test]
@@ -100,7 +157,7 @@ public class LrFindTests
         Assert.That(csv[1], Does.StartWith("1,1E-07,"));
 
         var svg = LrFindSvg.Render("test", r.Points, LrSuggestion.From(r.Points));
-        Assert.That(svg, Does.StartWith("<svg").And.Contain("learning rate (log scale)").And.Contain("steepest descent").And.Contain("minimum / 10"));
+        Assert.That(svg, Does.StartWith("<svg").And.Contain("learning rate (log scale)").And.Contain("steepest descent").And.Contain("lowest / 10").And.Match("mean of [0-9]+ steps"));
         Assert.That(System.Text.RegularExpressions.Regex.Matches(svg, "<polyline"), Has.Count.EqualTo(2));
         Assert.That(() => System.Xml.Linq.XDocument.Parse(svg), Throws.Nothing);
     }

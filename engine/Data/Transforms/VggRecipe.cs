@@ -6,7 +6,7 @@ namespace Engine.Data.Transforms;
 /// <summary>
 /// VGG's training augmentation: isotropically rescale so the shorter side is S (S uniform in
 /// [<see cref="MinScale"/>, <see cref="MaxScale"/>]; equal bounds give a fixed S), take a random
-/// Size x Size crop, mirror with probability 1/2, shift each RGB channel by a random amount
+/// Size x Size crop, mirror with probability 1/2 (unless <see cref="Flip"/> is off), shift each RGB channel by a random amount
 /// (a simple stand-in for AlexNet's PCA colour noise), subtract the mean RGB. Evaluation rescales
 /// to Q = (MinScale + MaxScale) / 2 and takes the centre crop. Output is in 0..255 units minus the
 /// mean, as in the original Caffe models, unless another <see cref="Scale"/> is given.
@@ -19,7 +19,8 @@ public sealed class VggRecipe : ImageRecipe
     private readonly float[] _mean;
     private readonly float _scale;
 
-    public VggRecipe(int size = 224, int minScale = 256, int maxScale = 512, double channelShift = 20, float[]? mean = null, float scale = 1f)
+    public VggRecipe(int size = 224, int minScale = 256, int maxScale = 512, double channelShift = 20, float[]? mean = null, float scale = 1f,
+        bool flip = true)
         : base(size, size)
     {
         if (minScale < size || maxScale < minScale)
@@ -29,6 +30,7 @@ public sealed class VggRecipe : ImageRecipe
         ChannelShift = channelShift;
         _mean = mean ?? ImageNetMean;
         _scale = scale;
+        Flip = flip;
     }
 
     /// <summary>
@@ -53,9 +55,13 @@ public sealed class VggRecipe : ImageRecipe
         return (min, max);
     }
 
+    public static VggRecipe WithScale(int size, (int Min, int Max) scale, bool flip = true) => new(size, scale.Min, scale.Max, flip: flip);
+
     public int MinScale { get; }
     public int MaxScale { get; }
     public double ChannelShift { get; }
+    /// <summary>Random left-right mirroring in training (the paper's; off for data whose classes are not mirror images of themselves).</summary>
+    public bool Flip { get; }
     public override ReadOnlySpan<float> Mean => _mean;
     public override float Scale => _scale;
 
@@ -72,7 +78,7 @@ public sealed class VggRecipe : ImageRecipe
         int s = MinScale + rng.NextInt(MaxScale - MinScale + 1);
         double crop = Height * (double)shorter / s;   // the Size crop of the rescaled image, in source pixels
         double x = rng.NextDouble() * (sourceWidth - crop), y = rng.NextDouble() * (sourceHeight - crop);
-        bool flip = rng.NextDouble() < 0.5;
+        bool flip = Flip && rng.NextDouble() < 0.5;
         return CropBox.FromPixels(x, y, crop, crop, sourceWidth, sourceHeight, flip);
     }
 
@@ -82,5 +88,5 @@ public sealed class VggRecipe : ImageRecipe
     }
 
     public override string Describe()
-        => $"vgg: shorter side to S in [{MinScale}, {MaxScale}], random {Height} crop, flip, channel shift +-{ChannelShift}, minus mean RGB";
+        => $"vgg: shorter side to S in [{MinScale}, {MaxScale}], random {Height} crop, {(Flip ? "flip" : "no flip")}, channel shift +-{ChannelShift}, minus mean RGB";
 }

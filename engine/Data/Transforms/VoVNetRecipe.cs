@@ -5,15 +5,17 @@ namespace Engine.Data.Transforms;
 
 /// <summary>
 /// The VoVNet seed's augmentation: training takes a random square crop whose side is
-/// <see cref="CropFraction"/> of the shorter side, mirrors it with probability 1/2, resizes it
+/// <see cref="CropFraction"/> of the shorter side, mirrors it with probability 1/2 (unless <see cref="Flip"/> is off), resizes it
 /// linearly to Size x Size and jitters brightness, contrast and saturation by +-<see cref="Jitter"/>.
 /// Evaluation takes the centre square of the same side. Pixels / 255, no mean subtraction.
 /// </summary>
-public sealed class VoVNetRecipe(int size = 224, double cropFraction = 0.875, double jitter = 0.2) : ImageRecipe(size, size)
+public sealed class VoVNetRecipe(int size = 224, double cropFraction = 0.875, double jitter = 0.2, bool flip = true) : ImageRecipe(size, size)
 {
     public double CropFraction { get; } = cropFraction is > 0 and <= 1 ? cropFraction
         : throw new ArgumentException($"crop fraction {cropFraction} must be in (0, 1]");
     public double Jitter { get; } = jitter;
+    /// <summary>Random left-right mirroring in training.</summary>
+    public bool Flip { get; } = flip;
 
     public override DecodeHint DecodeHint => new((int)Math.Ceiling(Height / CropFraction));
 
@@ -23,7 +25,7 @@ public sealed class VoVNetRecipe(int size = 224, double cropFraction = 0.875, do
         if (rng is null)
             return CropBox.FromPixels((sourceWidth - side) / 2, (sourceHeight - side) / 2, side, side, sourceWidth, sourceHeight, false);
         double x = rng.NextDouble() * (sourceWidth - side), y = rng.NextDouble() * (sourceHeight - side);
-        bool flip = rng.NextDouble() < 0.5;
+        bool flip = Flip && rng.NextDouble() < 0.5;
         return CropBox.FromPixels(x, y, side, side, sourceWidth, sourceHeight, flip);
     }
 
@@ -33,5 +35,5 @@ public sealed class VoVNetRecipe(int size = 224, double cropFraction = 0.875, do
     }
 
     public override string Describe()
-        => $"vovnet: random square crop {CropFraction} of the shorter side, flip, colour jitter +-{Jitter}, resize to {Height}x{Width}, /255";
+        => $"vovnet: random square crop {CropFraction} of the shorter side, {(Flip ? "flip" : "no flip")}, colour jitter +-{Jitter}, resize to {Height}x{Width}, /255";
 }

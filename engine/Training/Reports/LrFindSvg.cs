@@ -6,8 +6,9 @@ namespace Engine.Training.Reports;
 
 /// <summary>
 /// The range test's plot as SVG, in the style of <see cref="CurvesSvg"/>: the loss of each step
-/// (thin) and the smoothed loss (thick) against the lr on a log scale, with the suggested lr
-/// (steepest descent) and a tenth of the lr at the minimum marked as vertical lines.
+/// (thin) and its mean over windows of consecutive steps (thick, at each window's middle lr; what
+/// <see cref="LrSuggestion"/> reads) against the lr on a log scale, with the suggested lr (steepest
+/// descent) and a tenth of the lr at the lowest window marked as vertical lines.
 /// </summary>
 public static class LrFindSvg
 {
@@ -23,8 +24,11 @@ public static class LrFindSvg
 
         double lo = Math.Floor(Math.Log10(points.Min(p => p.LearningRate))), hi = Math.Ceiling(Math.Log10(points.Max(p => p.LearningRate)));
         if (hi <= lo) hi = lo + 1;
-        // The smoothed curve sets the scale; a diverging raw loss is clipped at the top.
-        double yMin = Math.Min(points.Min(p => p.Smoothed), points.Min(p => p.Loss)), yMax = points.Max(p => p.Smoothed);
+        int window = LossWindows.Size(points.Count);
+        var means = points.Count < 2 ? points.Select(p => p.Loss).ToArray() : LossWindows.Of(points, window).Means;
+        // The windowed curve up to its lowest point sets the scale; the divergence after it is clipped at the top.
+        int bottom = Array.IndexOf(means, means.Min());
+        double yMin = Math.Min(means.Min(), points.Min(p => p.Loss)), yMax = means.Take(bottom + 1).Max();
         yMin = Math.Max(0, yMin - 0.05 * (yMax - yMin));
         yMax = NiceCeiling(yMax);
         if (yMax <= yMin) yMax = yMin + 1;
@@ -48,16 +52,16 @@ public static class LrFindSvg
         sb.Append(Inv($"<text x=\"16\" y=\"{Top + PlotHeight / 2}\" text-anchor=\"middle\" transform=\"rotate(-90 16 {Top + PlotHeight / 2})\">loss</text>\n"));
         sb.Append(Inv($"<rect x=\"{ox}\" y=\"{Top}\" width=\"{PlotWidth}\" height=\"{PlotHeight}\" fill=\"none\" stroke=\"#444\"/>\n"));
         Line(sb, points.Select(p => (X(p.LearningRate), Y(p.Loss))), LossColour, 1);
-        Line(sb, points.Select(p => (X(p.LearningRate), Y(p.Smoothed))), SmoothColour, 2.5);
+        Line(sb, means.Select((m, i) => (X(points[Math.Min(points.Count - 1, i + window / 2)].LearningRate), Y(m))), SmoothColour, 2.5);
         int ly = Top + 14;
         Legend(sb, ox + PlotWidth - 200, ly, "loss per step", LossColour, false);
-        Legend(sb, ox + PlotWidth - 200, ly += 16, "smoothed loss", SmoothColour, false);
+        Legend(sb, ox + PlotWidth - 200, ly += 16, $"mean of {window} steps", SmoothColour, false);
         if (suggestion is not null)
         {
             Marker(sb, X(suggestion.Steepest), oy);
             Legend(sb, ox + PlotWidth - 200, ly += 16, Inv($"steepest descent {suggestion.Steepest:G3}"), SteepColour, true);
             Marker(sb, X(suggestion.MinimumTenth), oy, MinColour);
-            Legend(sb, ox + PlotWidth - 200, ly += 16, Inv($"minimum / 10 {suggestion.MinimumTenth:G3}"), MinColour, true);
+            Legend(sb, ox + PlotWidth - 200, ly += 16, Inv($"lowest / 10 {suggestion.MinimumTenth:G3}"), MinColour, true);
         }
         return sb.Append("</svg>\n").ToString();
     }
