@@ -1,5 +1,4 @@
 using Engine.Data.Transforms;
-using Engine.Tensors;
 
 namespace Engine.Data.Datasets;
 
@@ -27,40 +26,31 @@ public sealed record AdeOptions
 /// Class names from objectInfo150.csv (or .txt) in the root when present (its last column, the
 /// first of the synonyms), else "class 1".."class 150".
 /// </summary>
-public sealed class AdeSegmentationDataset : IDataset
+public sealed class AdeSegmentationDataset : MaskedImageDataset
 {
     public const int ClassCount = 150;
 
     private readonly string _root;
     private readonly string _split;
-    private readonly string[] _ids;
-    private readonly string[] _classes;
-    private readonly int[] _labelOf = new int[256];   // mask value -> label; -2 = invalid
-    private readonly ImageRecipe _recipe;
 
     private AdeSegmentationDataset(string root, string[] ids, string[] objectNames, AdeOptions options)
+        : base($"ade20k:{root} ({options.Split}, label 0 {(options.Other == AdeOther.Ignore ? "ignored" : "a class")})", ids,
+            options.Other == AdeOther.Ignore ? objectNames : ["other", .. objectNames], LabelTable(options.Other),
+            options.Other == AdeOther.Ignore ? 255 : -1, options.Recipe, $"not an ADE20K label (0 other, 1..{ClassCount})")
     {
         _root = root;
         _split = options.Split;
-        _ids = ids;
-        _recipe = options.Recipe;
-        Array.Fill(_labelOf, -2);
-        bool ignoreOther = options.Other == AdeOther.Ignore;
-        for (int v = 1; v <= ClassCount; v++) _labelOf[v] = ignoreOther ? v - 1 : v;
-        _labelOf[0] = ignoreOther ? 255 : 0;
-        IgnoreLabel = ignoreOther ? 255 : -1;
-        _classes = ignoreOther ? objectNames : ["other", .. objectNames];
-        Name = $"ade20k:{root} ({options.Split}, label 0 {(ignoreOther ? "ignored" : "a class")})";
     }
 
-    public string Name { get; }
-    public TaskKind Task => TaskKind.Segmentation;
-    public int Count => _ids.Length;
-    public int Classes => _classes.Length;
-    public IReadOnlyList<string> ClassNames => _classes;
-    public Shape SampleShape => new(3, _recipe.Height, _recipe.Width);
-    public int IgnoreLabel { get; }
-    public string Describe(int index) => ImagePath(index);
+    /// <summary>1..150 are the classes (0..149 when "other" is ignored); 0 is "other", a class or the ignore label.</summary>
+    private static int[] LabelTable(AdeOther other)
+    {
+        var labelOf = NoLabels();
+        bool ignoreOther = other == AdeOther.Ignore;
+        for (int v = 1; v <= ClassCount; v++) labelOf[v] = ignoreOther ? v - 1 : v;
+        labelOf[0] = ignoreOther ? 255 : 0;
+        return labelOf;
+    }
 
     /// <summary>Whether <paramref name="path"/> is (or holds) an ADEChallengeData2016 tree.</summary>
     public static bool IsTree(string path) => FindRoot(path) is not null;
@@ -80,16 +70,8 @@ public sealed class AdeSegmentationDataset : IDataset
         return new AdeSegmentationDataset(root, ids, ClassNamesOf(root), options);
     }
 
-    public Sample Load(int index, Rng rng, bool augment) => MaskedImages.Load(this, index, rng, augment);
-
-    public int LoadInto(int index, Rng rng, bool augment, Span<float> image, Span<int> mask)
-    {
-        MaskedImages.Render(ImagePath(index), Path.Combine(_root, "annotations", _split, _ids[index] + ".png"), _labelOf,
-            $"not an ADE20K label (0 other, 1..{ClassCount})", _recipe, augment ? rng : null, image, mask);
-        return -1;
-    }
-
-    private string ImagePath(int index) => Path.Combine(_root, "images", _split, _ids[index] + ".jpg");
+    protected override string ImagePath(string id) => Path.Combine(_root, "images", _split, id + ".jpg");
+    protected override string MaskPath(string id) => Path.Combine(_root, "annotations", _split, id + ".png");
 
     private static string? FindRoot(string path) =>
         new[] { path, Path.Combine(path, "ADEChallengeData2016") }

@@ -1,5 +1,4 @@
 using Engine.Data.Transforms;
-using Engine.Tensors;
 
 namespace Engine.Data.Datasets;
 
@@ -38,7 +37,7 @@ public sealed record VocOptions
 /// name per line, ours, written by tools/datasets) replaces the 21 VOC class names. With
 /// SegmentationObject the values are instance numbers, which the seed used as labels.
 /// </summary>
-public sealed class VocSegmentationDataset : IDataset
+public sealed class VocSegmentationDataset : MaskedImageDataset
 {
     public static readonly string[] VocClassNames =
     [
@@ -48,36 +47,24 @@ public sealed class VocSegmentationDataset : IDataset
 
     private readonly string _root;
     private readonly string _maskDir;
-    private readonly string[] _ids;
-    private readonly string[] _classes;
-    private readonly int[] _labelOf = new int[256];   // mask value -> label; -2 = invalid
-    private readonly ImageRecipe _recipe;
-    private readonly int _objectClasses;
 
     private VocSegmentationDataset(string root, string maskDir, string[] ids, string[] classes, int objectClasses, VocOptions options)
+        : base($"voc:{root} ({(options.SeedSplit ? "seed split " : "")}{options.Split}, {options.Masks})", ids, classes,
+            LabelTable(objectClasses, options.Boundary), options.Boundary == VocBoundary.AsClass ? -1 : 255, options.Recipe,
+            $"neither a class (0..{objectClasses - 1}) nor the boundary 255")
     {
         _root = root;
         _maskDir = maskDir;
-        _ids = ids;
-        _classes = classes;
-        _recipe = options.Recipe;
-        _objectClasses = objectClasses;
-        Array.Fill(_labelOf, -2);
-        for (int v = 0; v < objectClasses; v++) _labelOf[v] = v;
-        _labelOf[255] = options.Boundary == VocBoundary.AsClass ? objectClasses : 255;
-        IgnoreLabel = options.Boundary == VocBoundary.AsClass ? -1 : 255;
-        Name = $"voc:{root} ({(options.SeedSplit ? "seed split " : "")}{options.Split}, {options.Masks})";
     }
 
-    public string Name { get; }
-    public TaskKind Task => TaskKind.Segmentation;
-    public int Count => _ids.Length;
-    public int Classes => _classes.Length;
-    public IReadOnlyList<string> ClassNames => _classes;
-    public Shape SampleShape => new(3, _recipe.Height, _recipe.Width);
-    public int IgnoreLabel { get; }
-    public string Describe(int index) => ImagePath(index);
-    public IReadOnlyList<string> Ids => _ids;
+    /// <summary>Values 0..objectClasses-1 are their classes; 255 is the boundary class or the ignore label.</summary>
+    private static int[] LabelTable(int objectClasses, VocBoundary boundary)
+    {
+        var labelOf = NoLabels();
+        for (int v = 0; v < objectClasses; v++) labelOf[v] = v;
+        labelOf[255] = boundary == VocBoundary.AsClass ? objectClasses : 255;
+        return labelOf;
+    }
 
     /// <summary>Opens a VOC tree given VOCdevkit/VOC2012, VOCdevkit, or the folder holding VOCdevkit.</summary>
     public static VocSegmentationDataset Open(string path, VocOptions? options = null)
@@ -97,17 +84,8 @@ public sealed class VocSegmentationDataset : IDataset
         return new VocSegmentationDataset(root, maskDir, ids, classes, objectClasses.Length, options);
     }
 
-    public Sample Load(int index, Rng rng, bool augment) => MaskedImages.Load(this, index, rng, augment);
-
-    public int LoadInto(int index, Rng rng, bool augment, Span<float> image, Span<int> mask)
-    {
-        MaskedImages.Render(ImagePath(index), MaskPath(index), _labelOf, $"neither a class (0..{_objectClasses - 1}) nor the boundary 255",
-            _recipe, augment ? rng : null, image, mask);
-        return -1;
-    }
-
-    private string ImagePath(int index) => Path.Combine(_root, "JPEGImages", _ids[index] + ".jpg");
-    private string MaskPath(int index) => Path.Combine(_maskDir, _ids[index] + ".png");
+    protected override string ImagePath(string id) => Path.Combine(_root, "JPEGImages", id + ".jpg");
+    protected override string MaskPath(string id) => Path.Combine(_maskDir, id + ".png");
 
     private static string ResolveRoot(string path)
     {
