@@ -23,21 +23,12 @@ public sealed partial class SoftmaxCrossEntropy : Op
     public override bool OverwritesInputGradient(int input) => input == 0;
     public override DataType InputType(int input) => input == 1 ? DataType.I32 : DataType.F32;
 
-    public override Shape[] InferShapes(Shape[] inputs)
-    {
-        var (logits, labels) = (inputs[0], inputs[1]);
-        if (logits.Rank != 2 && logits.Rank != 4)
-            throw Bad($"logits must be K (per sample) or KxHxW (per pixel), got {logits.DropFirst()}");
-        var expected = logits.Rank == 2 ? new Shape(logits[0]) : new Shape(logits[0], logits[2], logits[3]);
-        if (labels != expected)
-            throw Bad($"labels of logits {logits.DropFirst()} must be {(logits.Rank == 2 ? "one per sample" : $"{expected.DropFirst()} per sample")}, got {labels.DropFirst()}");
-        return [new Shape(1)];
-    }
+    public override Shape[] InferShapes(Shape[] inputs) => SoftmaxLabels.InferLossShape(inputs[0], inputs[1]);
 
     public override void Forward<T>(CpuNode<T> n)
     {
         var (batch, classes, plane) = ParallelWork.NchwLayout(n.InShape(0));
-        int count = CheckLabels(n, classes, plane);
+        int count = SoftmaxLabels.Count(n, classes, plane, IgnoreLabel);
         // Per-sample sums, added in a fixed order afterwards so the loss does not depend on threading.
         var sums = n.Scratch<double>(0, batch);
         ParallelWork.For(batch, (long)classes * plane, s =>
@@ -48,7 +39,7 @@ public sealed partial class SoftmaxCrossEntropy : Op
             for (int p = 0; p < plane; p++)
             {
                 if (labels[p] == IgnoreLabel) continue;
-                var (max, logSumExp) = LogSumExp(logits, classes, plane, p);
+                var (max, logSumExp) = SoftmaxLabels.LogSumExp<T>(logits, classes, plane, p);
                 sum += logSumExp - (double.CreateTruncating(logits[labels[p] * plane + p]) - max);
             }
             sums[s] = sum;
@@ -84,7 +75,7 @@ public sealed partial class SoftmaxCrossEntropy : Op
                     if (overwrite) for (int k = 0; k < classes; k++) dx[k * plane + p] = T.Zero;
                     continue;
                 }
-                var (max, logSumExp) = LogSumExp(logits, classes, plane, p);
+                var (max, logSumExp) = SoftmaxLabels.LogSumExp<T>(logits, classes, plane, p);
                 for (int k = 0; k < classes; k++)
                 {
                     int at = k * plane + p;
@@ -94,38 +85,6 @@ public sealed partial class SoftmaxCrossEntropy : Op
                 }
             }
         });
-    }
-
-    /// <summary>Counts the labels that are not ignored; throws on one outside [0, classes).</summary>
-    private int CheckLabels<T>(CpuNode<T> n, int classes, int plane) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var labels = n.InInt(1);
-        int count = 0;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            int label = labels[i];
-            if (label == IgnoreLabel) continue;
-            if (label < 0 || label >= classes)
-            {
-                var shape = n.InShape(0);
-                string where = shape.Rank == 2 ? $"sample {i}" : $"sample {i / plane}, pixel (y {i % plane / shape[3]}, x {i % shape[3]})";
-                throw new LabelOutOfRangeException(
-                    $"{n.Node.Name}: label {label} at {where} is outside [0, {classes}) for {classes} classes and is not the ignore label {IgnoreLabel}");
-            }
-            count++;
-        }
-        return count;
-    }
-
-    /// <summary>The row max and log(sum(exp(logit - max))) of position p of one sample.</summary>
-    private static (double Max, double LogSumExp) LogSumExp<T>(Span<T> logits, int classes, int plane, int p)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double max = double.NegativeInfinity;
-        for (int k = 0; k < classes; k++) max = Math.Max(max, double.CreateTruncating(logits[k * plane + p]));
-        double sum = 0;
-        for (int k = 0; k < classes; k++) sum += Math.Exp(double.CreateTruncating(logits[k * plane + p]) - max);
-        return (max, Math.Log(sum));
     }
 }
 
