@@ -309,13 +309,13 @@ class SegNet(nn.Module):
 # ---------------------------------------------------------------- registry
 
 def build(name, classes=None, input_shape=None, norm=None, width=1.0, dense_evaluation=False, dense_kernel=7):
+    if name == "vovnet57-seg":
+        return VoVNet57Seg(classes or 151, (input_shape or (3, 320, 480))[0], norm or "bn", width)
     if name.startswith("vovnet57"):
         return VoVNet57(classes or 1000, (input_shape or (3, 224, 224))[0], norm or "bn", width, name == "vovnet57-paper")
     vgg = {"vgg11": "A", "vgg13": "B", "vgg16-c": "C", "vgg16": "D", "vgg19": "E"}
     if name in vgg:
         return Vgg(vgg[name], classes or 1000, input_shape or (3, 224, 224), norm or "none", width, dense_evaluation, dense_kernel)
-    if name == "vovnet57-seg":
-        return VoVNet57Seg(classes or 151, (input_shape or (3, 320, 480))[0], norm or "bn", width)
     if name in DECODERS:
         return SegNet(name, classes or 22, (input_shape or (3, 64, 64))[0], norm or "bn", width)
     raise SystemExit(f"error: unknown net '{name}'; known nets: {', '.join(NAMES)}")
