@@ -3,13 +3,11 @@
 // (ABI.md, "softmax_ce"). S == 1 (per sample) uses a warp per row, S > 1 a thread per pixel.
 #include "common.cuh"
 
-__device__ __forceinline__ bool counted(int label, int K) { return (unsigned int)label < (unsigned int)K; }
-
 // Loss of one element from its log-sum-exp and its label's logit.
 __device__ __forceinline__ float element_loss(float lse, const float* x, i64 classStride, int label, int K, int ignoreLabel, int* badLabel)
 {
     if (label == ignoreLabel) return 0.f;
-    if (!counted(label, K)) {
+    if (!label_in_range(label, K)) {
         if (badLabel) atomicExch(badLabel, label);
         return __int_as_float(0x7fc00000);  // NaN: poisons the mean
     }
@@ -42,14 +40,7 @@ KERNEL void softmax_ce_fwd_f32(float* __restrict__ loss, float* __restrict__ lse
         GRID_STRIDE_T(I, e, total) {
             const I n = e / S;
             const float* x = logits + n * (I)K * S + (e - n * S);
-            // Online max and sum of exponentials, one pass over the classes.
-            float m = -INFINITY, s = 0.f;
-            for (int k = 0; k < K; k++) {
-                const float v = x[(I)k * S];
-                if (v > m) { s = s * expf(m - v) + 1.f; m = v; }
-                else s += expf(v - m);
-            }
-            const float l = m + logf(s);
+            const float l = log_sum_exp(x, K, (I)S);
             lse[e] = l;
             loss[e] = element_loss(l, x, S, labels[e], K, ignoreLabel, badLabel);
         }
@@ -66,7 +57,7 @@ KERNEL void softmax_ce_mean_f32(float* __restrict__ result, const float* __restr
         const int label = labels[e];
         if (label == ignoreLabel) continue;
         sum += loss[e];
-        count += counted(label, K);
+        count += label_in_range(label, K);
     }
     sum = block_sum(sum);
     count = block_sum(count);
@@ -86,7 +77,7 @@ KERNEL void softmax_ce_bwd_f32(float* __restrict__ dlogits, const float* __restr
     if (S == 1) {
         for (i64 n = warp_index(); n < N; n += warp_count()) {
             const int label = labels[n];
-            if (!counted(label, K)) continue;
+            if (!label_in_range(label, K)) continue;
             const float* x = logits + n * K;
             float* dx = dlogits + n * K;
             const float l = lse[n];
@@ -99,7 +90,7 @@ KERNEL void softmax_ce_bwd_f32(float* __restrict__ dlogits, const float* __restr
         const I total = (I)N * S;
         GRID_STRIDE_T(I, e, total) {
             const int label = labels[e];
-            if (!counted(label, K)) continue;
+            if (!label_in_range(label, K)) continue;
             const I n = e / S;
             const I offset = n * (I)K * S + (e - n * S);
             const float* x = logits + offset;
