@@ -3,7 +3,7 @@
 // softmax_ce_fwd_f32; then one block per class sums I_k, P_k, T_k over every element in a fixed
 // order (no atomics), one block turns the sums into the loss and the backward coefficients, and
 // the backward recomputes the softmax per element.
-#include "common.cuh"
+#include "softmax_loss.cuh"
 
 // Block k: sums[k] = I_k = sum of p_k over counted elements labelled k, sums[K + k] = P_k = sum
 // of p_k over counted elements, sums[2K + k] = T_k = number of counted elements labelled k.
@@ -60,23 +60,12 @@ KERNEL void softmax_dice_bwd_f32(float* __restrict__ dlogits, const float* __res
                                  int N, int K, int S, int ignoreLabel)
 {
     const float scale = dloss[0] / K;
-    DISPATCH_INDEX((i64)N * K * S, [&](auto zero) {
-        typedef decltype(zero) I;
-        const I total = (I)N * S;
-        GRID_STRIDE_T(I, e, total) {
-            const int label = labels[e];
-            if (label == ignoreLabel || !label_in_range(label, K)) continue;
-            const I n = e / S;
-            const I offset = n * (I)K * S + (e - n * S);
-            const float* x = logits + offset;
-            float* dx = dlogits + offset;
-            const float l = lse[e];
-            float expected = expf(x[(I)label * S] - l) * coeff[K + label];
-            for (int k = 0; k < K; k++) expected += expf(x[(I)k * S] - l) * coeff[k];
-            for (int k = 0; k < K; k++) {
-                const float p = expf(x[(I)k * S] - l);
-                dx[(I)k * S] += p * (coeff[k] + (k == label ? coeff[K + label] : 0.f) - expected) * scale;
-            }
+    for_each_counted(dlogits, logits, lse, labels, N, K, S, ignoreLabel, [&](const float* x, float* dx, auto stride, int label, float l) {
+        float expected = expf(x[label * stride] - l) * coeff[K + label];
+        for (int k = 0; k < K; k++) expected += expf(x[k * stride] - l) * coeff[k];
+        for (int k = 0; k < K; k++) {
+            const float p = expf(x[k * stride] - l);
+            dx[k * stride] += p * (coeff[k] + (k == label ? coeff[K + label] : 0.f) - expected) * scale;
         }
     });
 }

@@ -1,7 +1,7 @@
 // Softmax focal loss over logits [N, K, S] with int32 labels [N, S] and an ignore label, fused
 // with the softmax: per-element loss -(1 - p)^gamma * log p and log-sum-exp; the mean is
 // softmax_ce_mean_f32's (ABI.md, "softmax_focal"). One thread per element.
-#include "common.cuh"
+#include "softmax_loss.cuh"
 
 // (1 - p)^gamma and the backward weight w = gamma (1 - p)^(gamma - 1) p log p - (1 - p)^gamma.
 __device__ __forceinline__ void focal_terms(float logP, float gamma, float& factor, float& weight)
@@ -17,29 +17,23 @@ __device__ __forceinline__ void focal_terms(float logP, float gamma, float& fact
 KERNEL void softmax_focal_fwd_f32(float* __restrict__ loss, float* __restrict__ lse, const float* __restrict__ logits,
                                   const int* __restrict__ labels, int N, int K, int S, int ignoreLabel, float gamma, int* badLabel)
 {
-    DISPATCH_INDEX((i64)N * K * S, [&](auto zero) {
-        typedef decltype(zero) I;
-        const I total = (I)N * S;
-        GRID_STRIDE_T(I, e, total) {
-            const I n = e / S;
-            const float* x = logits + n * (I)K * S + (e - n * S);
-            const float l = log_sum_exp(x, K, (I)S);
-            lse[e] = l;
-            const int label = labels[e];
-            float value = 0.f;
-            if (label != ignoreLabel) {
-                if (label_in_range(label, K)) {
-                    const float logP = x[(I)label * S] - l;
-                    float factor, weight;
-                    focal_terms(logP, gamma, factor, weight);
-                    value = -factor * logP;
-                } else {
-                    if (badLabel) atomicExch(badLabel, label);
-                    value = __int_as_float(0x7fc00000);  // NaN: poisons the mean
-                }
+    for_each_element(logits, N, K, S, [&](auto e, const float* x, auto stride) {
+        const float l = log_sum_exp(x, K, stride);
+        lse[e] = l;
+        const int label = labels[e];
+        float value = 0.f;
+        if (label != ignoreLabel) {
+            if (label_in_range(label, K)) {
+                const float logP = x[label * stride] - l;
+                float factor, weight;
+                focal_terms(logP, gamma, factor, weight);
+                value = -factor * logP;
+            } else {
+                if (badLabel) atomicExch(badLabel, label);
+                value = __int_as_float(0x7fc00000);  // NaN: poisons the mean
             }
-            loss[e] = value;
         }
+        loss[e] = value;
     });
 }
 
@@ -50,21 +44,10 @@ KERNEL void softmax_focal_bwd_f32(float* __restrict__ dlogits, const float* __re
     const float count = result[1];
     if (!(count > 0.f)) return;
     const float scale = dloss[0] / count;
-    DISPATCH_INDEX((i64)N * K * S, [&](auto zero) {
-        typedef decltype(zero) I;
-        const I total = (I)N * S;
-        GRID_STRIDE_T(I, e, total) {
-            const int label = labels[e];
-            if (label == ignoreLabel || !label_in_range(label, K)) continue;
-            const I n = e / S;
-            const I offset = n * (I)K * S + (e - n * S);
-            const float* x = logits + offset;
-            float* dx = dlogits + offset;
-            const float l = lse[e];
-            float factor, weight;
-            focal_terms(x[(I)label * S] - l, gamma, factor, weight);
-            const float g = -weight * scale;
-            for (int k = 0; k < K; k++) dx[(I)k * S] += (expf(x[(I)k * S] - l) - (k == label ? 1.f : 0.f)) * g;
-        }
+    for_each_counted(dlogits, logits, lse, labels, N, K, S, ignoreLabel, [&](const float* x, float* dx, auto stride, int label, float l) {
+        float factor, weight;
+        focal_terms(x[label * stride] - l, gamma, factor, weight);
+        const float g = -weight * scale;
+        for (int k = 0; k < K; k++) dx[k * stride] += (expf(x[k * stride] - l) - (k == label ? 1.f : 0.f)) * g;
     });
 }

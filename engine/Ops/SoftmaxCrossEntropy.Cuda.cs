@@ -13,26 +13,20 @@ public sealed partial class SoftmaxCrossEntropy
 
     public override void ForwardCuda(CudaNode n)
     {
-        var (batch, classes, positions) = SoftmaxLossLaunch.Layout(n);
+        var (batch, classes, positions) = Layout(n);
         long elements = (long)batch * positions;
         var loss = n.Scratch(LossSlot, elements * sizeof(float));
         var lse = n.Scratch(LseSlot, elements * sizeof(float));
         var result = n.Scratch(ResultSlot, 2 * sizeof(float));
         var badLabel = n.Scratch(BadLabelSlot, sizeof(int));
-        SoftmaxLossLaunch.CrossEntropy(n, loss, lse, badLabel, IgnoreLabel);
-        SoftmaxLossLaunch.Mean(n, result, loss, elements, classes, IgnoreLabel);
+        CrossEntropy(n, loss, lse, badLabel, IgnoreLabel);
+        Mean(n, result, loss, elements, classes, IgnoreLabel);
         DeferredLabelCheck.For(n, classes, IgnoreLabel).Capture(badLabel);
     }
 
     public override void BackwardCuda(CudaNode n)
     {
-        if (!n.HasInGrad(0)) return;
-        var (batch, classes, positions) = SoftmaxLossLaunch.Layout(n);
-        long elements = (long)batch * positions;
-        var a = new KernelArgs();
-        a.Add(n.InGrad(0)); a.Add(n.In(0)); a.Add(n.Scratch(LseSlot, elements * sizeof(float))); a.Add(n.In(1));
-        a.Add(n.OutGrad(0)); a.Add(n.Scratch(ResultSlot, 2 * sizeof(float)));
-        a.Add(batch); a.Add(classes); a.Add(positions); a.Add(IgnoreLabel);
-        n.Launch("softmax_ce_bwd_f32", SoftmaxLossLaunch.CrossEntropyGrid(n, batch, positions), CudaNode.BlockSize, ref a);
+        var (batch, _, positions) = Layout(n);
+        LaunchBackward(n, "softmax_ce_bwd_f32", LseSlot, n.Scratch(ResultSlot, 2 * sizeof(float)), grid: CrossEntropyGrid(n, batch, positions));
     }
 }

@@ -14,11 +14,11 @@ public sealed partial class SoftmaxDiceLoss
 
     public override void ForwardCuda(CudaNode n)
     {
-        var (batch, classes, positions) = SoftmaxLossLaunch.Layout(n);
+        var (batch, classes, positions) = Layout(n);
         long elements = (long)batch * positions;
         var lse = n.Scratch(LseSlot, elements * sizeof(float));
         var badLabel = n.Scratch(BadLabelSlot, sizeof(int));
-        SoftmaxLossLaunch.CrossEntropy(n, n.Scratch(CrossEntropySlot, elements * sizeof(float)), lse, badLabel, IgnoreLabel);
+        CrossEntropy(n, n.Scratch(CrossEntropySlot, elements * sizeof(float)), lse, badLabel, IgnoreLabel);
 
         var sums = n.Scratch(SumsSlot, 3L * classes * sizeof(float));
         var a = new KernelArgs();
@@ -32,15 +32,6 @@ public sealed partial class SoftmaxDiceLoss
         DeferredLabelCheck.For(n, classes, IgnoreLabel).Capture(badLabel);
     }
 
-    public override void BackwardCuda(CudaNode n)
-    {
-        if (!n.HasInGrad(0)) return;
-        var (batch, classes, positions) = SoftmaxLossLaunch.Layout(n);
-        long elements = (long)batch * positions;
-        var a = new KernelArgs();
-        a.Add(n.InGrad(0)); a.Add(n.In(0)); a.Add(n.Scratch(LseSlot, elements * sizeof(float))); a.Add(n.In(1));
-        a.Add(n.OutGrad(0)); a.Add(n.Scratch(CoeffSlot, 2L * classes * sizeof(float)));
-        a.Add(batch); a.Add(classes); a.Add(positions); a.Add(IgnoreLabel);
-        n.Launch("softmax_dice_bwd_f32", n.ThreadGrid(elements), CudaNode.BlockSize, ref a);
-    }
+    public override void BackwardCuda(CudaNode n) =>
+        LaunchBackward(n, "softmax_dice_bwd_f32", LseSlot, n.Scratch(CoeffSlot, 2L * Layout(n).K * sizeof(float)));
 }

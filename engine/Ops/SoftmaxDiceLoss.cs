@@ -1,13 +1,12 @@
 using Engine.Graph;
 using Engine.Ops.Cpu;
-using Engine.Tensors;
 
 namespace Engine.Ops;
 
 /// <summary>
 /// Multi-class soft Dice loss on the softmax over the class dimension (dim 1), a scalar [1].
 /// With p_ik the softmax probability of class k at position i, t_ik = [label_i = k] and m_i = 0
-/// where label_i is <see cref="IgnoreLabel"/> (else 1), summed over every position of the whole
+/// where label_i is <see cref="SoftmaxLoss.IgnoreLabel"/> (else 1), summed over every position of the whole
 /// batch (N x H x W, or N for logits [N, K]):
 /// I_k = sum m_i p_ik t_ik, P_k = sum m_i p_ik, T_k = sum m_i t_ik,
 /// D_k = (2 I_k + s) / (P_k + T_k + s), loss = 1 - mean over all K classes of D_k,
@@ -17,26 +16,19 @@ namespace Engine.Ops;
 /// Backward: dloss/dp_ik = -m_i (2 t_ik - D_k) / (K (P_k + T_k + s)) =: a_ik, through the softmax
 /// dlogit_ij = p_ij (a_ij - sum_k p_ik a_ik), times dloss; the class sums are kept from forward.
 /// </summary>
-public sealed partial class SoftmaxDiceLoss : Op
+public sealed partial class SoftmaxDiceLoss : SoftmaxLoss
 {
-    public SoftmaxDiceLoss(double smooth = 1, int ignoreLabel = -1)
+    public SoftmaxDiceLoss(double smooth = 1, int ignoreLabel = -1) : base(ignoreLabel)
     {
         if (!(smooth > 0) || double.IsInfinity(smooth))
             throw new ArgumentOutOfRangeException(nameof(smooth), smooth, "the Dice loss's smoothing term must be a finite number > 0");
         Smooth = smooth;
-        IgnoreLabel = ignoreLabel;
     }
 
     public double Smooth { get; }
-    public int IgnoreLabel { get; }
 
     public override string Type => "softmax_dice";
-    public override bool BackwardReadsOutput(int output) => false;
-    public override bool OverwritesInputGradient(int input) => input == 0;
-    public override DataType InputType(int input) => input == 1 ? DataType.I32 : DataType.F32;
     public override (string Filters, string Size) Describe() => ("", $"smooth {Smooth}");
-
-    public override Shape[] InferShapes(Shape[] inputs) => SoftmaxLabels.InferLossShape(inputs[0], inputs[1]);
 
     /// <summary>The class sums I_k, P_k, T_k of the summary, as [I_0..I_K-1, P_0.., T_0..].</summary>
     private sealed record ClassSums(double[] Sums, int Classes)
@@ -50,7 +42,7 @@ public sealed partial class SoftmaxDiceLoss : Op
     public override void Forward<T>(CpuNode<T> n)
     {
         var (batch, classes, plane) = ParallelWork.NchwLayout(n.InShape(0));
-        SoftmaxLabels.Count(n, classes, plane, IgnoreLabel);
+        CountLabels(n, classes, plane);
         // Per-sample sums, added in a fixed order afterwards so the loss does not depend on threading.
         var perSample = n.Scratch<double>(0, (long)batch * 3 * classes);
         ParallelWork.For(batch, (long)classes * plane, s =>
@@ -63,9 +55,9 @@ public sealed partial class SoftmaxDiceLoss : Op
             {
                 int label = labels[p];
                 if (label == IgnoreLabel) continue;
-                var norm = SoftmaxLabels.LogSumExp(logits, classes, plane, p);
-                for (int k = 0; k < classes; k++) sums[classes + k] += SoftmaxLabels.Probability(logits, plane, p, k, norm);
-                sums[label] += SoftmaxLabels.Probability(logits, plane, p, label, norm);
+                var norm = LogSumExp(logits, classes, plane, p);
+                for (int k = 0; k < classes; k++) sums[classes + k] += Probability(logits, plane, p, k, norm);
+                sums[label] += Probability(logits, plane, p, label, norm);
                 sums[2 * classes + label] += 1;
             }
         });
@@ -84,7 +76,7 @@ public sealed partial class SoftmaxDiceLoss : Op
         if (!n.HasInGrad(0)) return;
         var kept = (ClassSums)n.Saved!;
         bool overwrite = n.OverwriteInGrad(0);
-        var (batch, classes, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        int classes = n.InShape(0)[1];
         double scale = double.CreateTruncating(n.OutGrad(0)[0]) / classes;
         // a_ik = (D_k - 2 t_ik) * scale / (U_k + s): the part without t is shared by every position.
         var shared = new double[classes];
@@ -95,35 +87,22 @@ public sealed partial class SoftmaxDiceLoss : Op
             shared[k] = Dice(kept.Intersection(k), kept.Union(k)) * scale / denominator;
             perLabel[k] = -2 * scale / denominator;
         }
-        ParallelWork.For(batch, (long)classes * plane, s =>
+        ForEachCountedPosition(n, overwrite, (logits, dx, plane, p, label, norm) =>
         {
-            ReadOnlySpan<T> logits = n.In(0).Slice(s * classes * plane, classes * plane);
-            var dx = n.InGrad(0).Slice(s * classes * plane, classes * plane);
-            var labels = n.InInt(1).Slice(s * plane, plane);
             Span<double> probs = classes <= 256 ? stackalloc double[classes] : new double[classes];
-            for (int p = 0; p < plane; p++)
+            double expected = 0;
+            for (int k = 0; k < classes; k++)
             {
-                int label = labels[p];
-                if (label == IgnoreLabel)
-                {
-                    if (overwrite) for (int k = 0; k < classes; k++) dx[k * plane + p] = T.Zero;
-                    continue;
-                }
-                var norm = SoftmaxLabels.LogSumExp(logits, classes, plane, p);
-                double expected = 0;
-                for (int k = 0; k < classes; k++)
-                {
-                    probs[k] = SoftmaxLabels.Probability(logits, plane, p, k, norm);
-                    expected += probs[k] * shared[k];
-                }
-                expected += probs[label] * perLabel[label];
-                for (int k = 0; k < classes; k++)
-                {
-                    double a = shared[k] + (k == label ? perLabel[k] : 0);
-                    int at = k * plane + p;
-                    var g = T.CreateTruncating(probs[k] * (a - expected));
-                    dx[at] = overwrite ? g : dx[at] + g;
-                }
+                probs[k] = Probability(logits, plane, p, k, norm);
+                expected += probs[k] * shared[k];
+            }
+            expected += probs[label] * perLabel[label];
+            for (int k = 0; k < classes; k++)
+            {
+                double a = shared[k] + (k == label ? perLabel[k] : 0);
+                int at = k * plane + p;
+                var g = T.CreateTruncating(probs[k] * (a - expected));
+                dx[at] = overwrite ? g : dx[at] + g;
             }
         });
     }

@@ -13,7 +13,7 @@ public sealed partial class SoftmaxFocalLoss
 
     public override void ForwardCuda(CudaNode n)
     {
-        var (batch, classes, positions) = SoftmaxLossLaunch.Layout(n);
+        var (batch, classes, positions) = Layout(n);
         long elements = (long)batch * positions;
         var loss = n.Scratch(LossSlot, elements * sizeof(float));
         var result = n.Scratch(ResultSlot, 2 * sizeof(float));
@@ -24,19 +24,10 @@ public sealed partial class SoftmaxFocalLoss
         a.Add(loss); a.Add(n.Scratch(LseSlot, elements * sizeof(float))); a.Add(n.In(0)); a.Add(n.In(1));
         a.Add(batch); a.Add(classes); a.Add(positions); a.Add(IgnoreLabel); a.Add((float)Gamma); a.Add(badLabel);
         n.Launch("softmax_focal_fwd_f32", n.ThreadGrid(elements), CudaNode.BlockSize, ref a);
-        SoftmaxLossLaunch.Mean(n, result, loss, elements, classes, IgnoreLabel);
+        Mean(n, result, loss, elements, classes, IgnoreLabel);
         DeferredLabelCheck.For(n, classes, IgnoreLabel).Capture(badLabel);
     }
 
-    public override void BackwardCuda(CudaNode n)
-    {
-        if (!n.HasInGrad(0)) return;
-        var (batch, classes, positions) = SoftmaxLossLaunch.Layout(n);
-        long elements = (long)batch * positions;
-        var a = new KernelArgs();
-        a.Add(n.InGrad(0)); a.Add(n.In(0)); a.Add(n.Scratch(LseSlot, elements * sizeof(float))); a.Add(n.In(1));
-        a.Add(n.OutGrad(0)); a.Add(n.Scratch(ResultSlot, 2 * sizeof(float)));
-        a.Add(batch); a.Add(classes); a.Add(positions); a.Add(IgnoreLabel); a.Add((float)Gamma);
-        n.Launch("softmax_focal_bwd_f32", n.ThreadGrid(elements), CudaNode.BlockSize, ref a);
-    }
+    public override void BackwardCuda(CudaNode n) =>
+        LaunchBackward(n, "softmax_focal_bwd_f32", LseSlot, n.Scratch(ResultSlot, 2 * sizeof(float)), (float)Gamma);
 }
