@@ -137,7 +137,7 @@ public static class TrainCommand
         var graph = NetRegistry.Build(info.Name, new NetOptions
         {
             Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
-            IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1,
+            IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1, Loss = NetArguments.ParseLoss(settings.Loss),
         });
         return (info, data, graph, settings);
     }
@@ -202,6 +202,7 @@ public static class TrainCommand
         var settings = new TrainSettings
         {
             Net = info.Name, Input = input.ToString(), Classes = classes, Norm = r.GetValue(netArgs.Norm)?.ToLowerInvariant(), Width = width,
+            Loss = r.GetValue(netArgs.Loss)?.ToLowerInvariant(),
             Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class", VggScale = vggScale,
             SyntheticTrain = examples, SyntheticValidation = Math.Max(1, quick ? q.ValidationExamples * examples / q.TrainExamples : examples / 5),
             Optimizer = optimizer, LearningRate = lr, Momentum = momentum, WeightDecay = wd,

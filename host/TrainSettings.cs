@@ -15,6 +15,8 @@ public sealed record TrainSettings
     public required int Classes { get; init; }
     /// <summary>bn, gn, none, or null for the net's own.</summary>
     public string? Norm { get; init; }
+    /// <summary>--loss as given (null: the net's own).</summary>
+    public string? Loss { get; init; }
     public double Width { get; init; } = 1;
     public int IgnoreLabel { get; init; } = -1;
     /// <summary>Dataset folder, or null for the embedded synthetic set.</summary>
@@ -38,7 +40,7 @@ public sealed record TrainSettings
 
     public JsonObject ToJson() => new()
     {
-        ["net"] = Net, ["input"] = Input, ["classes"] = Classes, ["norm"] = Norm, ["width"] = Width, ["ignoreLabel"] = IgnoreLabel,
+        ["net"] = Net, ["input"] = Input, ["classes"] = Classes, ["norm"] = Norm, ["loss"] = Loss, ["width"] = Width, ["ignoreLabel"] = IgnoreLabel,
         ["data"] = Data, ["validationData"] = ValidationData, ["validationFraction"] = ValidationFraction, ["boundaryAsClass"] = BoundaryAsClass,
         ["vggScale"] = VggScale,
         ["syntheticTrain"] = SyntheticTrain, ["syntheticValidation"] = SyntheticValidation,
@@ -53,7 +55,7 @@ public sealed record TrainSettings
         {
             return new TrainSettings
             {
-                Net = (string)o["net"]!, Input = (string)o["input"]!, Classes = (int)o["classes"]!, Norm = (string?)o["norm"],
+                Net = (string)o["net"]!, Input = (string)o["input"]!, Classes = (int)o["classes"]!, Norm = (string?)o["norm"], Loss = (string?)o["loss"],
                 Width = (double)o["width"]!, IgnoreLabel = (int)o["ignoreLabel"]!, Data = (string?)o["data"],
                 ValidationData = (string?)o["validationData"], ValidationFraction = (double)o["validationFraction"]!,
                 BoundaryAsClass = (bool)o["boundaryAsClass"]!, VggScale = (string?)o["vggScale"], SyntheticTrain = (int)o["syntheticTrain"]!,

@@ -46,7 +46,7 @@ public sealed class TrainedModel : IDisposable
         var graph = NetRegistry.Build(info.Name, new NetOptions
         {
             Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
-            IgnoreLabel = info.Segmentation ? settings.IgnoreLabel : -1,
+            IgnoreLabel = info.Segmentation ? settings.IgnoreLabel : -1, Loss = NetArguments.ParseLoss(settings.Loss),
             // fc6 becomes a convolution over the final feature map of the training resolution (7x7 at 224).
             DenseEvaluation = dense, DenseKernel = Math.Max(1, input[1] / 32),
         });
@@ -84,7 +84,7 @@ public sealed class TrainedModel : IDisposable
             var resolved = NetRegistry.Resolve(found, o);
             settings = new TrainSettings
             {
-                Net = found.Name, Input = resolved.Input!.Value.ToString(), Classes = resolved.Classes!.Value, Norm = r.GetValue(netArgs.Norm),
+                Net = found.Name, Input = resolved.Input!.Value.ToString(), Classes = resolved.Classes!.Value, Norm = r.GetValue(netArgs.Norm), Loss = r.GetValue(netArgs.Loss),
                 Width = resolved.Width, Optimizer = "none", Schedule = "none", IgnoreLabel = found.Segmentation ? 255 : -1, Seed = 1,
             };
         }
