@@ -6,7 +6,7 @@ using Engine.Tensors;
 namespace Host;
 
 /// <summary>
-/// The options that choose and shape a net (--net, --input, --classes, --norm, --width), shared by
+/// The options that choose and shape a net (--net, --input, --classes, --norm, --width, --loss), shared by
 /// the commands that build one. Values are taken as text and checked here, so that every bad value
 /// becomes a <see cref="UsageException"/> naming the option and what was wrong.
 /// </summary>
@@ -17,6 +17,7 @@ public sealed class NetArguments
     public Option<string?> Classes { get; } = new("--classes") { Description = "Number of classes (default: the net's own, 1000 or 22)." };
     public Option<string?> Norm { get; } = new("--norm") { Description = "Normalization after each conv: bn, syncbn (batch norm with statistics over every data-parallel rank's batch; bn on one process), gn (32 groups or fewer) or none (default: the net's own)." };
     public Option<string?> Width { get; } = new("--width") { Description = "Channel width multiplier (default 1; 2 makes segnet/fcn full VGG16 width)." };
+    public Option<string?> Loss { get; } = new("--loss") { Description = "Segmentation nets' loss: ce (softmax cross-entropy) or focal-dice (softmax focal, gamma 2, + soft Dice) (default: the net's own, focal-dice for vovnet57-seg, ce otherwise)." };
     public Option<bool> DenseEval { get; } = new("--dense-eval") { Description = "VGG: FC layers as convolutions, class scores averaged over space." };
     public Option<bool> AdaptivePool { get; } = new("--adaptive-pool") { Description = "VGG: average-pool the last feature map to 7x7 before fc6, as torchvision does, so FC weights fit any input size (on by itself for torchvision weights)." };
 
@@ -27,6 +28,7 @@ public sealed class NetArguments
         command.Options.Add(Classes);
         command.Options.Add(Norm);
         command.Options.Add(Width);
+        command.Options.Add(Loss);
         command.Options.Add(DenseEval);
         command.Options.Add(AdaptivePool);
     }
@@ -38,6 +40,7 @@ public sealed class NetArguments
         Classes = ParseClasses(r.GetValue(Classes)),
         Norm = ParseNorm(r.GetValue(Norm)),
         Width = ParseWidth(r.GetValue(Width)),
+        Loss = ParseLoss(r.GetValue(Loss)),
         DenseEvaluation = r.GetValue(DenseEval),
         AdaptivePool = r.GetValue(AdaptivePool),
     };
@@ -71,6 +74,14 @@ public sealed class NetArguments
         "none" => Engine.Nets.Norm.None,
         "syncbn" => Engine.Nets.Norm.SyncBatch,
         _ => throw new UsageException($"--norm '{text}': expected bn, syncbn, gn or none"),
+    };
+
+    public static SegmentationLoss ParseLoss(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => SegmentationLoss.Default,
+        "ce" => SegmentationLoss.CrossEntropy,
+        "focal-dice" => SegmentationLoss.FocalDice,
+        _ => throw new UsageException($"--loss '{text}': expected ce or focal-dice"),
     };
 
     public static double ParseWidth(string? text)

@@ -159,6 +159,7 @@ public static class TrainCommand
         {
             Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
             IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1, NormGroup = group, AdaptivePool = settings.AdaptivePool,
+            Loss = NetArguments.ParseLoss(settings.Loss),
         });
         return (info, data, graph, settings);
     }
@@ -232,6 +233,7 @@ public static class TrainCommand
         var settings = new TrainSettings
         {
             Net = info.Name, Input = input.ToString(), Classes = classes, Norm = r.GetValue(netArgs.Norm)?.ToLowerInvariant(), Width = width,
+            Loss = r.GetValue(netArgs.Loss)?.ToLowerInvariant(),
             Data = data, ValidationData = r.GetValue(o.ValData), ValidationFraction = valFraction, BoundaryAsClass = boundary == "class", VggScale = vggScale, Flip = flip,
             VocSplit = vocSplit, AdeOtherAsClass = adeOther == "class", TrainFraction = TrainFractionOf(r.GetValue(o.TrainFraction)),
             SyntheticTrain = examples, SyntheticValidation = Math.Max(1, quick ? q.ValidationExamples * examples / q.TrainExamples : examples / 5),

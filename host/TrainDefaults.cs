@@ -13,6 +13,10 @@ public sealed record TrainDefaults(string Optimizer, double LearningRate, double
     public static TrainDefaults For(string net)
     {
         var n = net.ToLowerInvariant();
+        if (n == "vovnet57-seg")
+            // The seed gives no epoch count or cycle length for part 2: part 1's (10-epoch half cycles, 100 epochs) are kept.
+            return new("adam", 1e-3, 0.9, 0, "triangular2:min=1e-5,half=10", 8, 100,
+                "seed 000 part 2: Adam 1e-3, CLR triangular2 1e-5..1e-3 (half cycle 10 epochs, as part 1), batch 8, 100 epochs");
         if (n.StartsWith("vovnet", StringComparison.Ordinal))
             // CNTK's momentum SGD is unit-gain by default; its lr 0.1 is about 0.01 in the classic form.
             return new("sgd-unit", 0.1, 0.9, 5e-4, "triangular2:min=1e-4,half=10", 64, 100,

@@ -17,6 +17,8 @@ public sealed record TrainSettings
     public required int Classes { get; init; }
     /// <summary>bn, gn, none, or null for the net's own.</summary>
     public string? Norm { get; init; }
+    /// <summary>--loss as given (null: the net's own).</summary>
+    public string? Loss { get; init; }
     public double Width { get; init; } = 1;
     public int IgnoreLabel { get; init; } = -1;
     /// <summary>Dataset folder, or null for the embedded synthetic set.</summary>
@@ -55,14 +57,14 @@ public sealed record TrainSettings
     /// <summary>The net and input preparation these settings describe, for the inference API.</summary>
     public ModelSpec ToModelSpec(bool denseEvaluation = false) => new()
     {
-        Net = Net, Input = ModelSpec.ParseShape(Input), Classes = Classes, Norm = ModelSpec.ParseNorm(Norm), Width = Width,
+        Net = Net, Input = ModelSpec.ParseShape(Input), Classes = Classes, Norm = ModelSpec.ParseNorm(Norm), Width = Width, Loss = ModelSpec.ParseLoss(Loss),
         AdaptivePool = AdaptivePool, DenseEvaluation = denseEvaluation, IgnoreLabel = IgnoreLabel, ClassNames = ClassNames,
         Normalization = Normalization(), VggScale = VggScale,
     };
 
     public JsonObject ToJson() => new()
     {
-        ["net"] = Net, ["input"] = Input, ["classes"] = Classes, ["norm"] = Norm, ["width"] = Width, ["ignoreLabel"] = IgnoreLabel,
+        ["net"] = Net, ["input"] = Input, ["classes"] = Classes, ["norm"] = Norm, ["loss"] = Loss, ["width"] = Width, ["ignoreLabel"] = IgnoreLabel,
         ["data"] = Data, ["validationData"] = ValidationData, ["validationFraction"] = ValidationFraction, ["boundaryAsClass"] = BoundaryAsClass,
         ["vocSplit"] = VocSplit, ["adeOtherAsClass"] = AdeOtherAsClass, ["trainFraction"] = TrainFraction, ["vggScale"] = VggScale, ["flip"] = Flip,
         ["syntheticTrain"] = SyntheticTrain, ["syntheticValidation"] = SyntheticValidation,
@@ -78,7 +80,7 @@ public sealed record TrainSettings
         {
             return new TrainSettings
             {
-                Net = (string)o["net"]!, Input = (string)o["input"]!, Classes = (int)o["classes"]!, Norm = (string?)o["norm"],
+                Net = (string)o["net"]!, Input = (string)o["input"]!, Classes = (int)o["classes"]!, Norm = (string?)o["norm"], Loss = (string?)o["loss"],
                 Width = (double)o["width"]!, IgnoreLabel = (int)o["ignoreLabel"]!, Data = (string?)o["data"],
                 ValidationData = (string?)o["validationData"], ValidationFraction = (double)o["validationFraction"]!,
                 BoundaryAsClass = (bool)o["boundaryAsClass"]!, VocSplit = (string?)o["vocSplit"] ?? "seed", AdeOtherAsClass = (bool?)o["adeOtherAsClass"] ?? true, TrainFraction = (double?)o["trainFraction"] ?? 1, VggScale = (string?)o["vggScale"], Flip = (bool?)o["flip"], SyntheticTrain = (int)o["syntheticTrain"]!,

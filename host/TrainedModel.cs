@@ -73,7 +73,7 @@ public sealed class TrainedModel : IDisposable
         var resolved = NetRegistry.Resolve(found, o);
         return new TrainSettings
         {
-            Net = found.Name, Input = resolved.Input!.Value.ToString(), Classes = resolved.Classes!.Value, Norm = r.GetValue(netArgs.Norm),
+            Net = found.Name, Input = resolved.Input!.Value.ToString(), Classes = resolved.Classes!.Value, Norm = r.GetValue(netArgs.Norm), Loss = r.GetValue(netArgs.Loss),
             Width = resolved.Width, AdaptivePool = resolved.AdaptivePool, Optimizer = "none", Schedule = "none",
             IgnoreLabel = found.Segmentation ? 255 : -1, Seed = 1,
         };

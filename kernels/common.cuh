@@ -81,6 +81,22 @@ __device__ __forceinline__ T block_sum(T v)
     return r;
 }
 
+// log(sum_k exp(x[k * stride])) over K classes in one pass (online max and sum of exponentials).
+template <typename I>
+__device__ __forceinline__ float log_sum_exp(const float* x, int K, I stride)
+{
+    float m = -INFINITY, s = 0.f;
+    for (int k = 0; k < K; k++) {
+        const float v = x[(I)k * stride];
+        if (v > m) { s = s * expf(m - v) + 1.f; m = v; }
+        else s += expf(v - m);
+    }
+    return m + logf(s);
+}
+
+// A label the softmax losses count: in [0, K).
+__device__ __forceinline__ bool label_in_range(int label, int K) { return (unsigned int)label < (unsigned int)K; }
+
 // SplitMix64's finaliser, identical to Engine.Tensors.Rng.Mix.
 __device__ __forceinline__ u64 splitmix_mix(u64 z)
 {

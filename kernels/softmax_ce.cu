@@ -1,15 +1,13 @@
 // Softmax cross-entropy over logits [N, K, S] with int32 labels [N, S] and an ignore label:
 // fused per-element forward, a one-block mean, and the fused backward (p - onehot) * scale
 // (ABI.md, "softmax_ce"). S == 1 (per sample) uses a warp per row, S > 1 a thread per pixel.
-#include "common.cuh"
-
-__device__ __forceinline__ bool counted(int label, int K) { return (unsigned int)label < (unsigned int)K; }
+#include "softmax_loss.cuh"
 
 // Loss of one element from its log-sum-exp and its label's logit.
 __device__ __forceinline__ float element_loss(float lse, const float* x, i64 classStride, int label, int K, int ignoreLabel, int* badLabel)
 {
     if (label == ignoreLabel) return 0.f;
-    if (!counted(label, K)) {
+    if (!label_in_range(label, K)) {
         if (badLabel) atomicExch(badLabel, label);
         return __int_as_float(0x7fc00000);  // NaN: poisons the mean
     }
@@ -36,23 +34,10 @@ KERNEL void softmax_ce_fwd_f32(float* __restrict__ loss, float* __restrict__ lse
         }
         return;
     }
-    DISPATCH_INDEX((i64)N * K * S, [&](auto zero) {
-        typedef decltype(zero) I;
-        const I total = (I)N * S;
-        GRID_STRIDE_T(I, e, total) {
-            const I n = e / S;
-            const float* x = logits + n * (I)K * S + (e - n * S);
-            // Online max and sum of exponentials, one pass over the classes.
-            float m = -INFINITY, s = 0.f;
-            for (int k = 0; k < K; k++) {
-                const float v = x[(I)k * S];
-                if (v > m) { s = s * expf(m - v) + 1.f; m = v; }
-                else s += expf(v - m);
-            }
-            const float l = m + logf(s);
-            lse[e] = l;
-            loss[e] = element_loss(l, x, S, labels[e], K, ignoreLabel, badLabel);
-        }
+    for_each_element(logits, N, K, S, [&](auto e, const float* x, auto stride) {
+        const float l = log_sum_exp(x, K, stride);
+        lse[e] = l;
+        loss[e] = element_loss(l, x, stride, labels[e], K, ignoreLabel, badLabel);
     });
 }
 
@@ -66,7 +51,7 @@ KERNEL void softmax_ce_mean_f32(float* __restrict__ result, const float* __restr
         const int label = labels[e];
         if (label == ignoreLabel) continue;
         sum += loss[e];
-        count += counted(label, K);
+        count += label_in_range(label, K);
     }
     sum = block_sum(sum);
     count = block_sum(count);
@@ -86,7 +71,7 @@ KERNEL void softmax_ce_bwd_f32(float* __restrict__ dlogits, const float* __restr
     if (S == 1) {
         for (i64 n = warp_index(); n < N; n += warp_count()) {
             const int label = labels[n];
-            if (!counted(label, K)) continue;
+            if (!label_in_range(label, K)) continue;
             const float* x = logits + n * K;
             float* dx = dlogits + n * K;
             const float l = lse[n];
@@ -94,18 +79,7 @@ KERNEL void softmax_ce_bwd_f32(float* __restrict__ dlogits, const float* __restr
         }
         return;
     }
-    DISPATCH_INDEX((i64)N * K * S, [&](auto zero) {
-        typedef decltype(zero) I;
-        const I total = (I)N * S;
-        GRID_STRIDE_T(I, e, total) {
-            const int label = labels[e];
-            if (!counted(label, K)) continue;
-            const I n = e / S;
-            const I offset = n * (I)K * S + (e - n * S);
-            const float* x = logits + offset;
-            float* dx = dlogits + offset;
-            const float l = lse[e];
-            for (int k = 0; k < K; k++) dx[(I)k * S] += (expf(x[(I)k * S] - l) - (k == label ? 1.f : 0.f)) * scale;
-        }
+    for_each_counted(dlogits, logits, lse, labels, N, K, S, ignoreLabel, [&](const float* x, float* dx, auto stride, int label, float l) {
+        for (int k = 0; k < K; k++) dx[k * stride] += (expf(x[k * stride] - l) - (k == label ? 1.f : 0.f)) * scale;
     });
 }

@@ -22,6 +22,8 @@ public sealed record ModelSpec
     public int? Classes { get; init; }
     public Norm Norm { get; init; } = Norm.Default;
     public double Width { get; init; } = 1;
+    /// <summary>Segmentation nets' loss (what `host eval` reports); the net's own by default.</summary>
+    public SegmentationLoss Loss { get; init; } = SegmentationLoss.Default;
     /// <summary>VGG: torchvision's adaptive pooling to 7x7 before fc6 (on by itself for a file in torchvision's layout).</summary>
     public bool AdaptivePool { get; init; }
     /// <summary>VGG: FC layers as convolutions, class scores averaged over space.</summary>
@@ -49,6 +51,7 @@ public sealed record ModelSpec
                 Classes = (int)o["classes"]!,
                 Norm = ParseNorm((string?)o["norm"]),
                 Width = (double?)o["width"] ?? 1,
+                Loss = ParseLoss((string?)o["loss"]),
                 AdaptivePool = (bool?)o["adaptivePool"] ?? false,
                 IgnoreLabel = (int?)o["ignoreLabel"] ?? -1,
                 ClassNames = o["classNames"]?.AsArray().Select(n => (string)n!).ToArray() ?? [],
@@ -65,7 +68,7 @@ public sealed record ModelSpec
     /// <summary>The net's build options; dense evaluation's fc6 kernel is the final map at the training size (7 at 224).</summary>
     public NetOptions NetOptions() => new()
     {
-        Input = Input, Classes = Classes, Norm = Norm, Width = Width, AdaptivePool = AdaptivePool,
+        Input = Input, Classes = Classes, Norm = Norm, Width = Width, AdaptivePool = AdaptivePool, Loss = Loss,
         IgnoreLabel = NetRegistry.Find(Net).Segmentation ? IgnoreLabel : -1,
         DenseEvaluation = DenseEvaluation, DenseKernel = Math.Max(1, (Input?[1] ?? 224) / 32),
     };
@@ -88,6 +91,14 @@ public sealed record ModelSpec
     }
 
     /// <summary>bn, gn, none, or null for the net's own.</summary>
+    /// <summary>A run's "loss" setting: ce, focal-dice, or null for the net's own.</summary>
+    public static SegmentationLoss ParseLoss(string? text) => text?.ToLowerInvariant() switch
+    {
+        "ce" => SegmentationLoss.CrossEntropy,
+        "focal-dice" => SegmentationLoss.FocalDice,
+        _ => SegmentationLoss.Default,
+    };
+
     public static Norm ParseNorm(string? text) => text?.ToLowerInvariant() switch
     {
         null => Norm.Default,

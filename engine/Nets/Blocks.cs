@@ -53,6 +53,17 @@ public static class Blocks
         return b.Activate(y, act, name + (act == Activation.Mish ? "_mish" : "_relu"));
     }
 
+    /// <summary>
+    /// Depthwise-separable 3x3 unit: a depthwise 3x3 conv "{name}_dw" (one filter per channel,
+    /// groups = channels, no bias, dilation and padding <paramref name="dilation"/>, so the size is
+    /// kept), then a pointwise conv unit "{name}" (1x1 conv without bias -> norm -> activation).
+    /// </summary>
+    public static Value SeparableUnit(this GraphBuilder b, Value x, string name, int outChannels, Norm norm, Activation act, int dilation = 1)
+    {
+        var depthwise = b.Conv2d(x, x.Channels, 3, padding: dilation, dilation: dilation, groups: x.Channels, bias: false, name: name + "_dw");
+        return b.ConvUnit(depthwise, name, outChannels, 1, norm, act, bias: false);
+    }
+
     public static ActivationKind Kind(Activation act) => act == Activation.Mish ? ActivationKind.Mish : ActivationKind.Relu;
 
     /// <summary>A channel count scaled by the width multiplier, at least 1.</summary>
@@ -62,10 +73,26 @@ public static class Blocks
     public static (Value Image, Value Label) Inputs(GraphBuilder b, Shape image, Shape label) =>
         (b.Input("image", image), b.Input("label", label, isInt: true));
 
-    /// <summary>Publishes "logits" and sets the loss: softmax cross-entropy against "label".</summary>
-    public static void Finish(GraphBuilder b, Value logits, Value label, int ignoreLabel = -1)
+    /// <summary>
+    /// Publishes "logits" and sets the loss "loss" against "label": softmax cross-entropy, or the
+    /// sum of the softmax focal loss (gamma 2, node "focal_loss") and the soft Dice loss ("dice_loss").
+    /// </summary>
+    public static void Finish(GraphBuilder b, Value logits, Value label, int ignoreLabel = -1,
+        SegmentationLoss loss = SegmentationLoss.CrossEntropy)
     {
         b.Output("logits", logits);
-        b.SetLoss(b.SoftmaxCrossEntropy(logits, label, ignoreLabel, "loss"));
+        b.SetLoss(loss switch
+        {
+            SegmentationLoss.CrossEntropy => b.SoftmaxCrossEntropy(logits, label, ignoreLabel, "loss"),
+            SegmentationLoss.FocalDice => b.Add(b.SoftmaxFocalLoss(logits, label, FocalGamma, ignoreLabel, "focal_loss"),
+                b.SoftmaxDiceLoss(logits, label, DiceSmooth, ignoreLabel, "dice_loss"), "loss"),
+            _ => throw new ArgumentException($"loss {loss} must be resolved before building", nameof(loss)),
+        });
     }
+
+    /// <summary>The seed's focal loss gamma (SPEC §1, part 2).</summary>
+    public const double FocalGamma = 2;
+
+    /// <summary>The soft Dice loss's smoothing term (numerator and denominator).</summary>
+    public const double DiceSmooth = 1;
 }

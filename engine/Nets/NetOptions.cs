@@ -5,6 +5,16 @@ namespace Engine.Nets;
 /// <summary>Normalization after each convolution. <see cref="Default"/> takes the net's own choice.</summary>
 public enum Norm { Default, None, Batch, Group, SyncBatch }
 
+/// <summary>The segmentation nets' training loss. <see cref="Default"/> takes the net's own choice.</summary>
+public enum SegmentationLoss
+{
+    Default,
+    /// <summary>Per-pixel softmax cross-entropy (segnet, fcn).</summary>
+    CrossEntropy,
+    /// <summary>Softmax focal loss (gamma 2) + soft Dice loss, the seed's segmentation loss (vovnet57-seg).</summary>
+    FocalDice,
+}
+
 /// <summary>
 /// How to build a net from the registry. Every field left at its default takes the net's
 /// own value (1000 classes at 3x224x224 for the ImageNet nets, 22 classes at 3x64x64 for the
@@ -28,6 +38,9 @@ public sealed record NetOptions
 
     /// <summary>Segmentation nets: a label value that is ignored by the loss (VOC's 255), or -1 for none.</summary>
     public int IgnoreLabel { get; init; } = -1;
+
+    /// <summary>Segmentation nets: the training loss (the net's own by default).</summary>
+    public SegmentationLoss Loss { get; init; } = SegmentationLoss.Default;
 
     /// <summary>VGG: build the dense-evaluation form (FC layers as convolutions, class scores averaged over space).</summary>
     public bool DenseEvaluation { get; init; }

@@ -10,6 +10,9 @@ public sealed record NetInfo(string Name, string Description, int DefaultClasses
 {
     /// <summary>True for per-pixel nets (label HxW); false for per-image classification (label scalar).</summary>
     public bool Segmentation { get; init; }
+
+    /// <summary>Segmentation nets: the loss when none is chosen.</summary>
+    public SegmentationLoss DefaultLoss { get; init; } = SegmentationLoss.CrossEntropy;
 }
 
 /// <summary>
@@ -36,6 +39,9 @@ public static class NetRegistry
         VggNet("vgg19", "E", "VGG configuration E: 16 convs + 3 FC (143,667,240 parameters)"),
         SegNetInfo("segnet", SegNetVariant.SegNet, "SegNet of seed 001: pooling indices + unpooling, dropout 0.5, decoder 128-64-32-32 (4,476,214 parameters)"),
         SegNetInfo("fcn", SegNetVariant.Fcn, "seed 001's comparison: plain max pools + 2x nearest upsampling, decoder 128-64-64-32 (4,531,702 parameters)"),
+        new("vovnet57-seg", "seed 000 part 2: vovnet57 features at strides 4-32, JPU context, DeepLabv3+-like decoder; focal + Dice loss",
+            151, new Shape(3, 320, 480), Norm.Batch, (n, o) => VoVNetSeg.Build(n.Name, o.Input!.Value, o.Classes!.Value, o.Norm, o.Width,
+                o.IgnoreLabel, o.Loss, o.FuseNormActivation)) { Segmentation = true, DefaultLoss = SegmentationLoss.FocalDice },
         SegNetInfo("fcn-clean", SegNetVariant.FcnClean, "clean ablation: segnet exactly, but upsampling instead of unpooling (indices the only difference)"),
     ];
 
@@ -71,7 +77,13 @@ public static class NetRegistry
             throw new NetOptionsException($"adaptive pooling before fc6 applies to the vgg nets only, not {net.Name}");
         if (o.IgnoreLabel >= 0 && !net.Segmentation)
             throw new NetOptionsException($"an ignore label applies to the segmentation nets only, not {net.Name}");
-        return o with { Input = input, Classes = classes, Norm = o.Norm == Norm.Default ? net.DefaultNorm : o.Norm };
+        if (o.Loss != SegmentationLoss.Default && !net.Segmentation)
+            throw new NetOptionsException($"a loss choice applies to the segmentation nets only, not {net.Name}");
+        return o with
+        {
+            Input = input, Classes = classes, Norm = o.Norm == Norm.Default ? net.DefaultNorm : o.Norm,
+            Loss = o.Loss == SegmentationLoss.Default ? net.DefaultLoss : o.Loss,
+        };
     }
 
     private static NetInfo VggNet(string name, string config, string description) =>
@@ -80,5 +92,5 @@ public static class NetRegistry
 
     private static NetInfo SegNetInfo(string name, SegNetVariant variant, string description) =>
         new(name, description, 22, Voc64, Norm.Batch, (n, o) => SegNet.Build(n.Name, variant, o.Input!.Value,
-            o.Classes!.Value, o.Norm, o.Width, o.IgnoreLabel, o.FuseNormActivation, o.NormGroup)) { Segmentation = true };
+            o.Classes!.Value, o.Norm, o.Width, o.IgnoreLabel, o.FuseNormActivation, o.NormGroup, o.Loss)) { Segmentation = true };
 }

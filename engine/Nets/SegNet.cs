@@ -43,7 +43,7 @@ public static class SegNet
     private const int BaseWidth = 32;
 
     public static Graph.Graph Build(string name, SegNetVariant variant, Shape input, int classes, Norm norm, double width, int ignoreLabel,
-        bool fuseNormActivation = true, Distributed.ICollectives? normGroup = null)
+        bool fuseNormActivation = true, Distributed.ICollectives? normGroup = null, SegmentationLoss loss = SegmentationLoss.CrossEntropy)
     {
         int pools = Encoder.Length - 1, factor = 1 << pools;
         if (variant != SegNetVariant.SegNet && (input[1] % factor != 0 || input[2] % factor != 0))
@@ -88,7 +88,7 @@ public static class SegNet
         }
 
         var logits = b.Conv2d(x, classes, 3, padding: 1, name: "classifier");
-        Blocks.Finish(b, logits, label, ignoreLabel);
+        Blocks.Finish(b, logits, label, ignoreLabel, loss);
         return b.Build();
     }
 }

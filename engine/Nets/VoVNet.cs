@@ -42,20 +42,7 @@ public static class VoVNet
             throw new ShapeException($"input {input[1]}x{input[2]} is smaller than {MinimumSide}x{MinimumSide}, the least {name} takes: its five stride-2 layers reduce the image {MinimumSide}-fold (224 -> 7)");
         var b = new GraphBuilder(name) { FuseNormActivation = fuseNormActivation, NormGroup = normGroup };
         var (image, label) = Blocks.Inputs(b, input, new Shape());
-        var x = image;
-        using (b.Scope("stem"))
-            for (int i = 0; i < StemWidths.Length; i++)
-                x = b.ConvUnit(x, $"conv{i + 1}", Blocks.Scale(StemWidths[i], width), 3, norm, Activation.Mish, bias: false, stride: i == 0 ? 2 : 1);
-
-        for (int s = 0; s < Stages57.Length; s++)
-        {
-            var (mid, outC, modules) = Stages57[s];
-            using var stage = b.Scope($"stage{s + 2}");
-            x = b.MaxPool(x, 3, 2, 1, name: "pool");
-            for (int m = 0; m < modules; m++)
-                using (b.Scope($"osa{m + 1}"))
-                    x = Osa(b, x, Blocks.Scale(mid, width), Blocks.Scale(outC, width), norm, inputInConcat);
-        }
+        var x = Backbone(b, image, norm, width, inputInConcat)[^1];
 
         using (b.Scope("head"))
         {
@@ -64,6 +51,31 @@ public static class VoVNet
         }
         Blocks.Finish(b, x, label);
         return b.Build();
+    }
+
+    /// <summary>
+    /// The stem and the four stages without the head; returns the stages' outputs, at strides 4,
+    /// 8, 16 and 32 of the image (256, 512, 768 and 1024 channels at width 1).
+    /// </summary>
+    public static Value[] Backbone(GraphBuilder b, Value image, Norm norm, double width, bool inputInConcat)
+    {
+        var x = image;
+        using (b.Scope("stem"))
+            for (int i = 0; i < StemWidths.Length; i++)
+                x = b.ConvUnit(x, $"conv{i + 1}", Blocks.Scale(StemWidths[i], width), 3, norm, Activation.Mish, bias: false, stride: i == 0 ? 2 : 1);
+
+        var features = new Value[Stages57.Length];
+        for (int s = 0; s < Stages57.Length; s++)
+        {
+            var (mid, outC, modules) = Stages57[s];
+            using var stage = b.Scope($"stage{s + 2}");
+            x = b.MaxPool(x, 3, 2, 1, name: "pool");
+            for (int m = 0; m < modules; m++)
+                using (b.Scope($"osa{m + 1}"))
+                    x = Osa(b, x, Blocks.Scale(mid, width), Blocks.Scale(outC, width), norm, inputInConcat);
+            features[s] = x;
+        }
+        return features;
     }
 
     /// <summary>Five 3x3 conv units in sequence, their outputs concatenated once, a 1x1 conv unit to <paramref name="outChannels"/>.</summary>

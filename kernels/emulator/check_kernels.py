@@ -426,6 +426,73 @@ def test_softmax_ce():
     check("softmax_ce_bwd_f32 all ignored adds nothing", dx, dx0, 0, 0)
 
 
+# ---------------------------------------------------------------- softmax focal loss and soft Dice
+LOSS_CASES = [("per-sample K=10", (37, 10), -1), ("per-pixel", (2, 5, 6, 7), 255), ("per-pixel S=3", (3, 4, 3, 1), 255)]
+
+
+def loss_case(shape, ignore):
+    N, Kc = shape[0], shape[1]
+    S = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    x = randn(*shape, scale=3)
+    labels = rng.integers(0, Kc, size=(N,) + shape[2:]).astype(np.int32)
+    labels.flat[::4] = ignore
+    tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    return N, Kc, S, x, labels, tx, torch.tensor(labels.astype(np.int64))
+
+
+def test_softmax_focal():
+    for gamma in [2.0, 0.5]:
+        for label, shape, ignore in LOSS_CASES:
+            N, Kc, S, x, labels, tx, tl = loss_case(shape, ignore)
+            E = N * S
+            loss, lse, bad = buf(E), buf(E), np.array([ignore], np.int32)
+            launch("softmax_focal_fwd_f32", 2, 64, loss, lse, x, labels, N, Kc, S, ignore, gamma, bad)
+            keep = tl != ignore
+            logp = F.log_softmax(tx, 1).gather(1, torch.where(keep, tl, 0).unsqueeze(1)).squeeze(1)
+            terms = -((1 - logp.exp()) ** gamma) * logp * keep
+            check(f"softmax_focal_fwd_f32 gamma {gamma} loss {label}", loss, terms.detach().numpy(), 1e-5, 1e-5)
+            check(f"softmax_focal_fwd_f32 gamma {gamma} badLabel untouched {label}", bad, [ignore], 0, 0)
+            result = buf(2)
+            launch("softmax_ce_mean_f32", 1, 64, result, loss, labels, E, Kc, ignore)
+            mean = terms.sum() / keep.sum()
+            check(f"softmax_focal mean gamma {gamma} {label}", result, [mean.item(), keep.sum()], 1e-6, 1e-6)
+            (mean * 0.7).backward()
+            dx0 = randn(*shape); dx = dx0.copy()
+            launch("softmax_focal_bwd_f32", 2, 64, dx, x, lse, labels, np.array([0.7], np.float32), result, N, Kc, S, ignore, gamma)
+            check(f"softmax_focal_bwd_f32 gamma {gamma} {label}", dx, dx0 + tx.grad.numpy(), 1e-6, 1e-5)
+    N, Kc = 6, 4
+    x = randn(N, Kc); labels = np.array([0, 1, 9, -1, 3, 2], np.int32)
+    loss, lse, bad = buf(N), buf(N), np.array([-1], np.int32)
+    launch("softmax_focal_fwd_f32", 1, 64, loss, lse, x, labels, N, Kc, 1, -1, 2.0, bad)
+    check("softmax_focal_fwd_f32 bad label -> NaN loss, reported", [np.isnan(loss[2]), bad[0]], [1, 9], 0, 0)
+
+
+def test_softmax_dice():
+    smooth = 1.0
+    for label, shape, ignore in LOSS_CASES:
+        N, Kc, S, x, labels, tx, tl = loss_case(shape, ignore)
+        E = N * S
+        ce, lse, bad = buf(E), buf(E), np.array([ignore], np.int32)
+        launch("softmax_ce_fwd_f32", 2, 64, ce, lse, x, labels, N, Kc, S, ignore, bad)
+        keep = (tl != ignore).unsqueeze(1).double()
+        probs = F.softmax(tx, 1) * keep
+        onehot = F.one_hot(torch.where(tl != ignore, tl, 0), Kc).movedim(-1, 1).double() * keep
+        dims = [0] + list(range(2, tx.dim()))
+        inter, pred, target = (probs * onehot).sum(dims), probs.sum(dims), onehot.sum(dims)
+        sums = buf(3 * Kc)
+        launch("softmax_dice_sums_f32", 3, 64, sums, x, lse, labels, N, Kc, S, ignore)
+        want = torch.cat([inter, pred, target]).detach().numpy()
+        check(f"softmax_dice_sums_f32 {label}", sums, want, 1e-5, 1e-5)
+        result, coeff = buf(1), buf(2 * Kc)
+        launch("softmax_dice_loss_f32", 1, 64, result, coeff, sums, Kc, smooth)
+        dice = 1 - ((2 * inter + smooth) / (pred + target + smooth)).mean()
+        check(f"softmax_dice_loss_f32 {label}", result, [dice.item()], 1e-5, 1e-6)
+        (dice * 0.7).backward()
+        dx0 = randn(*shape); dx = dx0.copy()
+        launch("softmax_dice_bwd_f32", 2, 64, dx, x, lse, labels, np.array([0.7], np.float32), coeff, N, Kc, S, ignore)
+        check(f"softmax_dice_bwd_f32 {label}", dx, dx0 + tx.grad.numpy(), 1e-6, 1e-5)
+
+
 # ---------------------------------------------------------------- group norm
 def test_groupnorm():
     for N, C, HW, G, block in [(2, 8, 12, 4, 128), (2, 16, 5, 2, 64), (3, 6, 33, 3, 32), (2, 64, 16, 32, 64)]:
@@ -606,7 +673,7 @@ def test_reduce():
 
 def main():
     tests = [test_elementwise, test_activation, test_bias, test_dropout, test_concat, test_maxpool, test_maxunpool,
-             test_avgpool, test_global_avgpool, test_upsample, test_lrn, test_softmax_ce, test_groupnorm, test_bnact, test_optimizer, test_reduce]
+             test_avgpool, test_global_avgpool, test_upsample, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_groupnorm, test_bnact, test_optimizer, test_reduce]
     only = sys.argv[1:]
     for t in tests:
         if only and not any(o in t.__name__ for o in only):

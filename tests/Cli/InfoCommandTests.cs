@@ -50,6 +50,36 @@ public class InfoCommandTests
         Assert.That(adam, Does.Contain("training with Adam"));
     }
 
+    /// <summary>The parameter count is the PyTorch twin's (tools/reference/nets.py --count vovnet57-seg: 45,078,167).</summary>
+    [Test]
+    public void Vovnet57_seg_table_at_the_seeds_size_has_the_jpu_the_decoder_and_focal_plus_dice()
+    {
+        var (code, stdout, stderr) = Run("--net", "vovnet57-seg", "--input", "3x320x480", "--classes", "151");
+        Assert.That(code, Is.Zero, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Some.Match(@"^jpu\.context\s+concat\s+.*4 x 512x40x60\s+2048x40x60$"));
+        Assert.That(lines, Has.Some.Match(@"^jpu\.dilation8_dw\s+conv\s+1536\s+3x3 d8 g1536\s"));
+        Assert.That(lines, Has.Some.Match(@"^decoder\.concat\s+.*384x80x120$"));
+        Assert.That(lines, Has.Some.Match(@"^classifier\s+.*320x320x480\s+151x320x480$"));
+        Assert.That(lines, Has.Some.Match(@"^focal_loss\s+softmax_focal\s").And.Some.Match(@"^dice_loss\s+softmax_dice\s"));
+        Assert.That(lines.Single(l => l.Contains("parameters")), Does.Contain("45,078,167"));
+    }
+
+    [Test]
+    public void Loss_option_picks_a_segmentation_nets_loss_and_is_refused_elsewhere()
+    {
+        var (code, stdout, stderr) = Run("--net", "segnet", "--loss", "focal-dice");
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("softmax_focal").And.Contain("softmax_dice").And.Not.Contain("softmax_ce"));
+        (code, stdout, _) = Run("--net", "vovnet57-seg", "--input", "3x64x64", "--loss", "ce");
+        Assert.That(stdout, Does.Contain("softmax_ce").And.Not.Contain("softmax_focal"));
+        (code, _, stderr) = Run("--net", "vgg11", "--loss", "ce");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("segmentation nets only"));
+        (code, _, stderr) = Run("--net", "segnet", "--loss", "dice");
+        Assert.That(stderr, Does.Contain("--loss 'dice': expected ce or focal-dice"));
+    }
+
     [TestCase(new[] { "--net", "vgg11", "--batch", "0" }, "--batch '0': must be a positive integer")]
     [TestCase(new[] { "--net", "vgg11", "--eval" }, "give --batch N too")]
     [TestCase(new[] { "--net", "vgg11", "--batch", "2", "--optimizer", "lbfgs" }, "--optimizer 'lbfgs': expected sgd or adam")]

@@ -216,10 +216,41 @@ public class OpParityGpuTests : GpuBackendFixture
             .Check(Gpu, b.Build(), 3, loss);
     }
 
-    [Test]
-    public void BadLabelIsReportedWithTheLabelAndTheClassCount()
+    private static Op SoftmaxLoss(string kind, int ignore) => kind switch
     {
-        var (g, y) = OpHarness.Single(new SoftmaxCrossEntropy(), new Shape(4), new Shape());
+        "focal" => new SoftmaxFocalLoss(2, ignore),
+        "focal-gamma-0.5" => new SoftmaxFocalLoss(0.5, ignore),
+        "dice" => new SoftmaxDiceLoss(1, ignore),
+        _ => new SoftmaxCrossEntropy(ignore),
+    };
+
+    [TestCase("focal", -1)]
+    [TestCase("dice", 255)]
+    public void SoftmaxLossPerSample(string kind, int ignore)
+    {
+        var (g, y) = OpHarness.Single(SoftmaxLoss(kind, ignore), new Shape(10), new Shape());
+        var rng = new Rng(3);
+        new GpuParity { IntInput = (_, n) => Enumerable.Range(0, n).Select(i => i % 4 == 3 ? ignore : rng.NextInt(10)).ToArray() }
+            .Check(Gpu, g, 16, y[0]);
+    }
+
+    [TestCase("focal")]
+    [TestCase("focal-gamma-0.5")]
+    [TestCase("dice")]
+    public void SoftmaxLossPerPixelWithIgnoredPixels(string kind)
+    {
+        var (g, y) = OpHarness.Single(SoftmaxLoss(kind, 255), new Shape(5, 6, 7), new Shape(6, 7));
+        var rng = new Rng(4);
+        new GpuParity { IntInput = (_, n) => Enumerable.Range(0, n * 42).Select(i => i % 5 == 0 ? 255 : rng.NextInt(5)).ToArray() }
+            .Check(Gpu, g, 3, y[0]);
+    }
+
+    [TestCase("ce")]
+    [TestCase("focal")]
+    [TestCase("dice")]
+    public void BadLabelIsReportedWithTheLabelAndTheClassCount(string kind)
+    {
+        var (g, y) = OpHarness.Single(SoftmaxLoss(kind, -1), new Shape(4), new Shape());
         using var e = new Executor(g, Gpu, 2);
         e.SetInput("x0", new float[8]);
         e.SetInput("x1", new[] { 1, 9 });

@@ -25,9 +25,10 @@ public class NetRegistryTests
             Assert.That(g.Input("image").Shape.DropFirst(), Is.EqualTo(net.DefaultInput), net.Name);
             var label = g.Input("label");
             Assert.That(label.Type, Is.EqualTo(Engine.Tensors.DataType.I32), net.Name);
-            Assert.That(label.Shape.DropFirst(), Is.EqualTo(net.Segmentation ? new Shape(64, 64) : new Shape()), net.Name);
+            var (height, width) = (net.DefaultInput[1], net.DefaultInput[2]);
+            Assert.That(label.Shape.DropFirst(), Is.EqualTo(net.Segmentation ? new Shape(height, width) : new Shape()), net.Name);
             Assert.That(g.Output("logits").Shape.DropFirst(),
-                Is.EqualTo(net.Segmentation ? new Shape(22, 64, 64) : new Shape(1000)), net.Name);
+                Is.EqualTo(net.Segmentation ? new Shape(net.DefaultClasses, height, width) : new Shape(net.DefaultClasses)), net.Name);
             Assert.That(g.Loss, Is.Not.Null, net.Name);
             Assert.That(net.Description, Is.Not.Empty, net.Name);
         }

@@ -152,16 +152,5 @@ public class SoftmaxCrossEntropyTests
     /// <summary>Loss and logit gradient of one softmax cross-entropy node.</summary>
     private static (double Loss, double[] Grad) Run(double[] logits, int[] sampleShape, int[] labels, int batch,
         int ignoreLabel = -1, double dLoss = 1, bool useFloat = false)
-    {
-        var shape = new Shape(sampleShape);
-        var labelShape = shape.Rank == 1 ? new Shape() : new Shape(shape[1], shape[2]);
-        var (g, y) = OpHarness.Single(new SoftmaxCrossEntropy(ignoreLabel), shape, labelShape);
-        using Backend backend = useFloat ? new CpuBackend<float>() : new CpuBackend<double>();
-        using var exec = new Executor(g, backend, batch, inputGradients: true);
-        exec.SetInput("x0", logits);
-        exec.SetInput("x1", labels);
-        exec.Forward(training: true);
-        exec.Backward(y[0], [dLoss]);
-        return (exec.Read(y[0])[0], exec.ReadGrad(g.Inputs[0]));
-    }
+        => LossRun.Run(new SoftmaxCrossEntropy(ignoreLabel), logits, sampleShape, labels, batch, dLoss, useFloat);
 }

@@ -6,8 +6,8 @@ namespace Engine.Tests.PyTorch;
 /// <summary>
 /// Forward and backward of small versions of every net family against their PyTorch twins
 /// (tools/reference/nets.py): logits, loss, and the gradients of the loss (softmax cross-entropy
-/// against the labels; the segmentation nets with ignored pixels) for every parameter and the image.
-/// VoVNet runs in training mode (batch statistics, running-stat updates compared too); VGG and
+/// against the labels, focal + Dice for vovnet57-seg; the segmentation nets with ignored pixels) for every parameter and the image.
+/// The VoVNets run in training mode (batch statistics, running-stat updates compared too); VGG and
 /// SegNet in eval mode, since their dropout masks cannot be shared with PyTorch. In float32 the
 /// training-mode VoVNet differs from PyTorch by ~1e-4, which is the size of either one's float32
 /// roundoff against the float64 result; there the engine must be as accurate as PyTorch.
@@ -23,6 +23,7 @@ public class NetCrossCheckTests
         int ignore = segmentation ? Ignore : -1;
         var args = new Dictionary<string, object> { ["net"] = name, ["classes"] = classes, ["width"] = width };
         if (segmentation) args["ignore"] = Ignore;
+        if (NetRegistry.Find(name).DefaultLoss == SegmentationLoss.FocalDice) args["loss"] = "focal_dice";
         return new()
         {
             Id = $"net_{name}", Kind = "net", Batch = batch, Training = training, InputRange = (0, 1), Objective = "loss",
@@ -39,6 +40,7 @@ public class NetCrossCheckTests
         yield return Net("vgg11", new Shape(3, 32, 32), 5, 1.0 / 16, training: false);
         yield return Net("segnet", new Shape(3, 32, 32), 6, 1.0 / 4, training: false);
         yield return Net("fcn", new Shape(3, 32, 32), 6, 1.0 / 4, training: false);
+        yield return Net("vovnet57-seg", new Shape(3, 64, 64), 5, 1.0 / 16, training: true);
     }
 
     private CrossCheckRun? _run;

@@ -143,6 +143,23 @@ public class OpCrossCheckTests
             Build = () => One([new(5, 4, 6), new(4, 6)], (b, x) => b.SoftmaxCrossEntropy(x[0], x[1], 255, "op"), [false, true]),
             IntInput = (_, s, rng) => Labels(s, rng, 5, 255),
         };
+        foreach (var (loss, perPixel) in new[] { ("focal_loss", false), ("focal_loss", true), ("dice_loss", false), ("dice_loss", true) })
+            yield return SoftmaxLoss(loss, perPixel);
+    }
+
+    /// <summary>The focal (gamma 2) or Dice (smooth 1) loss on per-sample logits, or per-pixel with ignored pixels.</summary>
+    private static CrossCheckCase SoftmaxLoss(string kind, bool perPixel)
+    {
+        int ignore = perPixel ? 255 : -1, classes = perPixel ? 5 : 7;
+        Shape logits = perPixel ? new(classes, 4, 6) : new(classes), labels = perPixel ? new(4, 6) : new();
+        return new()
+        {
+            Id = $"{kind}_{(perPixel ? "per_pixel_ignore" : "per_sample")}", Kind = kind, Batch = perPixel ? 2 : 5,
+            Args = new() { ["ignore"] = ignore, ["gamma"] = 2.0, ["smooth"] = 1.0 },
+            Build = () => One([logits, labels], (b, x) => kind == "focal_loss"
+                ? b.SoftmaxFocalLoss(x[0], x[1], 2, ignore, "op") : b.SoftmaxDiceLoss(x[0], x[1], 1, ignore, "op"), [false, true]),
+            IntInput = (_, s, rng) => Labels(s, rng, classes, ignore),
+        };
     }
 
     private CrossCheckRun? _run;

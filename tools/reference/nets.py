@@ -96,7 +96,7 @@ class Osa(nn.Module):
 class VoVNet57(nn.Module):
     STAGES = [(128, 256, 1), (160, 512, 1), (192, 768, 4), (224, 1024, 3)]
 
-    def __init__(self, classes=1000, in_channels=3, norm="bn", width=1.0, input_in_concat=False):
+    def __init__(self, classes=1000, in_channels=3, norm="bn", width=1.0, input_in_concat=False, head=True):
         super().__init__()
         self.stem = Seq()
         c = in_channels
@@ -108,13 +108,99 @@ class VoVNet57(nn.Module):
                 stage.add(f"osa{m + 1}", Osa(c, scale(mid, width), scale(out, width), norm, input_in_concat))
                 c = scale(out, width)
             self.add_module(f"stage{s + 2}", stage)
-        self.head = Seq().add("gap", nn.AdaptiveAvgPool2d(1)).add("flatten", nn.Flatten()).add("fc", nn.Linear(c, classes))
+        self.channels = c
+        if head:
+            self.head = Seq().add("gap", nn.AdaptiveAvgPool2d(1)).add("flatten", nn.Flatten()).add("fc", nn.Linear(c, classes))
+
+    def features(self, x):
+        """The stages' outputs, at strides 4, 8, 16 and 32."""
+        x = self.stem(x)
+        out = []
+        for s in range(2, 6):
+            x = getattr(self, f"stage{s}")(x)
+            out.append(x)
+        return out
+
+    def forward(self, x):
+        return self.head(self.features(x)[-1])
+
+
+def unit(module, name, x):
+    """Applies the conv unit '{name}' registered by conv_unit (conv, optional norm, activation)."""
+    x = getattr(module, name)(x)
+    if hasattr(module, name + "_norm"):
+        x = getattr(module, name + "_norm")(x)
+    act = getattr(module, name + "_mish", None) or getattr(module, name + "_relu")
+    return act(x)
+
+
+def separable_unit(module, name, cin, cout, norm, dilation=1):
+    """Depthwise 3x3 '{name}_dw' (groups = channels, no bias, dilated) + pointwise conv unit '{name}'."""
+    module.add_module(name + "_dw", nn.Conv2d(cin, cin, 3, 1, dilation, dilation, groups=cin, bias=False))
+    return conv_unit(module, name, cin, cout, 1, norm, "mish", bias=False)
+
+
+def separable(module, name, x):
+    return unit(module, name, getattr(module, name + "_dw")(x))
+
+
+class VoVNet57Seg(nn.Module):
+    """vovnet57-seg (engine/Nets/VoVNetSeg.cs): backbone features at strides 4..32, JPU, DeepLabv3+-like decoder."""
+
+    def __init__(self, classes=151, in_channels=3, norm="bn", width=1.0):
+        super().__init__()
+        backbone = VoVNet57(in_channels=in_channels, norm=norm, width=width, head=False)
+        self.stem = backbone.stem
+        for s in range(2, 6):
+            self.add_module(f"stage{s}", getattr(backbone, f"stage{s}"))
+        widths = [scale(w, width) for w in (256, 512, 768, 1024)]
+        jpu, dec, skip = scale(512, width), scale(320, width), scale(64, width)
+        self.jpu = nn.Module()
+        for i, stride in enumerate((8, 16, 32)):
+            conv_unit(self.jpu, f"conv{stride}", widths[i + 1], jpu, 3, norm, "mish", bias=False)
+        for d in (1, 2, 4, 8):
+            separable_unit(self.jpu, f"dilation{d}", 3 * jpu, jpu, norm, d)
+        self.decoder = nn.Module()
+        conv_unit(self.decoder, "reduce", 4 * jpu, dec, 1, norm, "mish", bias=False)
+        conv_unit(self.decoder, "skip", widths[0], skip, 1, norm, "mish", bias=False)
+        separable_unit(self.decoder, "fuse", dec + skip, dec, norm)
+        self.classifier = nn.Conv2d(dec, classes, 1)
 
     def forward(self, x):
         x = self.stem(x)
+        f = []
         for s in range(2, 6):
             x = getattr(self, f"stage{s}")(x)
-        return self.head(x)
+            f.append(x)
+        up = lambda t, k: F.interpolate(t, scale_factor=k, mode="nearest")
+        maps = [unit(self.jpu, f"conv{8 << i}", f[i + 1]) for i in range(3)]
+        joint = torch.cat([maps[0], up(maps[1], 2), up(maps[2], 4)], 1)
+        context = torch.cat([separable(self.jpu, f"dilation{d}", joint) for d in (1, 2, 4, 8)], 1)
+        y = up(unit(self.decoder, "reduce", context), 2)
+        y = torch.cat([y, unit(self.decoder, "skip", f[0])], 1)
+        y = up(up(separable(self.decoder, "fuse", y), 2), 2)
+        return self.classifier(y)
+
+
+# ---------------------------------------------------------------- losses
+
+def focal_loss(logits, labels, gamma, ignore):
+    """Softmax focal loss: mean over non-ignored positions of -(1 - p)^gamma ln p (engine/Ops/SoftmaxFocalLoss.cs)."""
+    keep = labels != ignore
+    logp = F.log_softmax(logits, 1).gather(1, torch.where(keep, labels, 0).long().unsqueeze(1)).squeeze(1)
+    terms = -((1 - logp.exp()) ** gamma) * logp
+    count = keep.sum()
+    return (terms * keep).sum() / count if count > 0 else terms.sum() * 0
+
+
+def dice_loss(logits, labels, smooth, ignore):
+    """Soft Dice over the batch's positions, 1 - mean over classes of (2I + s) / (P + T + s) (engine/Ops/SoftmaxDiceLoss.cs)."""
+    keep = (labels != ignore).unsqueeze(1).to(logits.dtype)
+    probs = F.softmax(logits, 1) * keep
+    onehot = F.one_hot(torch.where(labels != ignore, labels, 0).long(), logits.shape[1]).movedim(-1, 1).to(logits.dtype) * keep
+    dims = [0] + list(range(2, logits.dim()))
+    dice = (2 * (probs * onehot).sum(dims) + smooth) / (probs.sum(dims) + onehot.sum(dims) + smooth)
+    return 1 - dice.mean()
 
 
 # ---------------------------------------------------------------- VGG
@@ -228,6 +314,8 @@ class SegNet(nn.Module):
 # ---------------------------------------------------------------- registry
 
 def build(name, classes=None, input_shape=None, norm=None, width=1.0, dense_evaluation=False, dense_kernel=7):
+    if name == "vovnet57-seg":
+        return VoVNet57Seg(classes or 151, (input_shape or (3, 320, 480))[0], norm or "bn", width)
     if name.startswith("vovnet57"):
         return VoVNet57(classes or 1000, (input_shape or (3, 224, 224))[0], norm or "bn", width, name == "vovnet57-paper")
     vgg = {"vgg11": "A", "vgg11-lrn": "A-LRN", "vgg13": "B", "vgg16-c": "C", "vgg16": "D", "vgg19": "E"}
@@ -238,7 +326,7 @@ def build(name, classes=None, input_shape=None, norm=None, width=1.0, dense_eval
     raise SystemExit(f"error: unknown net '{name}'; known nets: {', '.join(NAMES)}")
 
 
-NAMES = ["vovnet57", "vovnet57-paper", "vgg11", "vgg11-lrn", "vgg13", "vgg16-c", "vgg16", "vgg19", "segnet", "fcn", "fcn-clean"]
+NAMES = ["vovnet57", "vovnet57-paper", "vgg11", "vgg11-lrn", "vgg13", "vgg16-c", "vgg16", "vgg19", "segnet", "vovnet57-seg", "fcn", "fcn-clean"]
 
 
 def parity(root):
@@ -276,7 +364,11 @@ def run_for_xcheck(args, x, p, s, training):
     m = build(args["net"], classes=args["classes"], input_shape=shape, norm=args.get("norm"), width=args["width"])
     m = m.to(x["image"].dtype).train(training)
     logits = functional_call(m, {**p, **s}, (x["image"],))
-    loss = F.cross_entropy(logits, x["label"].long(), ignore_index=args.get("ignore", -100))
+    ignore = args.get("ignore", -100)
+    if args.get("loss") == "focal_dice":
+        loss = focal_loss(logits, x["label"], 2, ignore) + dice_loss(logits, x["label"], 1, ignore)
+    else:
+        loss = F.cross_entropy(logits, x["label"].long(), ignore_index=ignore)
     return [logits, loss.reshape(1)]
 
 

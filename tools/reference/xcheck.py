@@ -22,6 +22,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nets  # noqa: E402  (the twins and their losses)
+
 
 def mish(x):
     return x * torch.tanh(F.softplus(x))
@@ -75,6 +78,14 @@ def cross_entropy(a, x, p):
     return [F.cross_entropy(x["x0"], x["x1"].long(), ignore_index=a["ignore"]).reshape(1)]
 
 
+def focal_loss(a, x, p):
+    return [nets.focal_loss(x["x0"], x["x1"], a["gamma"], a["ignore"]).reshape(1)]
+
+
+def dice_loss(a, x, p):
+    return [nets.dice_loss(x["x0"], x["x1"], a["smooth"], a["ignore"]).reshape(1)]
+
+
 CASES = {
     "conv": conv,
     "dense": dense,
@@ -93,6 +104,8 @@ CASES = {
     "concat": lambda a, x, p: [torch.cat([x[k] for k in sorted(x)], dim=1)],
     "dropout_eval": lambda a, x, p: [F.dropout(x["x0"], a["p"], training=False)],
     "cross_entropy": cross_entropy,
+    "focal_loss": focal_loss,
+    "dice_loss": dice_loss,
 }
 
 
@@ -112,8 +125,6 @@ def run_case(d):
     s = {n: load(d, n, dtype) for n in c["states"]}
     kind = c["case"]
     if kind == "net":
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import nets
         ys = nets.run_for_xcheck(c["args"], x, p, s, c["training"])
     elif kind == "batch_norm":
         ys = batch_norm(c["args"], x, p, s, c["training"])
