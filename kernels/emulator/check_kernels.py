@@ -579,8 +579,11 @@ def test_bnact():
                 check(f"bnact_bwd_reduce_f32 dweight {tag}", dw, dw0 + tw.grad.numpy(), 1e-5, 1e-4)
                 check(f"bnact_bwd_reduce_f32 dbias {tag}", db, db0 + tb.grad.numpy(), 1e-5, 1e-4)
                 dx0 = randn(N, C, HW); dx = dx0.copy()
-                launch("bnact_bwd_dx_f32", 3, 64, dx, x, At(dy, lead), stride, mean, invstd, w, b, sums if training else None, N, C, HW, act)
+                launch("bnact_bwd_dx_f32", 3, 64, dx, x, At(dy, lead), stride, mean, invstd, w, b, sums if training else None, N, C, HW, act, 1)
                 check(f"bnact_bwd_dx_f32 dx {tag}", dx, dx0 + tx.grad.numpy(), 1e-5, 1e-4)
+                dx = buf(N * C * HW).reshape(N, C, HW)   # NaN: the executor's first writer, dx is not read
+                launch("bnact_bwd_dx_f32", 3, 64, dx, x, At(dy, lead), stride, mean, invstd, w, b, sums if training else None, N, C, HW, act, 0)
+                check(f"bnact_bwd_dx_f32 dx overwritten {tag}", dx, tx.grad.numpy(), 1e-5, 1e-4)
 
 
 # ---------------------------------------------------------------- optimizers

@@ -55,7 +55,7 @@ internal sealed class BnActCase(Shape shape, bool backward)
         gpu.Launch("bnact_bwd_reduce_f32", C, Block, ref r);
         var d = Args();
         d.Add(_dx); d.Add(_xd); d.Add(_dyd); d.Add(SampleStride); d.Add(_stats); d.Add(InvStd); d.Add(_weightd); d.Add(_biasd);
-        d.Add(_sums); d.Add(N); d.Add(C); d.Add(HW); d.Add(Mish);
+        d.Add(_sums); d.Add(N); d.Add(C); d.Add(HW); d.Add(Mish); d.Add(1);   // accumulate: Validate zeroes dx first
         gpu.Launch("bnact_bwd_dx_f32", Math.Min(Gpu.ElementwiseGrid(Shape.Numel), 32L * gpu.Multiprocessors), Block, ref d);
     }
 
