@@ -105,6 +105,7 @@ public sealed record ModelSpec
         "bn" => Norm.Batch,
         "gn" => Norm.Group,
         "none" => Norm.None,
-        _ => throw new FormatException($"normalization '{text}': expected bn, gn or none"),
+        "syncbn" => Norm.SyncBatch,
+        _ => throw new FormatException($"normalization '{text}': expected bn, syncbn, gn or none"),
     };
 }

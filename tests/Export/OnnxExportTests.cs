@@ -16,6 +16,7 @@ public class OnnxExportTests
         yield return Case("vgg11-lrn", Small(NetRegistry.Find("vgg11-lrn")) with { Norm = Norm.Batch, FuseNormActivation = false }, "bn unfused");
         yield return Case("vgg16", Small(NetRegistry.Find("vgg16")) with { DenseEvaluation = true, DenseKernel = 1 }, "dense eval");
         yield return Case("segnet", Small(NetRegistry.Find("segnet")) with { Norm = Norm.Group }, "gn");
+        yield return Case("segnet", Small(NetRegistry.Find("segnet")) with { Norm = Norm.SyncBatch }, "syncbn");
     }
 
     private static TestCaseData Case(string net, NetOptions options, string? variant = null) =>

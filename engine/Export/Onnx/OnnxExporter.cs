@@ -82,6 +82,9 @@ public static class OnnxExporter
             case BatchNorm bn:
                 BatchNormalization(g, n, x[0], y, bn.Eps, bn.Momentum);
                 break;
+            case SyncBatchNorm sbn:   // in evaluation, batch norm with the running statistics every rank shares
+                BatchNormalization(g, n, x[0], y, sbn.Eps, sbn.Momentum);
+                break;
             case BatchNormActivation bna:
                 string normalized = g.Temp(n, "bn");
                 BatchNormalization(g, n, x[0], normalized, bna.Eps, bna.Momentum);
