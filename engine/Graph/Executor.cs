@@ -198,9 +198,9 @@ public sealed class Executor : IDisposable
         {
             var v = run.Node.Inputs[i];
             if (RecomputedFor(run.Node, i) is not { } target || !recomputed.Add(v)) continue;
+            // The producer's inputs are kept from forward (the plan recomputes no chains), so it reads them as forward did.
             var producer = _runs[v.Producer!.Index];
             var forwardOut = producer.Out;
-            producer.In = _forwardIn[producer.Node.Index];
             producer.Out = [target];
             Backend.Recompute(producer);
             producer.Out = forwardOut;
