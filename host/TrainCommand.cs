@@ -108,6 +108,7 @@ public static class TrainCommand
         var progress = ProgressLine.ForConsole();
         var messages = new ProgressAwareWriter(Console.Out, progress);
         messages.WriteLine($"data: {data.Describe()}");
+        CheckSchedule(settings, train.BatchesPerEpoch);
         var trainer = new Trainer(graph, backend, train, val, new TaskInfo(data.Train.Task, data.Train.Classes, data.Train.IgnoreLabel, data.Train.ClassNames),
             new TrainerOptions
             {
@@ -259,8 +260,7 @@ public static class TrainCommand
         }
         if (data is not null && settings.Classes == 0) settings = settings with { Classes = ClassesOf(settings, segmentation, input) };
         if (Positive(r.GetValue(o.EpochsMultiple), "--epochs-multiple") is { } multiple) settings = settings with { Epochs = settings.Epochs * multiple };
-        try { ScheduleSpec.Parse(settings.Schedule, new ScheduleContext(lr, 1, 1)); }
-        catch (FormatException e) { throw new UsageException($"--schedule: {e.Message}"); }
+        CheckSchedule(settings, stepsPerEpoch: 0);
 
         if (recipeLines is not null) return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, recipeLines);
         if (announce) Console.WriteLine(quick
@@ -268,6 +268,13 @@ public static class TrainCommand
               $"(with --data DIR the defaults fit the data's size; with --gpu N or --recipe paper they are the seed's: {TrainDefaults.For(info.Name).Source})"
             : $"defaults: {d.Source}");
         return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, []);
+    }
+
+    /// <summary>The schedule text against the run's length (<paramref name="stepsPerEpoch"/> 0: not known yet, the text alone).</summary>
+    private static void CheckSchedule(TrainSettings settings, long stepsPerEpoch)
+    {
+        try { ScheduleSpec.Parse(settings.Schedule, new ScheduleContext(settings.LearningRate, Math.Max(1, stepsPerEpoch), stepsPerEpoch * settings.Epochs)); }
+        catch (FormatException e) { throw new UsageException($"--schedule: {e.Message}"); }
     }
 
     private static double TrainFractionOf(double? given) => given switch

@@ -18,6 +18,14 @@ public class TrainFractionCommandTests
         var log = File.ReadAllText(Path.Combine(run, "train.log"));
         Assert.That(log, Does.Contain("data: 4 training examples").And.Contain("2 epochs"));
 
+        // Milestones before the end are checked against the run's length once it is known: 2 epochs of 2 steps here.
+        (code, _, stderr) = Run("train", "--net", "segnet", "--width", "0.125", "--examples", "8", "--batch", "4", "--epochs", "2",
+            "--schedule", "warmup:iters=0,before-end=1", "--threads", "1", "--out", dir["late-drop"]);
+        Assert.That(code, Is.Zero, stderr);
+        (code, _, stderr) = Run("train", "--net", "segnet", "--width", "0.125", "--examples", "8", "--batch", "4", "--epochs", "2",
+            "--schedule", "warmup:iters=0,before-end=5", "--threads", "1", "--out", dir["too-early"]);
+        Assert.That((code, stderr.Trim()), Is.EqualTo((2, "error: --schedule: schedule 'warmup': a milestone before the end falls at iteration -1, outside the run's 4 iterations after its 0-iteration warm-up")));
+
         (code, _, stderr) = Run("train", "--net", "segnet", "--train-fraction", "1.5", "--out", dir["bad"]);
         Assert.That((code, stderr.Trim()), Is.EqualTo((2, "error: --train-fraction 1.5: must be in (0, 1], e.g. 0.1 for a tenth of the training set")));
         (code, _, stderr) = Run("train", "--net", "segnet", "--epochs-multiple", "0", "--out", dir["bad"]);

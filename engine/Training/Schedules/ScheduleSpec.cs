@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace Engine.Training.Schedules;
 
-/// <summary>What a schedule text is resolved against: the base (or peak) rate and the run's length.</summary>
+/// <summary>
+/// What a schedule text is resolved against: the base (or peak) rate and the run's length.
+/// <see cref="TotalIterations"/> 0: the length is not known yet (a check of the text alone), so
+/// milestones counted from the end are not checked against it.
+/// </summary>
 public readonly record struct ScheduleContext(double LearningRate, long IterationsPerEpoch, long TotalIterations);
 
 /// <summary>
@@ -65,7 +69,7 @@ public static class ScheduleSpec
             : Milestones(args.Text("at", "0.667/0.889"), s => (s, 1))
                 .Select(d => d < 1 ? (long)Math.Round(d * total) : (long)d).ToArray();
         bool Outside(long m) => m <= iters || m >= total;
-        if (args.Has("before-end") && at.Any(Outside))
+        if (args.Has("before-end") && ctx.TotalIterations > 0 && at.Any(Outside))
             throw new FormatException($"schedule 'warmup': a milestone before the end falls at iteration {at.First(Outside)}, outside the run's {total} iterations after its {iters}-iteration warm-up");
         return new WarmupStepSchedule(ctx.LearningRate, iters, args.Double("factor", 1.0 / 3), at, args.Double("gamma", 0.1));
     }
