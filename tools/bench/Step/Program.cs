@@ -83,6 +83,13 @@ using (backend)
         Console.WriteLine();
     }
 
+    if (opts.Convs)
+    {
+        Console.WriteLine();
+        Console.Write(ConvProfile.Format(ConvProfile.Measure(graph, opts.Batch, opts.Steps)));
+        Console.WriteLine();
+    }
+
     if (opts.Markdown is { } md)
         MarkdownRow.Append(md, opts, where, precision, median, imagesPerSecond, bench.Flops, tflops, peak);
     Console.WriteLine(F($"RESULT engine {median:F3} {imagesPerSecond:F2} {(peak is { } p ? F($"{p / 1048576.0:F0}") : "-")}"));

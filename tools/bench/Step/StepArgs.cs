@@ -25,13 +25,15 @@ public sealed record StepArgs
     public bool Nondeterministic { get; init; }
     public string Optimizer { get; init; } = "sgd";
     public bool Profile { get; init; }
+    /// <summary>Per convolution layer: forward, weight-gradient and input-gradient times of the CPU reference alone.</summary>
+    public bool Convs { get; init; }
     public string? Markdown { get; init; }
     public string? SaveWeights { get; init; }
 
     public const string Usage =
         "usage: step [--net NAME] [--input CxHxW] [--batch N] [--classes N] [--width X] [--norm bn|gn|none]\n" +
         "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--gpu N [--tf32] [--conv-search heuristic|benchmark]\n" +
-        "            [--nondeterministic]] [--profile] [--markdown FILE] [--save-weights FILE]";
+        "            [--nondeterministic]] [--profile] [--convs] [--markdown FILE] [--save-weights FILE]";
 
     public static StepArgs Parse(IReadOnlyList<string> a)
     {
@@ -90,11 +92,13 @@ public sealed record StepArgs
                 case "--tf32": r = r with { Tf32 = true }; break;
                 case "--nondeterministic": r = r with { Nondeterministic = true }; break;
                 case "--profile": r = r with { Profile = true }; break;
+                case "--convs": r = r with { Convs = true }; break;
                 case "--markdown": r = r with { Markdown = Next() }; break;
                 case "--save-weights": r = r with { SaveWeights = Next() }; break;
                 default: throw new StepArgsException($"unknown argument '{flag}'\n{Usage}");
             }
         }
+        if (r.Convs && r.Gpu is not null) throw new StepArgsException("--convs times the CPU convolutions; leave out --gpu");
         if (r.Gpu is null && (r.Tf32 || r.ConvBenchmark || r.Nondeterministic))
             throw new StepArgsException("--tf32, --conv-search and --nondeterministic need --gpu N (they are CUDA switches)");
         return r;
