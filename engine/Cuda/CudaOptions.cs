@@ -9,6 +9,15 @@ public enum ConvAlgorithmSearch
     Benchmark,
 }
 
+/// <summary>Which cuDNN API runs convolutions.</summary>
+public enum ConvApi
+{
+    /// <summary>cudnnConvolutionForward and its backward siblings (deprecated in cuDNN 9, still shipped).</summary>
+    Legacy,
+    /// <summary>The backend (graph) API: an operation graph per convolution, engine heuristics, cached execution plans; legacy where no engine takes a problem.</summary>
+    Graph,
+}
+
 /// <summary>Switches of a CUDA backend. The defaults favour agreement with the CPU reference.</summary>
 public sealed record CudaOptions
 {
@@ -19,6 +28,10 @@ public sealed record CudaOptions
     /// <summary>Only convolution algorithms cuDNN marks deterministic (bitwise-reproducible gradients).</summary>
     public bool Deterministic { get; init; } = true;
     public ConvAlgorithmSearch ConvSearch { get; init; } = ConvAlgorithmSearch.Heuristic;
+    /// <summary>Legacy until the graph API is measured on a GPU (engine/Cuda/README.md).</summary>
+    public ConvApi ConvApi { get; init; } = ConvApi.Legacy;
+    /// <summary>Where one-line notices go (a graph-API convolution falling back to the legacy API); null: standard error.</summary>
+    public Action<string>? Log { get; init; }
     /// <summary>Largest cuDNN workspace an algorithm may ask for.</summary>
     public long WorkspaceLimitBytes { get; init; } = 1L << 30;
 }
