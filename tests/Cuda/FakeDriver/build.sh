@@ -16,7 +16,7 @@ flags=(-std=c++20 -O1 -g -fPIC -pthread -Wall)
 "$CXX" "${flags[@]}" -shared -o "$out/libcuda.so.1" "$here/fake_cuda.cpp" "$out/dispatch.cpp" \
   -L"$out/emulator" -lkernels_emu -Wl,-rpath,"$out/emulator"
 "$CXX" "${flags[@]}" -shared -o "$out/libcublas.so.13" "$here/fake_cublas.cpp"
-"$CXX" "${flags[@]}" -shared -o "$out/libcudnn.so.9" "$here/fake_cudnn.cpp"
+"$CXX" "${flags[@]}" -shared -o "$out/libcudnn.so.9" "$here/fake_cudnn.cpp" "$here/fake_cudnn_backend.cpp"
 # The sub-libraries cuDNN 9 loads lazily; the engine preloads them from beside libcudnn.so.9.
 for part in graph ops cnn; do
   echo "extern \"C\" int fake_cudnn_$part() { return 0; }" | "$CXX" -x c++ -shared -fPIC -o "$out/libcudnn_$part.so.9" -
