@@ -77,6 +77,40 @@ public class DnnGraphGpuTests : GpuBackendFixture
         AssertClose(graph, legacy.Select(v => (double)v).ToArray(), $"{pass} against the legacy API");
     }
 
+    /// <summary>x (or dx) as a channel slice of a concatenation: samples further apart than c*h*w, the gaps left alone.</summary>
+    [TestCase(ConvPass.Forward)]
+    [TestCase(ConvPass.BackwardData)]
+    public void ChannelSliceInput(ConvPass pass)
+    {
+        RequireCudnn();
+        var gpu = Gpu;
+        var s = ShapeOf(Shapes[0]);
+        int sample = s.C * s.H * s.W, stride = sample + 3 * s.H * s.W;
+        var rng = new Random(5);
+        var (x, w, y) = (Random(rng, s.N * sample), Random(rng, s.K * s.C * s.Kernel * s.Kernel), Random(rng, s.N * s.K * s.OutH * s.OutW));
+        var spread = Enumerable.Repeat(7.0, s.N * stride).ToArray();
+        for (int n = 0; n < s.N; n++) Array.Copy(x, n * sample, spread, n * stride, sample);
+        using var bx = Device(gpu, spread);
+        using var bw = Device(gpu, w);
+        using var by = Device(gpu, y);
+        var problem = new ConvGraphProblem(pass, s, stride, GraphLayout.Nchw, GraphDataType.Float, 0, 16, 16, 16, false, true);
+        Assert.That(gpu.Dnn.TryGraphConvolution(problem, bx.Ptr, bw.Ptr, by.Ptr), Is.True);
+        if (pass == ConvPass.Forward)
+        {
+            AssertClose(Host(gpu, by).Select(v => (double)v).ToArray(), ConvReference.Forward(s, x, w), "forward from a channel slice");
+            return;
+        }
+        var dx = Host(gpu, bx);
+        var expected = ConvReference.BackwardData(s, y, w);
+        var packed = new double[s.N * sample];
+        for (int n = 0; n < s.N; n++)
+        {
+            for (int i = 0; i < sample; i++) packed[n * sample + i] = dx[n * stride + i];
+            for (int i = sample; i < stride && n * stride + i < dx.Length; i++) Assert.That(dx[n * stride + i], Is.EqualTo(7f), "the gap between samples");
+        }
+        AssertClose(packed, expected, "backward data into a channel slice");
+    }
+
     [Test]
     public void Conv2dOpWithGraphApiMatchesCpu()
     {

@@ -40,6 +40,7 @@ try
             Tf32 = opts.Tf32,
             ConvSearch = opts.ConvBenchmark ? ConvAlgorithmSearch.Benchmark : ConvAlgorithmSearch.Heuristic,
             Deterministic = !opts.Nondeterministic,
+            ConvApi = opts.ConvGraphApi ? ConvApi.Graph : ConvApi.Legacy,
         })
         : new CpuBackend<float>();
 }
@@ -67,7 +68,7 @@ using (backend)
     string precision = opts.Gpu is null ? "fp32" : opts.Tf32 ? "tf32" : "fp32";
 
     Console.WriteLine(F($"engine {opts.Net} input {opts.Input} batch {opts.Batch}: median {median:F1} ms/step (min {times[0]:F1}, max {times[^1]:F1}, {opts.Steps} steps, {where})"));
-    Console.WriteLine(F($"  {imagesPerSecond:F1} images/s; {bench.Flops / 1e9:F1} GFLOP/step (3 x 2 x {bench.MultiplyAccumulates:N0} MAC); achieved {tflops:F3} TFLOP/s; {precision}, {opts.Optimizer}"));
+    Console.WriteLine(F($"  {imagesPerSecond:F1} images/s; {bench.Flops / 1e9:F1} GFLOP/step (3 x 2 x {bench.MultiplyAccumulates:N0} MAC); achieved {tflops:F3} TFLOP/s; {precision}, {opts.Optimizer}{(opts.ConvGraphApi ? ", cuDNN graph API" : "")}"));
     if (peak is { } bytes) Console.WriteLine(F($"  peak device memory {bytes / 1048576.0:F0} MiB (allocator peak in use)"));
     if (backend is CudaBackend cuda && cuda.HostFallbacks.Count > 0)
         Console.WriteLine($"  WARNING: host fallbacks (CPU reference on host copies): {string.Join(", ", cuda.HostFallbacks.Select(kv => $"{kv.Key} x{kv.Value}"))}");

@@ -22,6 +22,8 @@ public sealed record StepArgs
     public int? Gpu { get; init; }
     public bool Tf32 { get; init; }
     public bool ConvBenchmark { get; init; }
+    /// <summary>Convolutions through cuDNN's backend (graph) API instead of the legacy one.</summary>
+    public bool ConvGraphApi { get; init; }
     public bool Nondeterministic { get; init; }
     public string Optimizer { get; init; } = "sgd";
     public bool Profile { get; init; }
@@ -33,7 +35,7 @@ public sealed record StepArgs
     public const string Usage =
         "usage: step [--net NAME] [--input CxHxW] [--batch N] [--classes N] [--width X] [--norm bn|gn|none]\n" +
         "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--gpu N [--tf32] [--conv-search heuristic|benchmark]\n" +
-        "            [--nondeterministic]] [--profile] [--convs] [--markdown FILE] [--save-weights FILE]";
+        "            [--conv-api legacy|graph] [--nondeterministic]] [--profile] [--convs] [--markdown FILE] [--save-weights FILE]";
 
     public static StepArgs Parse(IReadOnlyList<string> a)
     {
@@ -89,6 +91,12 @@ public sealed record StepArgs
                         r = r with { ConvBenchmark = text switch { "heuristic" => false, "benchmark" => true, _ => throw new StepArgsException($"--conv-search '{text}': expected heuristic or benchmark") } };
                         break;
                     }
+                case "--conv-api":
+                    {
+                        string text = Next();
+                        r = r with { ConvGraphApi = text switch { "legacy" => false, "graph" => true, _ => throw new StepArgsException($"--conv-api '{text}': expected legacy or graph") } };
+                        break;
+                    }
                 case "--tf32": r = r with { Tf32 = true }; break;
                 case "--nondeterministic": r = r with { Nondeterministic = true }; break;
                 case "--profile": r = r with { Profile = true }; break;
@@ -101,6 +109,7 @@ public sealed record StepArgs
         if (r.Convs && r.Gpu is not null) throw new StepArgsException("--convs times the CPU convolutions; leave out --gpu");
         if (r.Gpu is null && (r.Tf32 || r.ConvBenchmark || r.Nondeterministic))
             throw new StepArgsException("--tf32, --conv-search and --nondeterministic need --gpu N (they are CUDA switches)");
+        if (r.Gpu is null && r.ConvGraphApi) throw new StepArgsException("--conv-api needs --gpu N (it is a CUDA switch)");
         return r;
     }
 
