@@ -111,14 +111,16 @@ public class DnnGraphGpuTests : GpuBackendFixture
         AssertClose(packed, expected, "backward data into a channel slice");
     }
 
-    [Test]
-    public void Conv2dOpWithGraphApiMatchesCpu()
+    [TestCase(3, 1, 1, 1, 2, true)]
+    [TestCase(3, 2, 2, 2, 1, false)]
+    [TestCase(1, 1, 0, 1, 1, true)]
+    public void Conv2dOpWithGraphApiMatchesCpu(int kernel, int stride, int padding, int dilation, int groups, bool bias)
     {
         RequireCudnn();
         GpuAvailability.Require();
         var log = new List<string>();
         using var gpu = CudaBackend.Create(0, new CudaOptions { ConvApi = ConvApi.Graph, Log = log.Add });
-        var (g, y) = OpHarness.Single(new Conv2d(6, 3, padding: 1, groups: 2), new Shape(4, 7, 6));
+        var (g, y) = OpHarness.Single(new Conv2d(6, kernel, stride, padding, dilation, groups, bias), new Shape(4, 9, 8));
         new GpuParity { Tolerance = 2e-4 }.Check(gpu, g, 2, y[0], steps: 2);
         Assert.That(log, Is.Empty);
         Assert.That(gpu.Dnn.GraphPlanCount, Is.EqualTo(3), "forward, backward data and backward filter planned once each");
