@@ -26,7 +26,7 @@ public sealed partial class Dnn
             _graphPlans[p] = plan;
             if (plan is null)
             {
-                var line = $"cuDNN graph API: no engine for {p} ({why}); using the legacy API";
+                var line = $"cuDNN graph API: no engine for {p} ({why?.ReplaceLineEndings(" ")}); using the legacy API";
                 _graphFallbacks.Add(line);
                 (Options.Log ?? Console.Error.WriteLine)(line);
             }

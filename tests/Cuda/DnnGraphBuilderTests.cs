@@ -154,7 +154,7 @@ public class DnnGraphBuilderTests
         Assert.That(plan, Is.Null);
         Assert.That(api.Lines, Has.Some.EqualTo("#7 CUDNN_ATTR_ENGINEHEUR_MODE CUDNN_TYPE_HEUR_MODE [3]"));
         Assert.That(api.Lines.Count(l => l.EndsWith("CUDNN_ATTR_ENGINEHEUR_MODE CUDNN_TYPE_HEUR_MODE [2]", StringComparison.Ordinal)), Is.EqualTo(1));
-        Assert.That(why, Is.EqualTo("mode A config 0: plan not finalized (CUDNN_STATUS_NOT_SUPPORTED); mode Fallback config 0: plan not finalized (CUDNN_STATUS_NOT_SUPPORTED)"));
+        Assert.That(why, Is.EqualTo("mode A: 1 x plan not finalized (CUDNN_STATUS_NOT_SUPPORTED); mode Fallback: 1 x plan not finalized (CUDNN_STATUS_NOT_SUPPORTED)"));
         Assert.That(api.Live, Is.Empty, "every descriptor destroyed");
     }
 
@@ -163,7 +163,7 @@ public class DnnGraphBuilderTests
     {
         var api = new RecordingBackendApi { Workspace = 1 << 21 };
         Assert.That(ConvGraphPlan.Build(api, 1, Problem(), 1 << 20, out var why), Is.Null);
-        Assert.That(why, Does.Contain("mode A config 0: needs 2097152 bytes of workspace"));
+        Assert.That(why, Does.Contain("mode A: 1 x needs more than 1 MiB of workspace"));
     }
 
     [TestCase(false, false)]
@@ -182,6 +182,18 @@ public class DnnGraphBuilderTests
         var api = new RecordingBackendApi { Notes = [(int)BackendNumericalNote.Nondeterministic] };
         Assert.That(ConvGraphPlan.Build(api, 1, Problem(), 1 << 20, out var why), Is.Null);
         Assert.That(why, Does.Contain("non-deterministic"));
+    }
+
+    [Test]
+    public void RejectionsSummariseToOneLinePerMode()
+    {
+        var r = new List<(BackendHeurMode, string)>
+        {
+            (BackendHeurMode.A, "non-deterministic"), (BackendHeurMode.A, "TF32 tensor cores (TF32 is off)"), (BackendHeurMode.A, "non-deterministic"),
+            (BackendHeurMode.Fallback, "plan not finalized (CUDNN_STATUS_NOT_SUPPORTED)"),
+        };
+        Assert.That(EngineChoice.Summary(r), Is.EqualTo(
+            "mode A: 2 x non-deterministic, 1 x TF32 tensor cores (TF32 is off); mode Fallback: 1 x plan not finalized (CUDNN_STATUS_NOT_SUPPORTED)"));
     }
 
     [Test]

@@ -127,6 +127,23 @@ public class DnnGraphGpuTests : GpuBackendFixture
         Assert.That(gpu.Dnn.Algorithms.Count, Is.EqualTo(0), "the legacy API was not used");
     }
 
+    /// <summary>A tiny VoVNet-57 (its OSA blocks convolve channel slices of concatenations) with every convolution through the graph API.</summary>
+    [Test]
+    public void TinyVoVNetWithGraphApiMatchesCpu()
+    {
+        RequireCudnn();
+        GpuAvailability.Require();
+        var options = new Engine.Nets.NetOptions { Width = 1.0 / 16, Input = new Shape(3, 64, 64), Classes = 4 };
+        var g = Engine.Nets.NetRegistry.Build("vovnet57", options);
+        var log = new List<string>();
+        using var gpu = CudaBackend.Create(0, new CudaOptions { ConvApi = ConvApi.Graph, Log = log.Add });
+        new GpuParity { Tolerance = 1e-3, IntInput = (v, n) => Enumerable.Range(0, (int)v.Shape.WithBatch(n).Numel).Select(i => (i * 7 + 3) % 4).ToArray() }
+            .Check(gpu, g, 4, g.Loss!, steps: 2);
+        Assert.That(log, Is.Empty);
+        Assert.That(gpu.Dnn.Algorithms.Count, Is.EqualTo(0), "no convolution went to the legacy API");
+        Assert.That(gpu.Dnn.GraphPlanCount, Is.GreaterThan(0));
+    }
+
     [Test]
     public void FakeEngineRefusingBf16IsLoggedOnceAndReportsFalse()
     {

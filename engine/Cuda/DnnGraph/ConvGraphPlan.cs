@@ -42,13 +42,13 @@ public sealed unsafe class ConvGraphPlan : IDisposable
             var op = Own(ConvOperation.Build(api, p.Pass, x, w, y, conv, 1f, p.Beta));
             var graph = Own(new BackendDescriptor(api, BackendDescriptorType.Operationgraph));
             graph.SetHandle(BackendAttribute.OperationgraphHandle, handle).Set(BackendAttribute.OperationgraphOps, [op]).Finalize();
-            var rejected = new List<string>();
+            var rejected = new List<(BackendHeurMode, string)>();
             foreach (var mode in (ReadOnlySpan<BackendHeurMode>)[BackendHeurMode.A, BackendHeurMode.Fallback])
             {
                 if (EngineChoice.First(api, handle, graph, mode, p, workspaceLimit, rejected, owned) is var (plan, bytes))
                     return built = new ConvGraphPlan(api, owned, plan, bytes, mode);
             }
-            whyNot = rejected.Count == 0 ? "the heuristics returned no engine configuration" : string.Join("; ", rejected);
+            whyNot = rejected.Count == 0 ? "the heuristics returned no engine configuration" : EngineChoice.Summary(rejected);
             return null;
         }
         catch (CudaException e) when (e.Code / 1000 == 3) // CUDNN_STATUS_NOT_SUPPORTED_*: an answer, not a fault

@@ -11,7 +11,7 @@ internal static class EngineChoice
 {
     /// <summary>The plan and its workspace bytes, or null; every configuration passed over is described in <paramref name="rejected"/>.</summary>
     public static (BackendDescriptor Plan, long WorkspaceBytes)? First(IBackendApi api, nint handle, BackendDescriptor graph, BackendHeurMode mode,
-        ConvGraphProblem p, long workspaceLimit, List<string> rejected, List<BackendDescriptor> owned)
+        ConvGraphProblem p, long workspaceLimit, List<(BackendHeurMode Mode, string Why)> rejected, List<BackendDescriptor> owned)
     {
         using var heur = new BackendDescriptor(api, BackendDescriptorType.Engineheur);
         heur.Set(BackendAttribute.EngineheurOperationGraph, graph)
@@ -25,10 +25,9 @@ internal static class EngineChoice
             int filled = heur.GetDescriptors(BackendAttribute.EngineheurResults, configs);
             for (int i = 0; i < filled; i++)
             {
-                var label = $"mode {mode} config {i}";
                 if (Disallowed(api, configs[i], p) is { } note)
                 {
-                    rejected.Add($"{label}: {note}");
+                    rejected.Add((mode, note));
                     continue;
                 }
                 var plan = new BackendDescriptor(api, BackendDescriptorType.ExecutionPlan);
@@ -47,7 +46,7 @@ internal static class EngineChoice
                 }
                 if (status != 0 || bytes > workspaceLimit)
                 {
-                    rejected.Add(status != 0 ? $"{label}: plan not finalized ({Cudnn.StatusName(status)})" : $"{label}: needs {bytes} bytes of workspace");
+                    rejected.Add((mode, status != 0 ? $"plan not finalized ({Cudnn.StatusName(status)})" : $"needs more than {workspaceLimit >> 20} MiB of workspace"));
                     plan.Dispose();
                     continue;
                 }
@@ -63,6 +62,11 @@ internal static class EngineChoice
             foreach (var c in configs) c?.Dispose();
         }
     }
+
+    /// <summary>"mode A: 3 x TF32 tensor cores (TF32 is off), 1 x non-deterministic; mode Fallback: …": one line however many configurations there were.</summary>
+    public static string Summary(List<(BackendHeurMode Mode, string Why)> rejected) =>
+        string.Join("; ", rejected.GroupBy(r => r.Mode).Select(m =>
+            $"mode {m.Key}: " + string.Join(", ", m.GroupBy(r => r.Why).Select(w => $"{w.Count()} x {w.Key}"))));
 
     /// <summary>Why the options exclude this configuration's engine, or null: TF32 (tensor cores on float data) unless allowed, down-converted inputs always, non-determinism when determinism is asked for.</summary>
     private static string? Disallowed(IBackendApi api, BackendDescriptor config, ConvGraphProblem p)
