@@ -39,7 +39,7 @@ timed() {   # name, then host arguments: runs once (a finished run is kept), log
     touch "$OUT/$name.done"
 }
 
-timed pretrain train --net vovnet57 --width "$WIDTH" --input 3x32x32 --data data/mnist/train --val-data data/mnist/test \
+timed pretrain train --net vovnet57 --width "$WIDTH" --input 3x32x32 --batch 32 --data data/mnist/train --val-data data/mnist/test \
     --epochs "$PRE_EPOCHS" --out "$OUT/pretrain"
 
 # The backbone: the finished run's weights, or its last checkpoint when it was stopped early.
