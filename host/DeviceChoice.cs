@@ -37,7 +37,8 @@ public sealed class DeviceChoice
     /// A GPU that cannot be used is a <see cref="DeviceUnavailableException"/>; a precision the
     /// device cannot run is a usage error naming --precision.
     /// </summary>
-    public static Backend Create(int? gpu, Precision? precision = null)
+    /// <param name="source">What asked for the precision, for the error: the option, or e.g. a resumed run.</param>
+    public static Backend Create(int? gpu, Precision? precision = null, string source = "--precision")
     {
         try
         {
@@ -50,7 +51,7 @@ public sealed class DeviceChoice
         }
         catch (PrecisionNotSupportedException e)
         {
-            throw new UsageException($"--precision {precision?.Name()}{(gpu is null ? "" : $" --gpu {gpu}")}: {e.Message}");
+            throw new UsageException($"{source} {precision?.Name()}{(gpu is null ? "" : $" --gpu {gpu}")}: {e.Message}");
         }
     }
 }

@@ -18,7 +18,7 @@ public static class EvalCommand
         var net = new NetArguments();
         var device = new DeviceChoice();
         var inference = new InferenceArguments();
-        var precision = new PrecisionChoice();
+        var precision = new PrecisionChoice("Evaluation chooses its own, whatever the run trained in.");
         var weights = new Option<string>("--weights") { Description = "Weights: a .safetensors file or a run folder.", Required = true };
         var data = new Option<string?>("--data") { Description = "Data to evaluate: a class-folder tree (every image) or a VOC tree (its validation split). Default: the run's validation split." };
         var batch = new Option<int?>("--batch") { Description = "Images per forward pass (default 32)." };

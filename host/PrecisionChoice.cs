@@ -4,7 +4,8 @@ using Engine.Graph;
 namespace Host;
 
 /// <summary>The --precision option of `train` and `eval`.</summary>
-public sealed class PrecisionChoice
+/// <param name="note">What the command does with it, the help's last sentence.</param>
+public sealed class PrecisionChoice(string note)
 {
     public Option<string?> Precision { get; } = new("--precision")
     {
@@ -12,8 +13,7 @@ public sealed class PrecisionChoice
             "~1e-3 relative error), bf16 (bf16 activations, activation gradients and convolution/GEMM inputs; fp32 accumulation, master " +
             "weights, optimizer state, batch-norm statistics and loss; emulated on the CPU by rounding, as the reference a GPU run is " +
             "checked against, not for speed; the GPU's bf16 path is not built yet) or fp64 (CPU only, for exact comparisons, e.g. of " +
-            "data-parallel runs). Default: fp32 (the plan: bf16 on GPUs of compute capability 8.0+ once their bf16 path exists). " +
-            "A run stores its precision; --resume keeps it.",
+            "data-parallel runs). Default: fp32 (the plan: bf16 on GPUs of compute capability 8.0+ once their bf16 path exists). " + note,
     };
 
     public void AddTo(Command c) => c.Options.Add(Precision);
