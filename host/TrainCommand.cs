@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Engine.Data;
+using Engine.Graph;
 using Engine.Nets;
 using Engine.Tensors;
 using Engine.Training;
@@ -66,14 +67,15 @@ public static class TrainCommand
         public Option<int?> Examples { get; } = new("--examples") { Description = "Synthetic data: training examples (validation gets a fifth as many)." };
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
         public Option<double?> CollectiveTimeout { get; } = new("--collective-timeout") { Description = "Under mpirun: seconds a rank waits for the others at a collective before every rank stops, naming the rank that did not arrive (default 300)." };
-        public Option<string?> Precision { get; } = new("--precision") { Description = "CPU arithmetic: fp32 (default) or fp64 (for exact comparisons, e.g. of data-parallel runs)." };
+        public PrecisionChoice Precision { get; } = new("A run stores its precision and --resume keeps it (another --precision is refused there).");
         public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, and mild augmentation, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
 
         public void AddTo(Command c)
         {
             foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Flip, Epochs, EpochsMultiple, TrainFraction, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
-                         Out, Resume, InitFrom, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout, Precision })
+                         Out, Resume, InitFrom, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout })
                 c.Options.Add(opt);
+            Precision.AddTo(c);
         }
 
         /// <summary>The options `host lr-find` shares: data, batch, optimizer, seed, loading threads, synthetic examples.</summary>
@@ -87,9 +89,7 @@ public static class TrainCommand
     private static int Run(ParseResult r, NetArguments netArgs, DeviceChoice deviceChoice, Options o, Engine.Distributed.ICollectives group)
     {
         var gpu = deviceChoice.GpuIndex(r) is int g ? g + group.LocalRank : (int?)null;
-        var precision = r.GetValue(o.Precision)?.ToLowerInvariant() ?? "fp32";
-        if (precision is not ("fp32" or "fp64")) throw new UsageException($"--precision '{precision}': expected fp32 or fp64");
-        if (precision == "fp64" && gpu is not null) throw new UsageException("--precision fp64 is for the CPU; the GPU backend computes in fp32");
+        var precision = o.Precision.Given(r);
         int threads = Positive(r.GetValue(o.Threads), "--threads") ?? Environment.ProcessorCount;
         long checkpointEvery = r.GetValue(o.CheckpointEvery) is long ce ? (ce >= 0 ? ce : throw new UsageException($"--checkpoint-every {ce}: must be 0 or more")) : 500;
         long? maxSteps = r.GetValue(o.MaxSteps) is long ms ? (ms >= 1 ? ms : throw new UsageException($"--max-steps {ms}: must be at least 1")) : null;
@@ -101,13 +101,17 @@ public static class TrainCommand
         if (r.GetValue(o.StrictInit) && initFrom is null) throw new UsageException("--strict-init applies to --init-from FILE, which is not given");
         var (info, data, graph, settings) = Prepare(settled, group);
 
-        using var backend = precision == "fp64" ? new Engine.Graph.CpuBackend<double>() : DeviceChoice.Create(gpu);
+        using var backend = resume
+            ? DeviceChoice.Create(gpu, Precisions.Parse(settings.Precision), $"--resume: {runDir} was trained in")
+            : DeviceChoice.Create(gpu, precision);
+        settings = settings with { Precision = backend.Precision.Name() };
         using var deviceGroup = Ranks.JoinGpus(backend, group, r.GetValue(o.CollectiveTimeout) ?? Ranks.DefaultTimeoutSeconds);
         using var train = new LoaderBatches(data.Train, settings.Batch, train: true, settings.Seed, threads, group.Rank, group.Size);
         using var val = data.Validation is null ? null : new LoaderBatches(data.Validation, settings.Batch, train: false, settings.Seed, threads);
         var progress = ProgressLine.ForConsole();
         var messages = new ProgressAwareWriter(Console.Out, progress);
         messages.WriteLine($"data: {data.Describe()}");
+        if (backend.Precision != Engine.Graph.Precision.Fp32) messages.WriteLine($"precision: {settings.Precision} ({backend.Name})");
         CheckSchedule(settings, train.BatchesPerEpoch);
         var trainer = new Trainer(graph, backend, train, val, new TaskInfo(data.Train.Task, data.Train.Classes, data.Train.IgnoreLabel, data.Train.ClassNames),
             new TrainerOptions
@@ -115,7 +119,7 @@ public static class TrainCommand
                 RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
                 Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StrictInit = r.GetValue(o.StrictInit), StopAfterSteps = maxSteps,
                 Config = settings.ToJson(), Notes = notes, CreateOptimizer = p => CreateOptimizer(settings, p),
-                Group = group, DeviceGroup = deviceGroup, Agreement = [.. settings.ToJson().Select(kv => (kv.Key, kv.Value?.ToJsonString() ?? "null")), ("precision", precision),
+                Group = group, DeviceGroup = deviceGroup, Agreement = [.. settings.ToJson().Select(kv => (kv.Key, kv.Value?.ToJsonString() ?? "null")),
                     ("training data", $"{data.Train.Name}, {data.Train.Count} examples"), ("--init-from", initFrom ?? "none")],
             })
         { Messages = messages, Progress = group.Rank == 0 ? progress.Report : null };
@@ -182,6 +186,8 @@ public static class TrainCommand
             var saved = TrainSettings.FromJson(Checkpoint.ReadState(dir).Config, Path.Combine(dir, Checkpoint.RecordName));
             if (r.GetValue(netArgs.Net) is { } n && !string.Equals(FindNet(n).Name, saved.Net, StringComparison.Ordinal))
                 throw new UsageException($"--resume: {dir} is a run of {saved.Net}, not {n}");
+            if (o.Precision.Given(r) is { } p && p.Name() != saved.Precision)
+                throw new UsageException($"--precision {p.Name()}: {dir} was trained in {saved.Precision}, and a resumed run continues exactly as it was; leave --precision out, or start a new run");
             int epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? saved.Epochs;
             Console.WriteLine($"resuming {dir} with its own settings{(epochs != saved.Epochs ? $", now for {epochs} epochs" : "")}");
             return (saved with { Epochs = epochs }, dir, true, []);

@@ -51,6 +51,8 @@ public sealed record TrainSettings
     public bool AdaptivePool { get; init; }
     /// <summary>Input normalisation (<see cref="InputNormalization"/>'s text), or null for the recipe's own.</summary>
     public string? Normalize { get; init; }
+    /// <summary>The run's arithmetic (<see cref="Engine.Graph.Precision"/>'s name) once its backend has resolved the default; runs from before it was stored were fp32.</summary>
+    public string? Precision { get; init; }
 
     public InputNormalization? Normalization() => Normalize is null ? null : InputNormalization.Parse(Normalize);
 
@@ -71,7 +73,7 @@ public sealed record TrainSettings
         ["optimizer"] = Optimizer, ["lr"] = LearningRate, ["momentum"] = Momentum, ["weightDecay"] = WeightDecay,
         ["schedule"] = Schedule, ["batch"] = Batch, ["epochs"] = Epochs, ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
         ["classNames"] = new JsonArray(ClassNames.Select(n => (JsonNode?)n).ToArray()),
-        ["adaptivePool"] = AdaptivePool, ["normalize"] = Normalize,
+        ["adaptivePool"] = AdaptivePool, ["normalize"] = Normalize, ["precision"] = Precision,
     };
 
     public static TrainSettings FromJson(JsonObject o, string source)
@@ -89,6 +91,7 @@ public sealed record TrainSettings
                 Batch = (int)o["batch"]!, Epochs = (int)o["epochs"]!, Seed = ulong.Parse((string)o["seed"]!, CultureInfo.InvariantCulture),
                 ClassNames = o["classNames"]?.AsArray().Select(n => (string)n!).ToArray() ?? [],
                 AdaptivePool = (bool?)o["adaptivePool"] ?? false, Normalize = (string?)o["normalize"],
+                Precision = (string?)o["precision"] ?? "fp32",
             };
         }
         catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)

@@ -21,8 +21,14 @@ public enum ConvApi
 /// <summary>Switches of a CUDA backend. The defaults favour agreement with the CPU reference.</summary>
 public sealed record CudaOptions
 {
-    /// <summary>Let cuBLAS and cuDNN use TF32 tensor cores for float32 (faster, ~1e-3 relative error).</summary>
-    public bool Tf32 { get; init; }
+    /// <summary>
+    /// fp32, or tf32 (cuBLAS and cuDNN use TF32 tensor cores for float32: faster, ~1e-3 relative
+    /// error); null: the device's default (<see cref="CudaBackend.DefaultPrecision"/>). bf16 and
+    /// fp64 are refused by <see cref="CudaBackend.Create"/> (the GPU bf16 path is not built yet).
+    /// </summary>
+    public Engine.Graph.Precision? Precision { get; init; }
+    /// <summary>Whether cuBLAS and cuDNN may use TF32 tensor cores.</summary>
+    public bool Tf32 => Precision == Engine.Graph.Precision.Tf32;
     /// <summary>Synchronise after every kernel launch so that a failure is reported at the kernel that caused it.</summary>
     public bool SyncDebug { get; init; }
     /// <summary>Only convolution algorithms cuDNN marks deterministic (bitwise-reproducible gradients).</summary>

@@ -84,6 +84,7 @@ public sealed partial class Conv2d : Op
     /// <summary>The input (and its gradient) may be a channel slice of a concatenation: images a sample stride apart.</summary>
     public override bool ReadsStridedInput(int input) => true;
     public override bool OverwritesInputGradient(int input) => true;
+    public override bool ParameterIsProductOperand(int param) => param == 0;
 
     public override void Forward<T>(CpuNode<T> n) =>
         Forward(n.InShape(0), n.In(0), n.Param(0), HasBias ? n.Param(1) : default, n.Out(0), n.InSampleStride(0));

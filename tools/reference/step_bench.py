@@ -10,7 +10,7 @@ GPU (--device cuda): the variants one after the other, each from fresh weights w
 reset between them; prints "RESULT torch-<variant> <ms> <images/s> <peak MiB>", or
 "RESULT torch-<variant> failed <reason>" for a variant that could not run (the others go on):
     fp32      TF32 off for cuDNN and cuBLAS, NCHW                 (the engine's --gpu default)
-    tf32      TF32 on, NCHW                                        (the engine's --tf32)
+    tf32      TF32 on, NCHW                                        (the engine's --precision tf32)
     tf32-cl   TF32 on, channels_last, cudnn.benchmark
     bf16-cl   autocast bfloat16, channels_last, cudnn.benchmark
     compile   bf16-cl through torch.compile

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Engine.Graph;
 using Engine.Nets;
 using Engine.Tensors;
 
@@ -20,7 +21,8 @@ public sealed record StepArgs
     public int Warmup { get; init; } = 2;
     /// <summary>GPU ordinal, or null for the float32 CPU backend.</summary>
     public int? Gpu { get; init; }
-    public bool Tf32 { get; init; }
+    /// <summary>--precision; null: the device's default (fp32 on the CPU).</summary>
+    public Precision? Precision { get; init; }
     public bool ConvBenchmark { get; init; }
     /// <summary>Convolutions through cuDNN's backend (graph) API instead of the legacy one.</summary>
     public bool ConvGraphApi { get; init; }
@@ -34,8 +36,9 @@ public sealed record StepArgs
 
     public const string Usage =
         "usage: step [--net NAME] [--input CxHxW] [--batch N] [--classes N] [--width X] [--norm bn|gn|none]\n" +
-        "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--gpu N [--tf32] [--conv-search heuristic|benchmark]\n" +
-        "            [--conv-api legacy|graph] [--nondeterministic]] [--profile] [--convs] [--markdown FILE] [--save-weights FILE]";
+        "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--precision fp32|tf32|bf16|fp64]\n" +
+        "            [--gpu N [--conv-search heuristic|benchmark] [--conv-api legacy|graph] [--nondeterministic]] [--profile] [--convs] [--markdown FILE] [--save-weights FILE]\n" +
+        "  --precision: tf32 needs --gpu; bf16 is emulated on the CPU (the reference, not fast) and not built on the GPU yet; fp64 is the CPU's";
 
     public static StepArgs Parse(IReadOnlyList<string> a)
     {
@@ -97,7 +100,13 @@ public sealed record StepArgs
                         r = r with { ConvGraphApi = text switch { "legacy" => false, "graph" => true, _ => throw new StepArgsException($"--conv-api '{text}': expected legacy or graph") } };
                         break;
                     }
-                case "--tf32": r = r with { Tf32 = true }; break;
+                case "--precision":
+                    {
+                        string text = Next();
+                        r = r with { Precision = Precisions.Parse(text) ?? throw new StepArgsException($"--precision '{text}': expected {Precisions.Names}") };
+                        break;
+                    }
+                case "--tf32": throw new StepArgsException("--tf32 is now --precision tf32");
                 case "--nondeterministic": r = r with { Nondeterministic = true }; break;
                 case "--profile": r = r with { Profile = true }; break;
                 case "--convs": r = r with { Convs = true }; break;
@@ -107,8 +116,10 @@ public sealed record StepArgs
             }
         }
         if (r.Convs && r.Gpu is not null) throw new StepArgsException("--convs times the CPU convolutions; leave out --gpu");
-        if (r.Gpu is null && (r.Tf32 || r.ConvBenchmark || r.Nondeterministic))
-            throw new StepArgsException("--tf32, --conv-search and --nondeterministic need --gpu N (they are CUDA switches)");
+        if (r.Gpu is null && (r.ConvBenchmark || r.Nondeterministic))
+            throw new StepArgsException("--conv-search and --nondeterministic need --gpu N (they are CUDA switches)");
+        if (r.Gpu is null && r.Precision == Graph.Precision.Tf32)
+            throw new StepArgsException("--precision tf32 needs --gpu N (a GPU tensor-core mode; the CPU computes fp32)");
         if (r.Gpu is null && r.ConvGraphApi) throw new StepArgsException("--conv-api needs --gpu N (it is a CUDA switch)");
         return r;
     }
