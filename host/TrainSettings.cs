@@ -51,6 +51,8 @@ public sealed record TrainSettings
     public bool AdaptivePool { get; init; }
     /// <summary>Input normalisation (<see cref="InputNormalization"/>'s text), or null for the recipe's own.</summary>
     public string? Normalize { get; init; }
+    /// <summary>--freeze backbone: the net's backbone held fixed for the whole run (a resume keeps it).</summary>
+    public bool FreezeBackbone { get; init; }
 
     public InputNormalization? Normalization() => Normalize is null ? null : InputNormalization.Parse(Normalize);
 
@@ -71,8 +73,10 @@ public sealed record TrainSettings
         ["optimizer"] = Optimizer, ["lr"] = LearningRate, ["momentum"] = Momentum, ["weightDecay"] = WeightDecay,
         ["schedule"] = Schedule, ["batch"] = Batch, ["epochs"] = Epochs, ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
         ["classNames"] = new JsonArray(ClassNames.Select(n => (JsonNode?)n).ToArray()),
-        ["adaptivePool"] = AdaptivePool, ["normalize"] = Normalize,
+        ["adaptivePool"] = AdaptivePool, ["normalize"] = Normalize, ["freeze"] = FreezeName(FreezeBackbone),
     };
+
+    public static string FreezeName(bool freezeBackbone) => freezeBackbone ? "backbone" : "none";
 
     public static TrainSettings FromJson(JsonObject o, string source)
     {
@@ -88,7 +92,7 @@ public sealed record TrainSettings
                 Momentum = (double)o["momentum"]!, WeightDecay = (double)o["weightDecay"]!, Schedule = (string)o["schedule"]!,
                 Batch = (int)o["batch"]!, Epochs = (int)o["epochs"]!, Seed = ulong.Parse((string)o["seed"]!, CultureInfo.InvariantCulture),
                 ClassNames = o["classNames"]?.AsArray().Select(n => (string)n!).ToArray() ?? [],
-                AdaptivePool = (bool?)o["adaptivePool"] ?? false, Normalize = (string?)o["normalize"],
+                AdaptivePool = (bool?)o["adaptivePool"] ?? false, Normalize = (string?)o["normalize"], FreezeBackbone = (string?)o["freeze"] == "backbone",
             };
         }
         catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)
