@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Engine.Data;
+using Engine.Data.Datasets;
 using Engine.Nets;
 using Engine.Tensors;
 using Engine.Training;
@@ -157,7 +158,11 @@ public static class TrainCommand
         var data = DataChoice.Open(settings, info.Segmentation, input);
         if (data.Train.Classes != settings.Classes)
             throw new UsageException($"--classes {settings.Classes}: the data has {data.Train.Classes} classes ({data.Train.Name})");
-        settings = settings with { ClassNames = [.. data.Train.ClassNames], IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1 };
+        settings = settings with
+        {
+            ClassNames = [.. data.Train.ClassNames], IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1,
+            AdeData = settings.Data is { } dir && AdeSegmentationDataset.IsTree(dir),
+        };
         var graph = NetRegistry.Build(info.Name, new NetOptions
         {
             Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
