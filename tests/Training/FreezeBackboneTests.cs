@@ -119,6 +119,31 @@ public class FreezeBackboneTests
         Assert.That(backbone.Count(v => !Slice(vb, v).SequenceEqual(Slice(v0, v))), Is.GreaterThan(backbone.Count / 2), "the backbone trains in the other run");
     }
 
+    [Test]
+    public void Backward_runs_no_backbone_node()
+    {
+        var g = Seg(Norm.Batch);
+        using var cpu = new CpuBackend<float>();
+        using var p = new ParameterBuffers(g, cpu, freezeBackbone: true);
+        using var exec = new Executor(g, cpu, Batch, p);
+        var passes = new Passes();
+        exec.Profiler = passes;
+        Inputs(exec, 0);
+        exec.Forward(training: true);
+        exec.Backward();
+        Assert.That(passes.Forward, Has.Count.EqualTo(g.Nodes.Count));
+        Assert.That(passes.Backward.Where(g.InBackbone), Is.Empty, "nothing launched for the frozen backbone");
+        Assert.That(passes.Backward, Has.Count.EqualTo(g.Nodes.Count - g.BackboneNodeCount));
+    }
+
+    private sealed class Passes : INodeProfiler
+    {
+        public List<Node> Forward { get; } = [];
+        public List<Node> Backward { get; } = [];
+        public void Begin(Node node, Pass pass) => (pass == Pass.Forward ? Forward : Backward).Add(node);
+        public void End(Node node, Pass pass) { }
+    }
+
     [TestCase("sgd", 1)]
     [TestCase("adam", 2)]
     public void The_optimizer_keeps_state_for_the_trainable_parameters_only(string kind, int buffers)
