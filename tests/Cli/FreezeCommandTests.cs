@@ -39,6 +39,24 @@ public class FreezeCommandTests
     }
 
     [Test]
+    public void A_vovnet57_run_initialises_the_frozen_backbone_which_then_stays_as_loaded()
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = Train("--net", "vovnet57", "--width", "0.0625", "--input", "3x32x32", "--examples", "8", "--batch", "4", "--epochs", "1", "--threads", "2", "--out", dir["cls"]);
+        Assert.That(code, Is.Zero, stderr);
+        var init = dir["cls/weights.safetensors"];
+        (code, _, stderr) = Train([.. Seg, "--freeze", "backbone", "--init-from", init, "--max-steps", "2", "--out", dir["seg"]]);
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(File.ReadAllText(dir["seg/train.log"]), Does.Contain("frozen backbone:").And.Not.Contain("warning: the backbone is frozen"));
+
+        var loaded = SafeTensors.Read(init).Tensors.ToDictionary(t => t.Name);
+        var after = SafeTensors.Read(Directory.GetFiles(dir["seg/checkpoints"], "step-*.safetensors").Single(f => !f.Contains(".optimizer."))).Tensors;
+        var backbone = after.Where(t => t.Name.StartsWith("stem.") || t.Name.StartsWith("stage")).ToList();
+        Assert.That(backbone, Has.Count.EqualTo(loaded.Keys.Count(n => n.StartsWith("stem.") || n.StartsWith("stage"))).And.Count.GreaterThan(100));
+        foreach (var t in backbone) Assert.That(t.Data, Is.EqualTo(loaded[t.Name].Data), $"{t.Name}: as vovnet57 trained it, running statistics included");
+    }
+
+    [Test]
     public void A_trainable_run_cannot_be_resumed_frozen()
     {
         using var dir = new TempDir();
