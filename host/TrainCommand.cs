@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Engine.Data;
 using Engine.Graph;
+using Engine.Data.Datasets;
 using Engine.Nets;
 using Engine.Tensors;
 using Engine.Training;
@@ -59,6 +60,7 @@ public static class TrainCommand
         public Option<string?> Out { get; } = new("--out") { Description = "Run folder (default runs/<net>-<timestamp>)." };
         public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run in --out (default: the latest run of the net) from its checkpoint, exactly." };
         public Option<string?> InitFrom { get; } = new("--init-from") { Description = "Start from a weights file (.safetensors, or PyTorch .pth/.pt; the engine's, torchvision VGG's or timm VoVNet's names): every tensor matching by name and shape is loaded, the rest is listed in the log and keeps its fresh initialisation (e.g. a head of another class count, or the VGG paper's deep nets started from net A's layers)." };
+        public Option<string?> Freeze { get; } = new("--freeze") { Description = "backbone: hold the net's backbone (the vovnet57 nets' stem and stages, e.g. under vovnet57-seg's JPU and decoder) fixed as --init-from loaded it: no gradients and no optimizer state for it, no weight decay, its batch norm on its running statistics; a smaller memory plan (host info --freeze backbone). none (default): every layer trains. Stored in the run: --resume keeps it and refuses the other value. Without --init-from it warns, since a random backbone then stays random. Nets without a backbone (vgg, segnet, fcn) refuse it." };
         public Option<bool> StrictInit { get; } = new("--strict-init") { Description = "With --init-from: any tensor of the net or the file that does not match is an error (a head of another class count is still replaced)." };
         public Option<string?> Normalize { get; } = new("--normalize") { Description = "Input normalisation, stored in the run: imagenet ((x/255 - mean)/std with torchvision's ImageNet values, for torchvision/timm weights), none (x/255) or MEAN/STD in 0..1 units, e.g. 0.5,0.5,0.5/0.25,0.25,0.25 (default: the net's recipe: VGG 0..255 minus the mean RGB, the others x/255 or the seed's)." };
         public Option<ulong?> Seed { get; } = new("--seed") { Description = "Seed of init, shuffling, augmentation and dropout (default 1)." };
@@ -73,7 +75,7 @@ public static class TrainCommand
         public void AddTo(Command c)
         {
             foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Flip, Epochs, EpochsMultiple, TrainFraction, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
-                         Out, Resume, InitFrom, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout })
+                         Out, Resume, InitFrom, Freeze, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout })
                 c.Options.Add(opt);
             Precision.AddTo(c);
         }
@@ -100,6 +102,7 @@ public static class TrainCommand
         if (resume && initFrom is not null) throw new UsageException("--init-from starts a new run; it cannot be combined with --resume");
         if (r.GetValue(o.StrictInit) && initFrom is null) throw new UsageException("--strict-init applies to --init-from FILE, which is not given");
         var (info, data, graph, settings) = Prepare(settled, group);
+        if (settings.FreezeBackbone && !graph.HasBackbone) throw new UsageException($"--freeze backbone: {new Engine.Graph.NoBackboneException(info.Name).Message}");
 
         using var backend = resume
             ? DeviceChoice.Create(gpu, Precisions.Parse(settings.Precision), $"--resume: {runDir} was trained in")
@@ -118,7 +121,7 @@ public static class TrainCommand
             {
                 RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
                 Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StrictInit = r.GetValue(o.StrictInit), StopAfterSteps = maxSteps,
-                Config = settings.ToJson(), Notes = notes, CreateOptimizer = p => CreateOptimizer(settings, p),
+                Config = settings.ToJson(), Notes = notes, FreezeBackbone = settings.FreezeBackbone, CreateOptimizer = p => CreateOptimizer(settings, p),
                 Group = group, DeviceGroup = deviceGroup, Agreement = [.. settings.ToJson().Select(kv => (kv.Key, kv.Value?.ToJsonString() ?? "null")),
                     ("training data", $"{data.Train.Name}, {data.Train.Count} examples"), ("--init-from", initFrom ?? "none")],
             })
@@ -159,7 +162,11 @@ public static class TrainCommand
         var data = DataChoice.Open(settings, info.Segmentation, input);
         if (data.Train.Classes != settings.Classes)
             throw new UsageException($"--classes {settings.Classes}: the data has {data.Train.Classes} classes ({data.Train.Name})");
-        settings = settings with { ClassNames = [.. data.Train.ClassNames], IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1 };
+        settings = settings with
+        {
+            ClassNames = [.. data.Train.ClassNames], IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1,
+            AdeData = settings.Data is { } dir && AdeSegmentationDataset.IsTree(dir),
+        };
         var graph = NetRegistry.Build(info.Name, new NetOptions
         {
             Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
@@ -188,6 +195,8 @@ public static class TrainCommand
                 throw new UsageException($"--resume: {dir} is a run of {saved.Net}, not {n}");
             if (o.Precision.Given(r) is { } p && p.Name() != saved.Precision)
                 throw new UsageException($"--precision {p.Name()}: {dir} was trained in {saved.Precision}, and a resumed run continues exactly as it was; leave --precision out, or start a new run");
+            if (ParseFreeze(r.GetValue(o.Freeze)) is { } freeze && freeze != saved.FreezeBackbone)
+                throw new UsageException($"--freeze {TrainSettings.FreezeName(freeze)}: {dir} was trained with --freeze {TrainSettings.FreezeName(saved.FreezeBackbone)}, which a resumed run keeps (start a new run with --init-from {Path.Combine(dir, Trainer.WeightsFile)} to change it)");
             int epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? saved.Epochs;
             Console.WriteLine($"resuming {dir} with its own settings{(epochs != saved.Epochs ? $", now for {epochs} epochs" : "")}");
             return (saved with { Epochs = epochs }, dir, true, []);
@@ -250,6 +259,7 @@ public static class TrainCommand
             Epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? d.Epochs,
             Seed = r.GetValue(o.Seed) ?? 1,
             AdaptivePool = r.GetValue(netArgs.AdaptivePool), Normalize = InferenceArguments.CheckNormalize(r.GetValue(o.Normalize)),
+            FreezeBackbone = ParseFreeze(r.GetValue(o.Freeze)) ?? false,
         };
         string[]? recipeLines = null;
         if (recipe == "data")
@@ -275,6 +285,13 @@ public static class TrainCommand
             : $"defaults: {d.Source}");
         return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, []);
     }
+
+    /// <summary>--freeze: backbone (true), none (false), or not given (null).</summary>
+    internal static bool? ParseFreeze(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => null, "backbone" => true, "none" => false,
+        _ => throw new UsageException($"--freeze '{text}': expected backbone or none"),
+    };
 
     /// <summary>The schedule text against the run's length (<paramref name="stepsPerEpoch"/> 0: not known yet, the text alone).</summary>
     private static void CheckSchedule(TrainSettings settings, long stepsPerEpoch)
