@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Engine.Ops.Cpu;
 using Engine.Graph;
 using Engine.Tensors;
@@ -53,7 +54,9 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
             var xp = n.In(0).Slice(p * height * width, height * width);
             var yp = n.Out(0).Slice(p * outH * outW, outH * outW);
             var ap = Argmax(n).Slice(p * outH * outW, outH * outW);
-            ForwardPlane(xp, yp, ap, width, columns);
+            if (typeof(T) == typeof(float) && MaxPoolKernels.Supported)
+                MaxPoolKernels.ForwardPlane(MemoryMarshal.Cast<T, float>(xp), MemoryMarshal.Cast<T, float>(yp), ap, width, outW, kernel, stride, padding);
+            else ForwardPlane(xp, yp, ap, width, columns);
         });
     }
 
