@@ -73,10 +73,10 @@ public sealed partial class Mish : Op
         });
     }
 
-    /// <summary>Runs body over [start, end) chunks of [0, count), in parallel when there are several (three transcendentals per element pay for it).</summary>
+    /// <summary>Runs body over [start, end) chunks of [0, count), in parallel when there are several (chunks large enough for the SIMD float path to pay for a task).</summary>
     private static void ForChunks(int count, Action<int, int> body)
     {
-        const int chunk = 1 << 14;
+        const int chunk = 1 << 16;
         if (count <= chunk) { body(0, count); return; }
         Parallel.For(0, (count + chunk - 1) / chunk, c => body(c * chunk, Math.Min(count, (c + 1) * chunk)));
     }
