@@ -213,7 +213,9 @@ public sealed class Executor : IDisposable
             var producer = _runs[v.Producer!.Index];
             var forwardOut = producer.Out;
             producer.Out = [target];
+            Profiler?.BeginSection("recompute");
             Backend.Recompute(producer);
+            Profiler?.EndSection("recompute");
             producer.Out = forwardOut;
         }
         run.In = backwardIn;
