@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Engine.Graph;
 using Engine.Ops.Cpu;
 using Engine.Tensors;
@@ -46,6 +48,11 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
         {
             ReadOnlySpan<T> logits = n.In(0).Slice(s * classes * plane, classes * plane);
             var labels = n.InInt(1).Slice(s * plane, plane);
+            if (UsesFloatPlanes<T>(plane))
+            {
+                sums[s] = FloatPlanesLoss(MemoryMarshal.Cast<T, float>(logits), labels, classes, plane, lossOfLogP);
+                return;
+            }
             double sum = 0;
             for (int p = 0; p < plane; p++)
             {
@@ -78,6 +85,14 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
             return;
         }
         double scale = double.CreateTruncating(n.OutGrad(0)[0]) / count;
+        var (batch, classes, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        if (UsesFloatPlanes<T>(plane))
+        {
+            ParallelWork.For(batch, (long)classes * plane, s => FloatPlanesGradient(
+                MemoryMarshal.Cast<T, float>(n.In(0).Slice(s * classes * plane, classes * plane)), n.InInt(1).Slice(s * plane, plane),
+                MemoryMarshal.Cast<T, float>(n.InGrad(0).Slice(s * classes * plane, classes * plane)), classes, plane, weightOfLogP, scale, overwrite));
+            return;
+        }
         ForEachCountedPosition(n, overwrite, (logits, dx, plane, p, label, norm) =>
         {
             double weight = weightOfLogP(double.CreateTruncating(logits[label * plane + p]) - norm.Max - norm.LogSumExp) * scale;
@@ -88,6 +103,42 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
                 dx[at] = overwrite ? g : dx[at] + g;
             }
         });
+    }
+
+    /// <summary>Float logits with a plane of pixels per class take <see cref="SoftmaxPlanes"/>, eight pixels at a time.</summary>
+    private static bool UsesFloatPlanes<T>(int plane) => typeof(T) == typeof(float) && plane >= 8;
+
+    private double FloatPlanesLoss(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, int plane, Func<double, double> lossOfLogP)
+    {
+        var lse = ArrayPool<float>.Shared.Rent(plane);
+        try
+        {
+            SoftmaxPlanes.LogSumExp(logits, classes, plane, lse);
+            double sum = 0;
+            for (int p = 0; p < plane; p++)
+                if (labels[p] != IgnoreLabel) sum += lossOfLogP((double)logits[labels[p] * plane + p] - lse[p]);
+            return sum;
+        }
+        finally { ArrayPool<float>.Shared.Return(lse); }
+    }
+
+    private void FloatPlanesGradient(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> dx, int classes, int plane,
+        Func<double, double> weightOfLogP, double scale, bool overwrite)
+    {
+        var lse = ArrayPool<float>.Shared.Rent(plane);
+        var weight = ArrayPool<float>.Shared.Rent(plane);
+        try
+        {
+            SoftmaxPlanes.LogSumExp(logits, classes, plane, lse);
+            for (int p = 0; p < plane; p++)
+                weight[p] = labels[p] == IgnoreLabel ? 0 : (float)(weightOfLogP((double)logits[labels[p] * plane + p] - lse[p]) * scale);
+            SoftmaxPlanes.Gradient(logits, classes, plane, lse, labels, weight, dx, overwrite);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(lse);
+            ArrayPool<float>.Shared.Return(weight);
+        }
     }
 
     /// <summary>One sample's logits and logit gradient ([K, plane]), a position, its label and its softmax normaliser.</summary>

@@ -110,6 +110,24 @@ public class SoftmaxCrossEntropyTests
     }
 
     [Test]
+    public void Float_pixel_rows_match_double_with_ignored_pixels_and_huge_logits()
+    {
+        // 20 pixels a sample: two runs of eight through the vector path and a scalar tail of four.
+        var rng = new Rng(9);
+        var logits = Enumerable.Range(0, 2 * 5 * 20).Select(_ => (double)(float)(4 * rng.NextNormal())).ToArray();
+        logits[3] = 1000;
+        logits[20 + 3] = -1000;
+        var labels = Enumerable.Range(0, 2 * 20).Select(i => i % 7 == 2 ? 255 : rng.NextInt(5)).ToArray();
+        var (loss, grad) = Run(logits, [5, 4, 5], labels, batch: 2, ignoreLabel: 255, dLoss: 1.5);
+        var (lossF, gradF) = Run(logits, [5, 4, 5], labels, batch: 2, ignoreLabel: 255, dLoss: 1.5, useFloat: true);
+        Assert.That(lossF, Is.EqualTo(loss).Within(1e-5 * loss));
+        Assert.That(gradF, Is.EqualTo(grad).Within(1e-7));
+        for (int i = 0; i < labels.Length; i++)
+            if (labels[i] == 255)
+                for (int k = 0; k < 5; k++) Assert.That(gradF[(i / 20 * 5 + k) * 20 + i % 20], Is.EqualTo(0), $"ignored pixel {i}");
+    }
+
+    [Test]
     public void Label_outside_the_classes_is_reported_with_its_position()
     {
         var perSample = Assert.Throws<LabelOutOfRangeException>(() => Run([0, 1, 2, 3, 4, 5], [3], [1, 5], batch: 2));
