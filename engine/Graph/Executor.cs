@@ -23,7 +23,9 @@ public sealed class Executor : IDisposable
     private readonly BufferSlice[]?[] _backwardIn;
     private readonly BufferSlice?[] _recomputed;
     private readonly Buffer _arena;
+    private readonly Buffer _stepScalar;
     private readonly bool _ownsParameters;
+    private long _step;
 
     /// <param name="inputGradients">Also compute gradients of the graph's float inputs (gradient checks).</param>
     public Executor(Graph graph, Backend backend, int batch, ParameterBuffers? parameters = null, bool inputGradients = false)
@@ -44,6 +46,7 @@ public sealed class Executor : IDisposable
         _shapes = MemoryPlan.Shapes(graph, batch);
         Plan = new MemoryPlan(graph, _shapes, backend.FloatType, options);
         _arena = backend.Allocate(Plan.ArenaBytes, DataType.U8);
+        _stepScalar = backend.Allocate(2, DataType.I32);
         _values = new BufferSlice?[graph.ValueCount];
         _grads = new BufferSlice?[graph.ValueCount];
         _gradBlocks = new ArenaBlock?[graph.ValueCount];
@@ -83,6 +86,7 @@ public sealed class Executor : IDisposable
                 Params = node.Params.Select(p => Parameters.Slice(Parameters.Values, p)).ToArray(),
                 ParamGrads = node.Params.Select(p => Parameters.Slice(Parameters.Grads, p)).ToArray(),
                 States = node.States.Select(p => Parameters.Slice(Parameters.States, p)).ToArray(),
+                StepScalar = BufferSlice.Whole(_stepScalar),
                 SavedScratch = Plan.SavedScratch(node) is var (block, count, type) ? new BufferSlice(_arena, block.Offset, count, type) : null,
             };
             _runs[node.Index] = run;
@@ -101,8 +105,21 @@ public sealed class Executor : IDisposable
     public ParameterBuffers Parameters { get; }
     /// <summary>Seed of stochastic ops; with <see cref="Step"/> it fixes every dropout mask.</summary>
     public ulong Seed { get; set; }
-    /// <summary>The training step, set by the trainer so that a resumed run draws the same masks.</summary>
-    public long Step { get; set; }
+    /// <summary>
+    /// The training step, set by the trainer so that a resumed run draws the same masks. Setting it
+    /// also writes it to the backend's memory (<see cref="NodeRun.StepScalar"/>), before the step's
+    /// work, where kernels of a captured step read it.
+    /// </summary>
+    public long Step
+    {
+        get => _step;
+        set
+        {
+            _step = value;
+            ReadOnlySpan<int> halves = [(int)(ulong)value, (int)((ulong)value >> 32)];
+            Backend.Upload(BufferSlice.Whole(_stepScalar), halves);
+        }
+    }
     /// <summary>The global index of this executor's first example in the step's batch (data-parallel ranks), so dropout masks are those of one process at the global batch.</summary>
     public long ExampleOffset { get; set; }
     /// <summary>When set, told around every node's forward and backward pass (see <see cref="StepProfiler"/>); null costs nothing.</summary>
@@ -166,7 +183,9 @@ public sealed class Executor : IDisposable
         var touched = new HashSet<Value>();
         ZeroedInLastBackward.Clear();
         ZeroOnce(output, touched);
-        Backend.Upload(seedGrad, outputGrad);
+        // A uniform seed (d(loss) = 1) is a fill, not a host copy, so that the step can be captured.
+        if (outputGrad.Length == seedGrad.Count && !outputGrad.ContainsAnyExcept(outputGrad[0])) Backend.Fill(seedGrad, outputGrad[0]);
+        else Backend.Upload(seedGrad, outputGrad);
         var recomputed = new HashSet<Value>();
         foreach (var run in active)
         {
@@ -202,8 +221,8 @@ public sealed class Executor : IDisposable
             var producer = _runs[v.Producer!.Index];
             var forwardOut = producer.Out;
             producer.Out = [target];
-            Backend.Recompute(producer);
-            producer.Out = forwardOut;
+            try { Backend.Recompute(producer); }
+            finally { producer.Out = forwardOut; }
         }
         run.In = backwardIn;
     }
@@ -303,6 +322,7 @@ public sealed class Executor : IDisposable
         // Per-node backend state may hold device memory and native descriptors (CUDA backend).
         foreach (var run in _runs) (run.BackendState as IDisposable)?.Dispose();
         _arena.Dispose();
+        _stepScalar.Dispose();
         if (_ownsParameters) Parameters.Dispose();
     }
 }

@@ -8,11 +8,17 @@ namespace Engine.Training.Optimizers;
 /// Weight decay applies only to parameters that declare it (<see cref="ParamView.WeightDecay"/>);
 /// the update runs once per contiguous range of parameters with the same setting. Its state
 /// (velocity, Adam moments) is one backend buffer per kind, laid out like the parameters.
+/// A step is two halves: <see cref="Prepare"/> on the host (count the step, write the scalars the
+/// update kernels read from the backend's memory) and <see cref="Apply"/> (the updates, which a
+/// captured training step replays).
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
+    private const int MaxScalars = 2;
     private readonly (long Offset, long Count, bool Decay)[] _ranges;
     private readonly Buffer[] _state;
+    private readonly Buffer _scalars;
+    private double _learningRate;
 
     protected Optimizer(ParameterBuffers parameters, double weightDecay, params string[] stateNames)
     {
@@ -23,6 +29,7 @@ public abstract class Optimizer : IDisposable
         long count = Math.Max(1, parameters.Count);
         _state = stateNames.Select(_ => parameters.Backend.AllocateFloats(count)).ToArray();
         foreach (var b in _state) parameters.Backend.Zero(BufferSlice.Whole(b));
+        _scalars = parameters.Backend.AllocateFloats(MaxScalars);
     }
 
     public ParameterBuffers Parameters { get; }
@@ -41,16 +48,40 @@ public abstract class Optimizer : IDisposable
     /// <summary>One update with the given learning rate, from the gradients now in <see cref="ParameterBuffers.Grads"/>.</summary>
     public void Step(double learningRate)
     {
+        Prepare(learningRate);
+        Apply();
+    }
+
+    /// <summary>Counts the step and writes its scalars to the backend's memory, in stream order before the step's work.</summary>
+    public void Prepare(double learningRate)
+    {
         Steps++;
-        var p = Parameters;
-        foreach (var (offset, count, decay) in _ranges)
+        _learningRate = learningRate;
+        if (Parameters.Backend is IOptimizerKernels)
         {
-            var slice = (Buffer b) => new BufferSlice(b, offset, count);
-            Update(p.Backend, slice(p.Values), slice(p.Grads), _state.Select(slice).ToArray(), learningRate, decay ? WeightDecay : 0);
+            var values = DeviceScalars(learningRate);
+            if (values.Length > MaxScalars) throw new InvalidOperationException($"{Kind}: {values.Length} device scalars, room for {MaxScalars}");
+            Parameters.Backend.Upload(new BufferSlice(_scalars, 0, values.Length), values);
         }
     }
 
-    protected abstract void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay);
+    /// <summary>The updates of the step <see cref="Prepare"/> set up; queues device work only (capturable).</summary>
+    public void Apply()
+    {
+        var p = Parameters;
+        var scalars = BufferSlice.Whole(_scalars);
+        foreach (var (offset, count, decay) in _ranges)
+        {
+            var slice = (Buffer b) => new BufferSlice(b, offset, count);
+            Update(p.Backend, slice(p.Values), slice(p.Grads), _state.Select(slice).ToArray(), _learningRate, decay ? WeightDecay : 0, scalars);
+        }
+    }
+
+    /// <summary>The floats the update kernels read per step (lr; Adam: its bias-corrected step size and sqrt(1 - b2^t)).</summary>
+    protected virtual float[] DeviceScalars(double learningRate) => [(float)learningRate];
+
+    /// <param name="scalars">The backend's copy of <see cref="DeviceScalars"/> for this step.</param>
+    protected abstract void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay, BufferSlice scalars);
 
     private static (long, long, bool)[] Ranges(ParameterLayout layout)
     {
@@ -68,6 +99,7 @@ public abstract class Optimizer : IDisposable
     public void Dispose()
     {
         foreach (var b in _state) b.Dispose();
+        _scalars.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -23,6 +23,8 @@ public sealed record StepArgs
     public bool Tf32 { get; init; }
     public bool ConvBenchmark { get; init; }
     public bool Nondeterministic { get; init; }
+    /// <summary>Capture the step as a CUDA graph after warm-up and replay it (default on with --gpu).</summary>
+    public bool CudaGraph { get; init; } = true;
     public string Optimizer { get; init; } = "sgd";
     public bool Profile { get; init; }
     public string? Markdown { get; init; }
@@ -31,7 +33,7 @@ public sealed record StepArgs
     public const string Usage =
         "usage: step [--net NAME] [--input CxHxW] [--batch N] [--classes N] [--width X] [--norm bn|gn|none]\n" +
         "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--gpu N [--tf32] [--conv-search heuristic|benchmark]\n" +
-        "            [--nondeterministic]] [--profile] [--markdown FILE] [--save-weights FILE]";
+        "            [--nondeterministic] [--cuda-graph on|off]] [--profile] [--markdown FILE] [--save-weights FILE]";
 
     public static StepArgs Parse(IReadOnlyList<string> a)
     {
@@ -88,6 +90,12 @@ public sealed record StepArgs
                         break;
                     }
                 case "--tf32": r = r with { Tf32 = true }; break;
+                case "--cuda-graph":
+                    {
+                        string text = Next();
+                        r = r with { CudaGraph = text switch { "on" => true, "off" => false, _ => throw new StepArgsException($"--cuda-graph '{text}': expected on or off") } };
+                        break;
+                    }
                 case "--nondeterministic": r = r with { Nondeterministic = true }; break;
                 case "--profile": r = r with { Profile = true }; break;
                 case "--markdown": r = r with { Markdown = Next() }; break;
