@@ -184,7 +184,7 @@ public sealed class Executor : IDisposable
         ZeroedInLastBackward.Clear();
         ZeroOnce(output, touched);
         // A uniform seed (d(loss) = 1) is a fill, not a host copy, so that the step can be captured.
-        if (outputGrad.Length == seedGrad.Count && !outputGrad.ContainsAnyExcept(outputGrad[0])) Backend.Fill(seedGrad, outputGrad[0]);
+        if (outputGrad.Length > 0 && outputGrad.Length == seedGrad.Count && !outputGrad.ContainsAnyExcept(outputGrad[0])) Backend.Fill(seedGrad, outputGrad[0]);
         else Backend.Upload(seedGrad, outputGrad);
         var recomputed = new HashSet<Value>();
         foreach (var run in active)

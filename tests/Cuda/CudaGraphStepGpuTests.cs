@@ -124,6 +124,24 @@ public class CudaGraphStepGpuTests
     }
 
     [Test]
+    public void ABadLabelInAReplayedStepIsStillReported()
+    {
+        using var gpu = Gpu();
+        var g = BnDropoutNet();
+        using var parameters = new ParameterBuffers(g, gpu);
+        parameters.Initialize(3);
+        using var opt = new Sgd(parameters, 0, 0, unitGain: false);
+        using var exec = new Executor(g, gpu, 2, parameters) { Seed = 5 };
+        using var runner = new StepRunner(opt, g.Loss!, capture: true);
+        for (long s = 0; s < 3; s++) runner.Run(exec, MakeBatch(g, 2, (int)s), s, 0.1);
+        var good = MakeBatch(g, 2, 9);
+        var bad = new Batch(good.Images, new[] { 1, 99 }, 2, good.Indices);
+        var e = Assert.Catch<Exception>(() => runner.Run(exec, bad, 3, 0.1))!;
+        Assert.That(runner.LastStepReplayed, Is.True, "the step was a replay");
+        Assert.That(e.Message, Does.Contain("label 99 is outside [0, 4)"));
+    }
+
+    [Test]
     public void AShortLastBatchRunsEagerlyUntilItsOwnGraphIsWarm()
     {
         using var gpu = Gpu();
