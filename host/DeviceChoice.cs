@@ -32,17 +32,26 @@ public sealed class DeviceChoice
         };
     }
 
-    /// <summary>The backend, float32. A GPU that cannot be used is a <see cref="DeviceUnavailableException"/>.</summary>
-    public static Backend Create(int? gpu)
+    /// <summary>
+    /// The backend of <paramref name="precision"/> (null: the device's default, fp32 on the CPU).
+    /// A GPU that cannot be used is a <see cref="DeviceUnavailableException"/>; a precision the
+    /// device cannot run is a usage error naming --precision.
+    /// </summary>
+    /// <param name="source">What asked for the precision, for the error: the option, or e.g. a resumed run.</param>
+    public static Backend Create(int? gpu, Precision? precision = null, string source = "--precision")
     {
-        if (gpu is not int ordinal) return new CpuBackend<float>();
         try
         {
-            return CudaBackend.Create(ordinal);
+            if (gpu is not int ordinal) return CpuBackends.Create(precision ?? Precision.Fp32);
+            return CudaBackend.Create(ordinal, new CudaOptions { Precision = precision });
         }
         catch (CudaUnavailableException e)
         {
             throw new DeviceUnavailableException($"{e.Message}; run on the CPU with --device cpu");
+        }
+        catch (PrecisionNotSupportedException e)
+        {
+            throw new UsageException($"{source} {precision?.Name()}{(gpu is null ? "" : $" --gpu {gpu}")}: {e.Message}");
         }
     }
 }

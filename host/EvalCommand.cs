@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Engine.Data;
+using Engine.Graph;
 using Engine.Data.Datasets;
 using Engine.Nets;
 using Engine.Ops;
@@ -17,6 +18,7 @@ public static class EvalCommand
         var net = new NetArguments();
         var device = new DeviceChoice();
         var inference = new InferenceArguments();
+        var precision = new PrecisionChoice("Evaluation chooses its own, whatever the run trained in.");
         var weights = new Option<string>("--weights") { Description = "Weights: a .safetensors file or a run folder.", Required = true };
         var data = new Option<string?>("--data") { Description = "Data to evaluate: a class-folder tree (every image) or a VOC tree (its validation split). Default: the run's validation split." };
         var batch = new Option<int?>("--batch") { Description = "Images per forward pass (default 32)." };
@@ -27,6 +29,7 @@ public static class EvalCommand
         net.AddTo(cmd);
         device.AddTo(cmd);
         inference.AddTo(cmd);
+        precision.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
         {
             Ranks.RequireOneProcess("eval");
@@ -38,7 +41,7 @@ public static class EvalCommand
             bool segmentation = NetRegistry.Find(settings.Net).Segmentation;
             var dataset = Dataset(settings, segmentation, NetArguments.ParseInput(settings.Input)!.Value, r.GetValue(data));
             using var model = TrainedModel.Load(segmentation ? settings with { IgnoreLabel = dataset.IgnoreLabel } : settings, weightsArg,
-                device.GpuIndex(r), r.GetValue(net.DenseEval));
+                device.GpuIndex(r), r.GetValue(net.DenseEval), precision.Given(r));
             LabelConvention.CheckClasses(dataset, settings, weightsArg, r.GetValue(data));
             if (LabelConvention.AdaptNote(dataset, settings, weightsArg) is { } note) Console.WriteLine(note);
             var task = new TaskInfo(dataset.Task, dataset.Classes, dataset.IgnoreLabel, dataset.ClassNames);
@@ -48,7 +51,7 @@ public static class EvalCommand
             bool averageFlip = r.GetValue(flip) || r.GetValue(net.DenseEval);
             using var evaluator = model.Evaluator(task, averageFlip);
             Console.WriteLine($"evaluating {model.WeightsFile} ({model.Info.Name}, {model.Settings.Input}{(r.GetValue(net.DenseEval) ? ", dense evaluation" : "")}" +
-                $"{(averageFlip ? ", scores averaged with the mirror image" : "")}) on {dataset.Name}: {dataset.Count} examples");
+                $"{(averageFlip ? ", scores averaged with the mirror image" : "")}, {model.Backend.Precision.Name()}) on {dataset.Name}: {dataset.Count} examples");
             MetricSummary s;
             try { s = evaluator.Run(source); }
             catch (LabelOutOfRangeException e) { throw LabelConvention.OutOfRange(e, dataset, settings, weightsArg, r.GetValue(data)); }

@@ -15,12 +15,14 @@ public static class InfoCommand
         var args = new NetArguments();
         var batch = new Option<string?>("--batch") { Description = "With --net: also print the memory plan of a training step at this batch size (parameters, gradients, optimizer state, activation arena, and what keeping every tensor would cost)." };
         var eval = new Option<bool>("--eval") { Description = "With --batch: the plan of an evaluation executor (no gradients, no optimizer state)." };
+        var freeze = new Option<string?>("--freeze") { Description = "With --batch: backbone plans the training step of `host train --freeze backbone` (no backbone gradients, optimizer state or backward passes); none (default) every layer trained." };
         var optimizer = new Option<string?>("--optimizer") { Description = "With --batch: sgd (momentum, the default) or adam, for the optimizer state." };
         var cmd = new Command("info", "Without --net: list CUDA devices (or say why none is usable) and the known nets. With --net: the layer table, parameters and multiply-accumulates; with --batch also the memory plan.");
         args.AddTo(cmd);
         cmd.Options.Add(batch);
         cmd.Options.Add(eval);
         cmd.Options.Add(optimizer);
+        cmd.Options.Add(freeze);
         cmd.SetAction(r =>
         {
             if (r.GetValue(args.Net) is not { } name)
@@ -33,16 +35,19 @@ public static class InfoCommand
             }
             int? planBatch = r.GetValue(batch) is { } batchText ? ParseBatch(batchText) : null;
             var (optimizerName, buffers) = Optimizer(r.GetValue(optimizer));
-            if (planBatch is null && (r.GetValue(eval) || r.GetValue(optimizer) is not null))
-                throw new UsageException("--eval and --optimizer describe the memory plan: give --batch N too");
+            bool frozen = TrainCommand.ParseFreeze(r.GetValue(freeze)) ?? false;
+            if (planBatch is null && (r.GetValue(eval) || r.GetValue(optimizer) is not null || r.GetValue(freeze) is not null))
+                throw new UsageException("--eval, --optimizer and --freeze describe the memory plan: give --batch N too");
             var graph = Build(name, args.Options(r), out var used);
             Console.WriteLine($"{graph.Name}: input {used.Input}, {used.Classes} classes, norm {NormName(used.Norm)}, width x{used.Width:0.####}");
             Console.Write(LayerTable.Format(graph));
             if (planBatch is { } b)
             {
                 bool evaluation = r.GetValue(eval);
-                var budget = MemoryBudget.For(graph, b, DataType.F32, new ExecutorOptions { InferenceOnly = evaluation }, evaluation ? 0 : buffers);
-                Console.Write(MemoryTable.Format(budget, b, optimizerName));
+                if (frozen && evaluation) throw new UsageException("--freeze backbone describes training; --eval plans no gradients at all");
+                if (frozen && !graph.HasBackbone) throw new UsageException($"--freeze backbone: {new NoBackboneException(graph.Name).Message}");
+                var budget = MemoryBudget.For(graph, b, DataType.F32, new ExecutorOptions { InferenceOnly = evaluation, FreezeBackbone = frozen }, evaluation ? 0 : buffers);
+                Console.Write(MemoryTable.Format(budget, b, optimizerName + (frozen ? ", backbone frozen" : "")));
             }
             return 0;
         });

@@ -28,7 +28,7 @@ public static class PredictCommand
         var top = new Option<int?>("--top") { Description = "Classification: classes to list per image (default 5)." };
         var masks = new Option<string?>("--masks")
         {
-            Description = "Segmentation: colour (default; an RGB PNG in VOC's colours) or index (a palette PNG whose pixel values are the class numbers, as VOC's SegmentationClass; read by PIL as class ids).",
+            Description = "Segmentation: colour (default; an RGB PNG in VOC's colours, or ADE20K's standard 150-colour table, 'other' black, for a run trained on an ADE20K tree) or index (a palette PNG whose pixel values are the class numbers, as VOC's SegmentationClass; read by PIL as class ids).",
         };
         var cmd = new Command("predict", "Classify images (top 5) or segment them (colour or class-index mask PNGs).") { input, weights, saveLogits, outDir, top, masks };
         net.AddTo(cmd);
@@ -69,7 +69,7 @@ public static class PredictCommand
                     continue;
                 }
                 all.AddRange(prediction.Logits);
-                if (predictor.Segmentation) WriteMask(file, masksDir, prediction, indexMasks);
+                if (predictor.Segmentation) WriteMask(file, masksDir, prediction, indexMasks, settings.MaskColour());
                 else PrintTop(file, prediction, k);
             }
             if (logitsPath is not null)
@@ -102,7 +102,7 @@ public static class PredictCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {i + 1}. {best[i].Name,-24} {best[i].Probability:P2}"));
     }
 
-    private static void WriteMask(string file, string dir, Prediction prediction, bool index)
+    private static void WriteMask(string file, string dir, Prediction prediction, bool index, Func<int, (byte R, byte G, byte B)> colour)
     {
         int h = prediction.Height, w = prediction.Width;
         var mask = prediction.Mask!;
@@ -110,10 +110,10 @@ public static class PredictCommand
         var path = Path.Combine(dir, Path.GetFileNameWithoutExtension(file) + ".mask.png");
         if (index)
         {
-            var palette = Enumerable.Range(0, prediction.Classes).Select(c => SegmentationImages.Colour(c)).Select(c => new Rgb(c.R, c.G, c.B)).ToArray();
+            var palette = Enumerable.Range(0, prediction.Classes).Select(colour).Select(c => new Rgb(c.R, c.G, c.B)).ToArray();
             File.WriteAllBytes(path, PngCodec.EncodeIndexed(mask.Select(c => (byte)c).ToArray(), w, h, palette));
         }
-        else SegmentationImages.WriteMask(path, mask, h, w);
+        else SegmentationImages.WriteMask(path, mask, h, w, colour);
         Console.WriteLine($"{file}: {(index ? "class-index" : "colour")} mask {w}x{h} written to {path}");
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Engine.Data;
+using Engine.Graph;
+using Engine.Data.Datasets;
 using Engine.Nets;
 using Engine.Tensors;
 using Engine.Training;
@@ -58,6 +60,7 @@ public static class TrainCommand
         public Option<string?> Out { get; } = new("--out") { Description = "Run folder (default runs/<net>-<timestamp>)." };
         public Option<bool> Resume { get; } = new("--resume") { Description = "Continue the run in --out (default: the latest run of the net) from its checkpoint, exactly." };
         public Option<string?> InitFrom { get; } = new("--init-from") { Description = "Start from a weights file (.safetensors, or PyTorch .pth/.pt; the engine's, torchvision VGG's or timm VoVNet's names): every tensor matching by name and shape is loaded, the rest is listed in the log and keeps its fresh initialisation (e.g. a head of another class count, or the VGG paper's deep nets started from net A's layers)." };
+        public Option<string?> Freeze { get; } = new("--freeze") { Description = "backbone: hold the net's backbone (the vovnet57 nets' stem and stages, e.g. under vovnet57-seg's JPU and decoder) fixed as --init-from loaded it: no gradients and no optimizer state for it, no weight decay, its batch norm on its running statistics; a smaller memory plan (host info --freeze backbone). none (default): every layer trains. Stored in the run: --resume keeps it and refuses the other value. Without --init-from it warns, since a random backbone then stays random. Nets without a backbone (vgg, segnet, fcn) refuse it." };
         public Option<bool> StrictInit { get; } = new("--strict-init") { Description = "With --init-from: any tensor of the net or the file that does not match is an error (a head of another class count is still replaced)." };
         public Option<string?> Normalize { get; } = new("--normalize") { Description = "Input normalisation, stored in the run: imagenet ((x/255 - mean)/std with torchvision's ImageNet values, for torchvision/timm weights), none (x/255) or MEAN/STD in 0..1 units, e.g. 0.5,0.5,0.5/0.25,0.25,0.25 (default: the net's recipe: VGG 0..255 minus the mean RGB, the others x/255 or the seed's)." };
         public Option<ulong?> Seed { get; } = new("--seed") { Description = "Seed of init, shuffling, augmentation and dropout (default 1)." };
@@ -66,15 +69,16 @@ public static class TrainCommand
         public Option<int?> Examples { get; } = new("--examples") { Description = "Synthetic data: training examples (validation gets a fifth as many)." };
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
         public Option<double?> CollectiveTimeout { get; } = new("--collective-timeout") { Description = "Under mpirun: seconds a rank waits for the others at a collective before every rank stops, naming the rank that did not arrive (default 300)." };
-        public Option<string?> Precision { get; } = new("--precision") { Description = "CPU arithmetic: fp32 (default) or fp64 (for exact comparisons, e.g. of data-parallel runs)." };
+        public PrecisionChoice Precision { get; } = new("A run stores its precision and --resume keeps it (another --precision is refused there).");
         public Option<string?> CudaGraph { get; } = new("--cuda-graph") { Description = "on or off: with --gpu, capture the whole training step (forward, backward, update, metrics) as a CUDA graph after two warm-up steps and replay it with one launch per step (default on; the CPU runs steps as they come). A step that cannot be captured runs eagerly, the reason in the log." };
         public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, and mild augmentation, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
 
         public void AddTo(Command c)
         {
             foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Flip, Epochs, EpochsMultiple, TrainFraction, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
-                         Out, Resume, InitFrom, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout, Precision, CudaGraph })
+                         Out, Resume, InitFrom, Freeze, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout, CudaGraph })
                 c.Options.Add(opt);
+            Precision.AddTo(c);
         }
 
         /// <summary>The options `host lr-find` shares: data, batch, optimizer, seed, loading threads, synthetic examples.</summary>
@@ -88,9 +92,7 @@ public static class TrainCommand
     private static int Run(ParseResult r, NetArguments netArgs, DeviceChoice deviceChoice, Options o, Engine.Distributed.ICollectives group)
     {
         var gpu = deviceChoice.GpuIndex(r) is int g ? g + group.LocalRank : (int?)null;
-        var precision = r.GetValue(o.Precision)?.ToLowerInvariant() ?? "fp32";
-        if (precision is not ("fp32" or "fp64")) throw new UsageException($"--precision '{precision}': expected fp32 or fp64");
-        if (precision == "fp64" && gpu is not null) throw new UsageException("--precision fp64 is for the CPU; the GPU backend computes in fp32");
+        var precision = o.Precision.Given(r);
         int threads = Positive(r.GetValue(o.Threads), "--threads") ?? Environment.ProcessorCount;
         long checkpointEvery = r.GetValue(o.CheckpointEvery) is long ce ? (ce >= 0 ? ce : throw new UsageException($"--checkpoint-every {ce}: must be 0 or more")) : 500;
         long? maxSteps = r.GetValue(o.MaxSteps) is long ms ? (ms >= 1 ? ms : throw new UsageException($"--max-steps {ms}: must be at least 1")) : null;
@@ -106,22 +108,27 @@ public static class TrainCommand
         if (resume && initFrom is not null) throw new UsageException("--init-from starts a new run; it cannot be combined with --resume");
         if (r.GetValue(o.StrictInit) && initFrom is null) throw new UsageException("--strict-init applies to --init-from FILE, which is not given");
         var (info, data, graph, settings) = Prepare(settled, group);
+        if (settings.FreezeBackbone && !graph.HasBackbone) throw new UsageException($"--freeze backbone: {new Engine.Graph.NoBackboneException(info.Name).Message}");
 
-        using var backend = precision == "fp64" ? new Engine.Graph.CpuBackend<double>() : DeviceChoice.Create(gpu);
+        using var backend = resume
+            ? DeviceChoice.Create(gpu, Precisions.Parse(settings.Precision), $"--resume: {runDir} was trained in")
+            : DeviceChoice.Create(gpu, precision);
+        settings = settings with { Precision = backend.Precision.Name() };
         using var deviceGroup = Ranks.JoinGpus(backend, group, r.GetValue(o.CollectiveTimeout) ?? Ranks.DefaultTimeoutSeconds);
         using var train = new LoaderBatches(data.Train, settings.Batch, train: true, settings.Seed, threads, group.Rank, group.Size);
         using var val = data.Validation is null ? null : new LoaderBatches(data.Validation, settings.Batch, train: false, settings.Seed, threads);
         var progress = ProgressLine.ForConsole();
         var messages = new ProgressAwareWriter(Console.Out, progress);
         messages.WriteLine($"data: {data.Describe()}");
+        if (backend.Precision != Engine.Graph.Precision.Fp32) messages.WriteLine($"precision: {settings.Precision} ({backend.Name})");
         CheckSchedule(settings, train.BatchesPerEpoch);
         var trainer = new Trainer(graph, backend, train, val, new TaskInfo(data.Train.Task, data.Train.Classes, data.Train.IgnoreLabel, data.Train.ClassNames),
             new TrainerOptions
             {
                 RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
                 Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, CudaGraph = cudaGraph, Resume = resume, InitFrom = initFrom, StrictInit = r.GetValue(o.StrictInit), StopAfterSteps = maxSteps,
-                Config = settings.ToJson(), Notes = notes, CreateOptimizer = p => CreateOptimizer(settings, p),
-                Group = group, DeviceGroup = deviceGroup, Agreement = [.. settings.ToJson().Select(kv => (kv.Key, kv.Value?.ToJsonString() ?? "null")), ("precision", precision),
+                Config = settings.ToJson(), Notes = notes, FreezeBackbone = settings.FreezeBackbone, CreateOptimizer = p => CreateOptimizer(settings, p),
+                Group = group, DeviceGroup = deviceGroup, Agreement = [.. settings.ToJson().Select(kv => (kv.Key, kv.Value?.ToJsonString() ?? "null")),
                     ("training data", $"{data.Train.Name}, {data.Train.Count} examples"), ("--init-from", initFrom ?? "none")],
             })
         { Messages = messages, Progress = group.Rank == 0 ? progress.Report : null };
@@ -161,7 +168,11 @@ public static class TrainCommand
         var data = DataChoice.Open(settings, info.Segmentation, input);
         if (data.Train.Classes != settings.Classes)
             throw new UsageException($"--classes {settings.Classes}: the data has {data.Train.Classes} classes ({data.Train.Name})");
-        settings = settings with { ClassNames = [.. data.Train.ClassNames], IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1 };
+        settings = settings with
+        {
+            ClassNames = [.. data.Train.ClassNames], IgnoreLabel = info.Segmentation ? data.Train.IgnoreLabel : -1,
+            AdeData = settings.Data is { } dir && AdeSegmentationDataset.IsTree(dir),
+        };
         var graph = NetRegistry.Build(info.Name, new NetOptions
         {
             Input = input, Classes = settings.Classes, Norm = NetArguments.ParseNorm(settings.Norm), Width = settings.Width,
@@ -188,6 +199,10 @@ public static class TrainCommand
             var saved = TrainSettings.FromJson(Checkpoint.ReadState(dir).Config, Path.Combine(dir, Checkpoint.RecordName));
             if (r.GetValue(netArgs.Net) is { } n && !string.Equals(FindNet(n).Name, saved.Net, StringComparison.Ordinal))
                 throw new UsageException($"--resume: {dir} is a run of {saved.Net}, not {n}");
+            if (o.Precision.Given(r) is { } p && p.Name() != saved.Precision)
+                throw new UsageException($"--precision {p.Name()}: {dir} was trained in {saved.Precision}, and a resumed run continues exactly as it was; leave --precision out, or start a new run");
+            if (ParseFreeze(r.GetValue(o.Freeze)) is { } freeze && freeze != saved.FreezeBackbone)
+                throw new UsageException($"--freeze {TrainSettings.FreezeName(freeze)}: {dir} was trained with --freeze {TrainSettings.FreezeName(saved.FreezeBackbone)}, which a resumed run keeps (start a new run with --init-from {Path.Combine(dir, Trainer.WeightsFile)} to change it)");
             int epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? saved.Epochs;
             Console.WriteLine($"resuming {dir} with its own settings{(epochs != saved.Epochs ? $", now for {epochs} epochs" : "")}");
             return (saved with { Epochs = epochs }, dir, true, []);
@@ -250,6 +265,7 @@ public static class TrainCommand
             Epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? d.Epochs,
             Seed = r.GetValue(o.Seed) ?? 1,
             AdaptivePool = r.GetValue(netArgs.AdaptivePool), Normalize = InferenceArguments.CheckNormalize(r.GetValue(o.Normalize)),
+            FreezeBackbone = ParseFreeze(r.GetValue(o.Freeze)) ?? false,
         };
         string[]? recipeLines = null;
         if (recipe == "data")
@@ -275,6 +291,13 @@ public static class TrainCommand
             : $"defaults: {d.Source}");
         return (settings, r.GetValue(o.Out) ?? RunFolders.NewRun(info.Name), false, []);
     }
+
+    /// <summary>--freeze: backbone (true), none (false), or not given (null).</summary>
+    internal static bool? ParseFreeze(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => null, "backbone" => true, "none" => false,
+        _ => throw new UsageException($"--freeze '{text}': expected backbone or none"),
+    };
 
     /// <summary>The schedule text against the run's length (<paramref name="stepsPerEpoch"/> 0: not known yet, the text alone).</summary>
     private static void CheckSchedule(TrainSettings settings, long stepsPerEpoch)

@@ -51,6 +51,16 @@ public sealed record TrainSettings
     public bool AdaptivePool { get; init; }
     /// <summary>Input normalisation (<see cref="InputNormalization"/>'s text), or null for the recipe's own.</summary>
     public string? Normalize { get; init; }
+    /// <summary>The run's arithmetic (<see cref="Engine.Graph.Precision"/>'s name) once its backend has resolved the default; runs from before it was stored were fp32.</summary>
+    public string? Precision { get; init; }
+    /// <summary>--freeze backbone: the net's backbone held fixed for the whole run (a resume keeps it).</summary>
+    public bool FreezeBackbone { get; init; }
+    /// <summary>Trained on an ADE20K tree: masks take ADE20K's colours (<see cref="Engine.Data.Datasets.AdePalette"/>).</summary>
+    public bool AdeData { get; init; }
+
+    /// <summary>The colour of each class in a predicted mask: ADE20K's table for a run on an ADE20K tree, else VOC's palette.</summary>
+    public Func<int, (byte R, byte G, byte B)> MaskColour() =>
+        AdeData ? c => Engine.Data.Datasets.AdePalette.ClassColour(c, AdeOtherAsClass) : Engine.Training.Reports.SegmentationImages.Colour;
 
     public InputNormalization? Normalization() => Normalize is null ? null : InputNormalization.Parse(Normalize);
 
@@ -71,8 +81,10 @@ public sealed record TrainSettings
         ["optimizer"] = Optimizer, ["lr"] = LearningRate, ["momentum"] = Momentum, ["weightDecay"] = WeightDecay,
         ["schedule"] = Schedule, ["batch"] = Batch, ["epochs"] = Epochs, ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
         ["classNames"] = new JsonArray(ClassNames.Select(n => (JsonNode?)n).ToArray()),
-        ["adaptivePool"] = AdaptivePool, ["normalize"] = Normalize,
+        ["adaptivePool"] = AdaptivePool, ["normalize"] = Normalize, ["precision"] = Precision, ["freeze"] = FreezeName(FreezeBackbone), ["adeData"] = AdeData,
     };
+
+    public static string FreezeName(bool freezeBackbone) => freezeBackbone ? "backbone" : "none";
 
     public static TrainSettings FromJson(JsonObject o, string source)
     {
@@ -88,7 +100,10 @@ public sealed record TrainSettings
                 Momentum = (double)o["momentum"]!, WeightDecay = (double)o["weightDecay"]!, Schedule = (string)o["schedule"]!,
                 Batch = (int)o["batch"]!, Epochs = (int)o["epochs"]!, Seed = ulong.Parse((string)o["seed"]!, CultureInfo.InvariantCulture),
                 ClassNames = o["classNames"]?.AsArray().Select(n => (string)n!).ToArray() ?? [],
-                AdaptivePool = (bool?)o["adaptivePool"] ?? false, Normalize = (string?)o["normalize"],
+                AdaptivePool = (bool?)o["adaptivePool"] ?? false, Normalize = (string?)o["normalize"], FreezeBackbone = (string?)o["freeze"] == "backbone",
+                // Runs from before the field: an ADE20K tree still where it was tells.
+                AdeData = (bool?)o["adeData"] ?? ((string?)o["data"] is { } d && Engine.Data.Datasets.AdeSegmentationDataset.IsTree(d)),
+                Precision = (string?)o["precision"] ?? "fp32",
             };
         }
         catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)

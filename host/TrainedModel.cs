@@ -37,11 +37,11 @@ public sealed class TrainedModel : IDisposable
         return Load(settings, weightsArg, gpu, r.GetValue(netArgs.DenseEval));
     }
 
-    /// <summary>Loads the weights file of <paramref name="settings"/>'s net onto the CPU or GPU <paramref name="gpu"/>.</summary>
-    public static TrainedModel Load(TrainSettings settings, string weightsArg, int? gpu, bool denseEvaluation)
+    /// <summary>Loads the weights file of <paramref name="settings"/>'s net onto the CPU or GPU <paramref name="gpu"/> in <paramref name="precision"/> (null: the device's default).</summary>
+    public static TrainedModel Load(TrainSettings settings, string weightsArg, int? gpu, bool denseEvaluation, Engine.Graph.Precision? precision = null)
     {
         var weights = RunFolders.WeightsFile(weightsArg);
-        var net = LoadedNet.Load(weights, settings.ToModelSpec(denseEvaluation), DeviceChoice.Create(gpu));
+        var net = LoadedNet.Load(weights, settings.ToModelSpec(denseEvaluation), DeviceChoice.Create(gpu, precision));
         return new TrainedModel(settings, net);
     }
 

@@ -36,6 +36,7 @@ public sealed partial class CudaBackend : Backend
     /// </summary>
     public static CudaBackend Create(int ordinal, CudaOptions? options = null)
     {
+        CheckPrecision(options?.Precision);
         CudaDevice device;
         try
         {
@@ -55,7 +56,8 @@ public sealed partial class CudaBackend : Backend
         }
         try
         {
-            return new CudaBackend(device, options ?? new CudaOptions());
+            options ??= new CudaOptions();
+            return new CudaBackend(device, options with { Precision = options.Precision ?? DefaultPrecision(device.Info) });
         }
         catch
         {
@@ -64,8 +66,28 @@ public sealed partial class CudaBackend : Backend
         }
     }
 
+    /// <summary>Whether this build has the GPU bf16 path (bf16 storage, tensor-core convolutions); until it does, bf16 runs on the CPU reference only.</summary>
+    public const bool Bf16Built = false;
+
+    /// <summary>
+    /// The precision of a GPU when none is asked for: bf16 from compute capability 8.0 (Ampere's
+    /// bf16 tensor cores) once <see cref="Bf16Built"/>, fp32 before it and until then.
+    /// </summary>
+    public static Precision DefaultPrecision(CudaDeviceInfo info) => info.ComputeMajor >= 8 && Bf16Built ? Precision.Bf16 : Precision.Fp32;
+
+    /// <summary>Refuses what the GPU cannot run, before any device is touched.</summary>
+    private static void CheckPrecision(Precision? precision)
+    {
+        if (precision == Precision.Bf16 && !Bf16Built)
+            throw new PrecisionNotSupportedException("bf16 runs on the CPU reference only for now: the GPU's bf16 path is not built yet; on the GPU use fp32 or tf32");
+        if (precision == Precision.Fp64)
+            throw new PrecisionNotSupportedException("fp64 is the CPU backend's; the GPU computes fp32 or tf32");
+    }
+
     public CudaDevice Device { get; }
+    /// <summary>The options, with <see cref="CudaOptions.Precision"/> resolved.</summary>
     public CudaOptions Options { get; }
+    public override Precision Precision => Options.Precision!.Value;
     public CudaStream Stream { get; }
     public DeviceAllocator Allocator { get; }
     public KernelCatalog Kernels { get; }

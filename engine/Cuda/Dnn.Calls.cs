@@ -1,3 +1,4 @@
+using Engine.Cuda.DnnGraph;
 using Engine.Cuda.Native;
 
 namespace Engine.Cuda;
@@ -8,6 +9,7 @@ public sealed unsafe partial class Dnn
     /// <summary>y = conv(x, w) (beta 0) or y += conv(x, w) (beta 1).</summary>
     public void ConvolutionForward(ConvDescriptors d, DevicePtr x, DevicePtr w, DevicePtr y, float beta = 0)
     {
+        if (GraphConvolution(ConvPass.Forward, d, x, w, y, beta)) return;
         var algo = Algorithms.Get(d, ConvAlgorithmCache.Pass.Forward, () => new ConvAlgorithmFind(x, w, y, FindWorkspaceBytes()));
         var (ws, wsBytes) = Workspace(algo.WorkspaceBytes);
         float alpha = 1;
@@ -18,6 +20,7 @@ public sealed unsafe partial class Dnn
     /// <summary>dx = convᵀ(dy, w) + beta * dx: beta 1 accumulates, 0 overwrites (dx is not read).</summary>
     public void ConvolutionBackwardData(ConvDescriptors d, DevicePtr w, DevicePtr dy, DevicePtr dx, float beta = 1)
     {
+        if (GraphConvolution(ConvPass.BackwardData, d, dx, w, dy, beta)) return;
         var algo = Algorithms.Get(d, ConvAlgorithmCache.Pass.BackwardData, () => WithScratch(d.XSpan,
             scratch => new ConvAlgorithmFind(scratch, w, dy, FindWorkspaceBytes())));
         var (ws, wsBytes) = Workspace(algo.WorkspaceBytes);
@@ -29,6 +32,7 @@ public sealed unsafe partial class Dnn
     /// <summary>dw += the filter gradient of (x, dy), beta = 1.</summary>
     public void ConvolutionBackwardFilter(ConvDescriptors d, DevicePtr x, DevicePtr dy, DevicePtr dw, float beta = 1)
     {
+        if (GraphConvolution(ConvPass.BackwardFilter, d, x, dw, dy, beta)) return;
         var s = d.Shape;
         var algo = Algorithms.Get(d, ConvAlgorithmCache.Pass.BackwardFilter, () => WithScratch((long)s.K * (s.C / s.Groups) * s.Kernel * s.Kernel,
             scratch => new ConvAlgorithmFind(x, scratch, dy, FindWorkspaceBytes())));

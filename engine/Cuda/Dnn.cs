@@ -44,6 +44,7 @@ public sealed partial class Dnn : IDisposable
     public void Dispose()
     {
         if (_handle == 0) return;
+        DisposeGraphPlans();
         _allocator.Free(_workspace, _workspaceBlock);
         _workspace = DevicePtr.Null;
         _workspaceBlock = 0;

@@ -88,6 +88,8 @@ public abstract partial class Backend : IDisposable
     public abstract string Name { get; }
     /// <summary>The element type of float tensors: F64 for the CPU's gradient checks, else F32.</summary>
     public abstract DataType FloatType { get; }
+    /// <summary>The arithmetic this backend runs (<see cref="Graph.Precision"/>).</summary>
+    public virtual Precision Precision => FloatType == DataType.F64 ? Precision.Fp64 : Precision.Fp32;
 
     /// <summary>A buffer of <paramref name="count"/> elements of <paramref name="type"/>, zeroed.</summary>
     public abstract Buffer Allocate(long count, DataType type);

@@ -46,8 +46,20 @@ public sealed unsafe class CpuBuffer : Buffer
 /// <summary>The reference backend: plain loops in float or double precision.</summary>
 public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public override string Name => $"cpu ({typeof(T).Name.ToLowerInvariant()})";
+    private readonly bool _bf16;
+
+    public CpuBackend() { }
+
+    /// <param name="emulateBf16">Round to bf16 what a bf16 GPU run stores in bf16 (float only; <see cref="Bf16Storage"/>).</param>
+    public CpuBackend(bool emulateBf16)
+    {
+        if (emulateBf16 && typeof(T) != typeof(float)) throw new ArgumentException($"bf16 is emulated on float32 storage, not {typeof(T).Name}", nameof(emulateBf16));
+        _bf16 = emulateBf16;
+    }
+
+    public override string Name => _bf16 ? "cpu (single, bf16 emulated)" : $"cpu ({typeof(T).Name.ToLowerInvariant()})";
     public override DataType FloatType => typeof(T) == typeof(double) ? DataType.F64 : DataType.F32;
+    public override Precision Precision => _bf16 ? Precision.Bf16 : typeof(T) == typeof(double) ? Precision.Fp64 : Precision.Fp32;
 
     public override Buffer Allocate(long count, DataType type)
     {
@@ -55,7 +67,15 @@ public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloati
         return new CpuBuffer(count, type);
     }
 
+    /// <summary>Large slices (the parameter gradients, once a step) in parallel chunks: one core does not saturate the memory bus.</summary>
     public override void Zero(BufferSlice s)
+    {
+        const int chunk = 1 << 20;
+        if (s.Count <= chunk) { ZeroPart(s); return; }
+        Parallel.For(0, (s.Count + chunk - 1) / chunk, k => ZeroPart(s.Sub(k * chunk, (int)Math.Min(chunk, s.Count - k * chunk))));
+    }
+
+    private static void ZeroPart(BufferSlice s)
     {
         if (s.Type == DataType.I32) I(s).Clear();
         else F(s).Clear();
@@ -110,9 +130,29 @@ public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloati
         else F(src).CopyTo(F(dst));
     }
 
-    public override void Forward(NodeRun run) => Node(run).Forward();
-    public override void Backward(NodeRun run) => Node(run).Backward();
-    public override void Recompute(NodeRun run) => Node(run).Recompute();
+    public override void Forward(NodeRun run)
+    {
+        var node = Node(run);
+        if (_bf16)
+        {
+            Bf16Storage.RoundGraphInputs(run);
+            node.CopyProductOperandsToBf16();
+        }
+        node.Forward();
+        if (_bf16) Bf16Storage.RoundOutputs(run);
+    }
+
+    public override void Backward(NodeRun run)
+    {
+        Node(run).Backward();
+        if (_bf16) Bf16Storage.RoundInputGradients(run);
+    }
+
+    public override void Recompute(NodeRun run)
+    {
+        Node(run).Recompute();
+        if (_bf16) Bf16Storage.RoundOutputs(run);
+    }
 
     private static CpuNode<T> Node(NodeRun run) => (CpuNode<T>)(run.BackendState ??= new CpuNode<T>(run));
     internal static Span<T> F(BufferSlice s) =>

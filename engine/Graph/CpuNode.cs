@@ -8,6 +8,7 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly NodeRun _run;
     private readonly Dictionary<int, Array> _scratch = [];
+    private T[]?[]? _productCopies;
 
     internal CpuNode(NodeRun run) { _run = run; }
 
@@ -48,7 +49,8 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     public Span<T> InGrad(int i) => CpuBackend<T>.F(_run.InGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: input {i} takes no gradient"));
     public Span<T> OutGrad(int i) => CpuBackend<T>.F(_run.OutGrad[i] ?? throw new InvalidOperationException($"{Node.Name}: output {i} has no gradient"));
 
-    public Span<T> Param(int j) => CpuBackend<T>.F(_run.Params[j]);
+    /// <summary>Parameter j as the op computes with it: in a bf16 run a bf16 copy of a product operand (<see cref="OpBase.ParameterIsProductOperand"/>), else the master.</summary>
+    public Span<T> Param(int j) => _productCopies?[j] is { } copy ? copy : CpuBackend<T>.F(_run.Params[j]);
     /// <summary>Parameter j's gradient, to be ACCUMULATED into (+=).</summary>
     public Span<T> ParamGrad(int j) => CpuBackend<T>.F(_run.ParamGrads[j]);
     public Span<T> State(int j) => CpuBackend<T>.F(_run.States[j]);
@@ -66,6 +68,20 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
         var fresh = new TElem[count];
         _scratch[slot] = fresh;
         return fresh;
+    }
+
+    /// <summary>Refreshes the bf16 copies of the product operands from the masters (before each forward of a bf16 run).</summary>
+    internal void CopyProductOperandsToBf16()
+    {
+        for (int j = 0; j < _run.Params.Length; j++)
+        {
+            if (!Node.Op.ParameterIsProductOperand(j)) continue;
+            _productCopies ??= new T[]?[_run.Params.Length];
+            var master = CpuBackend<T>.F(_run.Params[j]);
+            var copy = _productCopies[j] ??= new T[master.Length];
+            master.CopyTo(copy);
+            Bf16.Round(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(copy.AsSpan()));
+        }
     }
 
     internal void Forward() => Node.Op.Forward(this);

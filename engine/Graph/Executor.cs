@@ -9,7 +9,9 @@ namespace Engine.Graph;
 /// arena laid out by a <see cref="MemoryPlan"/> fixed at construction. The first backward to
 /// write a gradient in a pass overwrites it where its op can (<see cref="OpBase.OverwritesInputGradient"/>);
 /// any other gradient is zeroed just before the first backward that touches it. Parameter
-/// gradients are zeroed only by <see cref="ParameterBuffers.ZeroGrads"/>.
+/// gradients are zeroed only by <see cref="ParameterBuffers.ZeroGrads"/>. Over parameters that
+/// freeze the backbone (<see cref="ExecutorOptions.FreezeBackbone"/>), the backbone's nodes run in
+/// evaluation mode and are left out of backward.
 /// </summary>
 public sealed class Executor : IDisposable
 {
@@ -38,10 +40,16 @@ public sealed class Executor : IDisposable
         Graph = graph;
         Backend = backend;
         Batch = batch;
-        Options = options;
         _ownsParameters = parameters is null;
-        Parameters = parameters ?? new ParameterBuffers(graph, backend);
+        Parameters = parameters ?? new ParameterBuffers(graph, backend, freezeBackbone: options.FreezeBackbone && !options.InferenceOnly);
         if (Parameters.Backend != backend) throw new ArgumentException("parameters live on another backend");
+        if (!options.InferenceOnly && options.FreezeBackbone != Parameters.FreezeBackbone)
+        {
+            // Parameters without backbone gradients need a plan without backbone backward passes; the other way round the optimizer would decay weights nothing updates.
+            if (options.FreezeBackbone) throw new ArgumentException($"{graph.Name}: ExecutorOptions.FreezeBackbone needs ParameterBuffers that freeze the backbone too");
+            options = options with { FreezeBackbone = true };
+        }
+        Options = options;
 
         _shapes = MemoryPlan.Shapes(graph, batch);
         Plan = new MemoryPlan(graph, _shapes, backend.FloatType, options);
@@ -84,7 +92,7 @@ public sealed class Executor : IDisposable
                 OutStrides = Strides(node.Outputs),
                 InAliasesOutput = node.Op.InputsMayAliasOutput ? node.Inputs.Select(v => Plan.View(v)?.Root == node.Outputs[0]).ToArray() : null,
                 Params = node.Params.Select(p => Parameters.Slice(Parameters.Values, p)).ToArray(),
-                ParamGrads = node.Params.Select(p => Parameters.Slice(Parameters.Grads, p)).ToArray(),
+                ParamGrads = Plan.HasBackward(node) ? node.Params.Select(p => Parameters.GradSlice(p)!.Value).ToArray() : [],
                 States = node.States.Select(p => Parameters.Slice(Parameters.States, p)).ToArray(),
                 StepScalar = BufferSlice.Whole(_stepScalar),
                 SavedScratch = Plan.SavedScratch(node) is var (block, count, type) ? new BufferSlice(_arena, block.Offset, count, type) : null,
@@ -142,7 +150,7 @@ public sealed class Executor : IDisposable
         foreach (var run in _runs)
         {
             run.In = _forwardIn[run.Node.Index];
-            run.Training = training;
+            run.Training = training && !Frozen(run.Node);
             run.Seed = Seed;
             run.Step = Step;
             run.ExampleOffset = ExampleOffset;
@@ -176,7 +184,7 @@ public sealed class Executor : IDisposable
         for (int i = _runs.Length - 1; i >= 0; i--)
         {
             var node = _runs[i].Node;
-            if (!node.Outputs.Any(o => reaches[o.Id])) continue;
+            if (!Plan.HasBackward(node) || !node.Outputs.Any(o => reaches[o.Id])) continue;
             active.Add(_runs[i]);
             foreach (var v in node.Inputs) if (v.IsFloat) reaches[v.Id] = true;
         }
@@ -202,6 +210,9 @@ public sealed class Executor : IDisposable
         }
     }
 
+    /// <summary>A node of a frozen backbone in a training executor: evaluation mode, no backward.</summary>
+    private bool Frozen(Node node) => Plan.Training && !Plan.HasBackward(node);
+
     /// <summary>A block's bytes in the arena as floats of the backend (tests poison freed blocks through it).</summary>
     internal BufferSlice ArenaFloats(ArenaBlock block) =>
         new(_arena, block.Offset, block.Bytes / Backend.FloatType.Size(), Backend.FloatType);
@@ -221,7 +232,12 @@ public sealed class Executor : IDisposable
             var producer = _runs[v.Producer!.Index];
             var forwardOut = producer.Out;
             producer.Out = [target];
-            try { Backend.Recompute(producer); }
+            try
+            {
+                Profiler?.BeginSection("recompute");
+                Backend.Recompute(producer);
+                Profiler?.EndSection("recompute");
+            }
             finally { producer.Out = forwardOut; }
         }
         run.In = backwardIn;

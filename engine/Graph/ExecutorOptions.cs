@@ -25,4 +25,12 @@ public sealed record ExecutorOptions
     /// one elementwise pass more per such layer, a tensor less alive at the peak.
     /// </summary>
     public bool Recompute { get; init; } = true;
+
+    /// <summary>
+    /// Training with the graph's backbone held fixed (<see cref="Graph.HasBackbone"/>): its nodes run
+    /// in evaluation mode (batch norm uses and keeps its running statistics) and have no backward
+    /// pass, so nothing they read is kept for backward and no gradient of theirs is planned. An
+    /// executor over <see cref="ParameterBuffers"/> that freeze the backbone always does.
+    /// </summary>
+    public bool FreezeBackbone { get; init; }
 }

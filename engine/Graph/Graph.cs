@@ -20,6 +20,20 @@ public sealed class Graph
     public ParameterLayout States { get; }
     internal int ValueCount { get; }
 
+    /// <summary>How many of the first nodes form the net's backbone (<see cref="GraphBuilder.Backbone"/>); 0: none declared.</summary>
+    public int BackboneNodeCount { get; internal init; }
+    /// <summary>The backbone's parameters: the first this many of the layout.</summary>
+    public long BackboneParameterCount { get; internal init; }
+    public bool HasBackbone => BackboneNodeCount > 0;
+    public bool InBackbone(Node n) => n.Index < BackboneNodeCount;
+
+    /// <summary>Parameters held fixed (a prefix of the layout): the backbone's when it is frozen, else none.</summary>
+    public long FrozenParameterCount(bool freezeBackbone)
+    {
+        if (freezeBackbone && !HasBackbone) throw new NoBackboneException(Name);
+        return freezeBackbone ? BackboneParameterCount : 0;
+    }
+
     public Value Input(string name) => Inputs.FirstOrDefault(v => v.Name == name)
         ?? throw new KeyNotFoundException($"graph '{Name}' has no input '{name}' (inputs: {string.Join(", ", Inputs.Select(i => i.Name))})");
 
@@ -29,4 +43,11 @@ public sealed class Graph
     /// <summary>Total multiply-accumulates of one forward pass per image.</summary>
     public long MultiplyAccumulates => Nodes.Sum(n => n.Op.MultiplyAccumulates(
         n.Inputs.Select(i => i.Shape).ToArray(), n.Outputs.Select(o => o.Shape).ToArray()));
+}
+
+/// <summary>`--freeze backbone` asked of a net that declares no backbone.</summary>
+public sealed class NoBackboneException(string net)
+    : InvalidOperationException($"{net} declares no backbone to freeze (the vovnet57 nets and vovnet57-seg do)")
+{
+    public string Net { get; } = net;
 }

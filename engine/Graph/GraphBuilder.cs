@@ -18,6 +18,9 @@ public sealed class GraphBuilder(string name)
     private readonly Stack<string> _scopes = new();
     private int _valueCount;
     private Value? _loss;
+    private int _backboneNodes;
+    private long _backboneParameters;
+    private bool _backboneOpen;
 
     public string Name { get; } = name;
 
@@ -46,6 +49,19 @@ public sealed class GraphBuilder(string name)
     {
         _scopes.Push(scope);
         return new PopScope(_scopes);
+    }
+
+    /// <summary>
+    /// Marks the nodes added inside the returned scope as the net's backbone, the part
+    /// `--freeze backbone` holds fixed. It must be built first (the graph's inputs aside), so its
+    /// nodes are a prefix of the graph and its parameters a prefix of the parameter layout: nothing
+    /// in it then reads a trainable value, and the trainable parameters are one contiguous range.
+    /// </summary>
+    public IDisposable Backbone()
+    {
+        if (_nodes.Count > 0 || _backboneOpen) throw new InvalidOperationException($"{Name}: a backbone is declared once, before any other layer");
+        _backboneOpen = true;
+        return new EndBackbone(this);
     }
 
     public string Qualify(string name) => _scopes.Count == 0 ? name : string.Join('.', _scopes.Reverse()) + "." + name;
@@ -94,7 +110,20 @@ public sealed class GraphBuilder(string name)
         _outputs["loss"] = v;
     }
 
-    public Graph Build() => new(Name, [.. _nodes], [.. _inputs], new(_outputs), _loss, _params, _states, _valueCount);
+    public Graph Build() => new(Name, [.. _nodes], [.. _inputs], new(_outputs), _loss, _params, _states, _valueCount)
+    {
+        BackboneNodeCount = _backboneNodes, BackboneParameterCount = _backboneParameters,
+    };
+
+    private sealed class EndBackbone(GraphBuilder b) : IDisposable
+    {
+        private bool _done;
+        public void Dispose()
+        {
+            if (_done) return;
+            (b._backboneNodes, b._backboneParameters, _done) = (b._nodes.Count, b._params.Count, true);
+        }
+    }
 
     private sealed class PopScope(Stack<string> scopes) : IDisposable
     {

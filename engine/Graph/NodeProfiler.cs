@@ -12,4 +12,7 @@ public interface INodeProfiler
 {
     void Begin(Node node, Pass pass);
     void End(Node node, Pass pass);
+    /// <summary>Work outside the nodes' passes, e.g. "recompute" (outputs written again before backward reads them).</summary>
+    void BeginSection(string name) { }
+    void EndSection(string name) { }
 }

@@ -30,6 +30,18 @@ public abstract class OpBase
     /// <summary>Non-trainable state saved in checkpoints (BN running statistics).</summary>
     public virtual ParamSpec[] States(Shape[] inputs) => [];
 
+    /// <summary>
+    /// Whether output <paramref name="output"/> stays float32 in a bf16 run (a loss); other float
+    /// outputs are stored in bf16 (engine/Graph/PRECISION.md).
+    /// </summary>
+    public virtual bool KeepsOutputInFp32(int output) => false;
+
+    /// <summary>
+    /// Whether parameter <paramref name="param"/> is an operand of a convolution or GEMM, which a bf16
+    /// run feeds a bf16 copy of (the fp32 master stays as it is); biases and normalisation parameters are not.
+    /// </summary>
+    public virtual bool ParameterIsProductOperand(int param) => false;
+
     /// <summary>Multiply-accumulates per forward pass at the given shapes (for `host info`).</summary>
     public virtual long MultiplyAccumulates(Shape[] inputs, Shape[] outputs) => 0;
 

@@ -4,18 +4,23 @@ namespace Engine.Graph;
 
 /// <summary>
 /// A graph's parameters, their gradients and its states, each one contiguous buffer on a
-/// backend. Executors of different batch sizes over the same graph may share one.
+/// backend. Executors of different batch sizes over the same graph may share one. With the
+/// backbone frozen, its parameters (a prefix of the layout) have no gradients: the gradient
+/// buffer holds the trainable parameters only, from <see cref="FrozenCount"/> on.
 /// </summary>
 public sealed class ParameterBuffers : IDisposable
 {
     /// <param name="gradients">False for inference only: no gradient buffer (a placeholder of one element), so the weights take their size once.</param>
     /// <param name="initialize">False when every value will be loaded anyway (a strict import): the buffers start undefined.</param>
-    public ParameterBuffers(Graph graph, Backend backend, bool gradients = true, bool initialize = true)
+    /// <param name="freezeBackbone">Hold the graph's backbone fixed (<see cref="Graph.HasBackbone"/>): no gradients for its parameters.</param>
+    public ParameterBuffers(Graph graph, Backend backend, bool gradients = true, bool initialize = true, bool freezeBackbone = false)
     {
         Graph = graph;
         Backend = backend;
+        FreezeBackbone = freezeBackbone;
+        FrozenCount = graph.FrozenParameterCount(freezeBackbone);
         Values = backend.AllocateFloats(Math.Max(1, graph.Parameters.Count));
-        Grads = backend.AllocateFloats(gradients ? Math.Max(1, graph.Parameters.Count) : 1);
+        Grads = backend.AllocateFloats(gradients ? Math.Max(1, TrainableCount) : 1);
         States = backend.AllocateFloats(Math.Max(1, graph.States.Count));
         backend.Zero(BufferSlice.Whole(Grads));
         if (initialize) Initialize(0);
@@ -28,6 +33,13 @@ public sealed class ParameterBuffers : IDisposable
     public Buffer States { get; }
 
     public long Count => Graph.Parameters.Count;
+    public bool FreezeBackbone { get; }
+    /// <summary>Parameters without gradients: the first this many of the layout.</summary>
+    public long FrozenCount { get; }
+    public long TrainableCount => Count - FrozenCount;
+    public bool IsFrozen(ParamView v) => v.Offset < FrozenCount;
+    /// <summary>The parameters that take gradients and updates, in layout order.</summary>
+    public IEnumerable<ParamView> Trainable => Graph.Parameters.Views.Where(v => !IsFrozen(v));
 
     /// <summary>Parameters by their initialisers (He, Glorot, ...); states to BN's start (mean 0, var 1).</summary>
     public void Initialize(ulong seed)
@@ -48,8 +60,18 @@ public sealed class ParameterBuffers : IDisposable
 
     public BufferSlice Slice(Buffer b, ParamView v) => new(b, v.Offset, v.Count);
 
+    /// <summary>Where <paramref name="v"/>'s gradient lives, or null for a frozen parameter.</summary>
+    public BufferSlice? GradSlice(ParamView v) => IsFrozen(v) ? null : new(Grads, v.Offset - FrozenCount, v.Count);
+
     public double[] GetValues() => Read(Values, Graph.Parameters.Count);
-    public double[] GetGrads() => Read(Grads, Graph.Parameters.Count);
+
+    /// <summary>Every parameter's gradient in layout order; a frozen parameter's reads 0.</summary>
+    public double[] GetGrads()
+    {
+        var all = new double[Count];
+        if (TrainableCount > 0) Backend.Download(new BufferSlice(Grads, 0, TrainableCount), all.AsSpan((int)FrozenCount));
+        return all;
+    }
     public double[] GetStates() => Read(States, Graph.States.Count);
     public void SetValues(ReadOnlySpan<double> v) => Write(Values, v, Graph.Parameters.Count);
     public void SetStates(ReadOnlySpan<double> v) => Write(States, v, Graph.States.Count);

@@ -73,9 +73,14 @@ public sealed record ModelSpec
         DenseEvaluation = DenseEvaluation, DenseKernel = Math.Max(1, (Input?[1] ?? 224) / 32),
     };
 
-    /// <summary>How one image file becomes the net's input (the evaluation view of the net's recipe).</summary>
-    public ImageRecipe Recipe(int size)
+    /// <summary>
+    /// How one image file becomes the net's input (the evaluation view of the net's recipe); a
+    /// non-square input (<paramref name="width"/> other than <paramref name="size"/>, only segmentation
+    /// trees train at one) is resized as those trees' validation images are.
+    /// </summary>
+    public ImageRecipe Recipe(int size, int? width = null)
     {
+        if (width is int w && w != size) return new ResizeRecipe(size, w) { Normalization = Normalization };
         var name = ImageRecipe.NameFor(Net);
         (int, int)? scale = VggScale is null ? null : VggRecipe.ParseScale(VggScale, size);
         return ImageRecipe.ForName(name, size, scale, Normalization);

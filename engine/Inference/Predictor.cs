@@ -28,7 +28,7 @@ public sealed class Predictor : IDisposable
         var s = net.Spec;
         _evaluator = new Evaluator(net.Graph, net.Backend, net.Parameters,
             new TaskInfo(net.Segmentation ? TaskKind.Segmentation : TaskKind.Classification, s.Classes!.Value, s.IgnoreLabel, s.ClassNames));
-        _recipe = s.Recipe(Input[1]);
+        _recipe = s.Recipe(Input[1], Input[2]);
     }
 
     /// <summary>The net, its weights and the spec it was built from.</summary>

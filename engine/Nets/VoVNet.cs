@@ -55,10 +55,12 @@ public static class VoVNet
 
     /// <summary>
     /// The stem and the four stages without the head; returns the stages' outputs, at strides 4,
-    /// 8, 16 and 32 of the image (256, 512, 768 and 1024 channels at width 1).
+    /// 8, 16 and 32 of the image (256, 512, 768 and 1024 channels at width 1). Declared as the
+    /// graph's backbone (what `--freeze backbone` holds fixed).
     /// </summary>
     public static Value[] Backbone(GraphBuilder b, Value image, Norm norm, double width, bool inputInConcat)
     {
+        using var backbone = b.Backbone();
         var x = image;
         using (b.Scope("stem"))
             for (int i = 0; i < StemWidths.Length; i++)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Engine.Graph;
 using Engine.Ops.Cpu;
 using Engine.Tensors;
@@ -62,6 +63,12 @@ public sealed partial class BatchNormActivation : Op
         for (int s = 0; s < batch; s++)
         {
             var ys = y.Slice((int)(s * stride) + c * plane, plane);
+            if (typeof(T) == typeof(float))
+            {
+                NormActivationKernels.Forward(Activation, MemoryMarshal.Cast<T, float>(x.Slice((s * channels + c) * plane, plane)),
+                    MemoryMarshal.Cast<T, float>(ys), mean, scale, shift);
+                continue;
+            }
             AffineMaps.Normalize<T>(x.Slice((s * channels + c) * plane, plane), ys, mean, scale, shift);
             ActivationMaps.Apply(Activation, ys);
         }
@@ -90,9 +97,11 @@ public sealed partial class BatchNormActivation : Op
             {
                 var xs = x.Slice((s * channels + c) * plane, plane);
                 var dzs = dz.Slice(s * plane, plane);
-                AffineMaps.Normalize<T>(xs, dzs, mean, scale, shift);
-                ActivationMaps.Gradient(Activation, dy.Slice((int)(s * stride) + c * plane, plane), dzs);
-                var (g, gd) = Reductions.SumAndDeviationDot<T>(dzs, xs, mean);
+                var dys = dy.Slice((int)(s * stride) + c * plane, plane);
+                var (g, gd) = typeof(T) == typeof(float)
+                    ? NormActivationKernels.Gradient(Activation, MemoryMarshal.Cast<T, float>(xs), MemoryMarshal.Cast<T, float>(dys),
+                        MemoryMarshal.Cast<T, float>(dzs), mean, scale, shift)
+                    : ReferenceGradient(xs, dys, dzs, mean, scale, shift);
                 sumDz += g;
                 sumDzDeviation += gd;
             }
@@ -113,6 +122,15 @@ public sealed partial class BatchNormActivation : Op
             }
         }
         finally { ArrayPool<T>.Shared.Return(rented); }
+    }
+
+    /// <summary>dz = dy * act'(z) over one plane and (Σ dz, Σ dz (x - mean)), in three plain passes (the double path).</summary>
+    private (double, double) ReferenceGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dz, double mean, double scale, double shift)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        AffineMaps.Normalize<T>(x, dz, mean, scale, shift);
+        ActivationMaps.Gradient(Activation, dy, dz);
+        return Reductions.SumAndDeviationDot<T>(dz, x, mean);
     }
 }
 

@@ -84,6 +84,7 @@ public sealed partial class Conv2d : Op
     /// <summary>The input (and its gradient) may be a channel slice of a concatenation: images a sample stride apart.</summary>
     public override bool ReadsStridedInput(int input) => true;
     public override bool OverwritesInputGradient(int input) => true;
+    public override bool ParameterIsProductOperand(int param) => param == 0;
 
     public override void Forward<T>(CpuNode<T> n) =>
         Forward(n.InShape(0), n.In(0), n.Param(0), HasBias ? n.Param(1) : default, n.Out(0), n.InSampleStride(0));
@@ -129,9 +130,16 @@ public sealed partial class Conv2d : Op
                     biasGrad[o] += SpanMath.Sum<T>(dy.Slice((img * OutChannels + o) * outPixels, outPixels));
         }
         if (!n.HasInGrad(0)) return;
-        bool overwrite = n.OverwriteInGrad(0);
-        if (Stride == 1 && Padding <= (Kernel - 1) * Dilation) InputGradientAsConvolution(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride, overwrite);
-        else InputGradientByFolding(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride, overwrite);
+        InputGradient(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride, n.OverwriteInGrad(0));
+    }
+
+    /// <summary>dX (=, or += unless <paramref name="overwrite"/>) from dY and the weights, by the path that suits the layer.</summary>
+    internal void InputGradient<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad, long dxStride, bool overwrite)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (IsPointwise) InputGradientPointwise(inShape, dy, weight, inputGrad, dxStride, overwrite);
+        else if (Stride == 1 && Padding <= (Kernel - 1) * Dilation) InputGradientAsConvolution(inShape, dy, weight, inputGrad, dxStride, overwrite);
+        else InputGradientByFolding(inShape, dy, weight, inputGrad, dxStride, overwrite);
     }
 
     /// <summary>dW[o, (c, ky, kx)] += sum over images and pixels of dY[o, pixel] * columns[(c, ky, kx), pixel], per group.</summary>
@@ -167,6 +175,25 @@ public sealed partial class Conv2d : Op
         }
     }
 
+    /// <summary>A 1x1 convolution at stride 1 without padding: per group a plain product of the weights and the images' channels.</summary>
+    private bool IsPointwise => Kernel == 1 && Stride == 1 && Padding == 0;
+
+    /// <summary>Pointwise: dX = W^T * dY per group, straight from the stored weights (no flipped copy, no im2col).</summary>
+    internal unsafe void InputGradientPointwise<T>(Shape inShape, ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> inputGrad, long dxStride, bool overwrite)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = inShape[0], inPerGroup = inShape[1] / Groups, outPerGroup = OutChannels / Groups, plane = inShape[2] * inShape[3];
+        fixed (T* pdy = dy, pw = weight, pdx = inputGrad)
+        {
+            T* w = pw, outGrads = pdy, inGrads = pdx;
+            ForEachGroup((grp, parallel) => GemmDriver<T>.Run(inPerGroup, batch * plane, outPerGroup,
+                new MatrixOperand<T>(w + (long)grp * outPerGroup * inPerGroup, inPerGroup, transposed: true),
+                MatrixOperand<T>.Images(outGrads + (long)grp * outPerGroup * plane, OutChannels, plane),
+                new MatrixOperand<T>(inGrads + (long)grp * inPerGroup * plane, plane, blockCols: plane, blockStride: dxStride),
+                accumulate: !overwrite, parallel));
+        }
+    }
+
     /// <summary>
     /// At stride 1 the input gradient is itself a convolution: of dY with the kernel flipped and
     /// in/out channels swapped, padded by (k-1)*d - pad. That reuses the implicit-im2col GEMM.
@@ -178,17 +205,7 @@ public sealed partial class Conv2d : Op
         int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups, kk = Kernel * Kernel;
         int outPixels = g.OutPixels, inPlane = g.Height * g.Width;
         var flipped = Workspace<T>.Weights((long)g.Channels * outPerGroup * kk);
-        // flipped[group][ci][o'][kk-1-t] = weight[group*outPerGroup + o'][ci][t]
-        for (int o = 0; o < OutChannels; o++)
-        {
-            int group = o / outPerGroup, within = o % outPerGroup;
-            for (int ci = 0; ci < inPerGroup; ci++)
-            {
-                var src = weight.Slice((o * inPerGroup + ci) * kk, kk);
-                var dst = flipped.Slice(((group * inPerGroup + ci) * outPerGroup + within) * kk, kk);
-                for (int t = 0; t < kk; t++) dst[kk - 1 - t] = src[t];
-            }
-        }
+        FlipKernels(weight, flipped, inPerGroup, outPerGroup, kk);
         int pad = (Kernel - 1) * Dilation - Padding;
         var transposed = new ConvGeometry(outPerGroup, g.OutHeight, g.OutWidth, Kernel, 1, pad, Dilation);
         int paddedPlane = (g.OutHeight + 2 * pad) * (g.OutWidth + 2 * pad);
@@ -201,6 +218,25 @@ public sealed partial class Conv2d : Op
                 new Im2ColOperand<T>(padded + grp * outPerGroup * paddedPlane, OutChannels * paddedPlane, transposed),
                 new MatrixOperand<T>(inGrads + grp * inPerGroup * inPlane, inPlane, blockCols: inPlane, blockStride: dxStride),
                 accumulate: !overwrite, parallel));
+        }
+    }
+
+    /// <summary>flipped[group][ci][o'][kk-1-t] = weight[group*outPerGroup + o'][ci][t]: one destination row per (group, ci), in parallel.</summary>
+    private unsafe void FlipKernels<T>(ReadOnlySpan<T> weight, Span<T> flipped, int inPerGroup, int outPerGroup, int kk)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* pw = weight, pf = flipped)
+        {
+            T* w = pw, f = pf;
+            ParallelWork.For(Groups * inPerGroup, (long)outPerGroup * kk, row =>
+            {
+                int group = row / inPerGroup, ci = row % inPerGroup;
+                T* dst = f + (long)row * outPerGroup * kk + kk - 1;
+                T* src = w + ((long)group * outPerGroup * inPerGroup + ci) * kk;
+                long srcStep = (long)inPerGroup * kk;
+                for (int o = 0; o < outPerGroup; o++, src += srcStep, dst += kk)
+                    for (int t = 0; t < kk; t++) dst[-t] = src[t];
+            });
         }
     }
 

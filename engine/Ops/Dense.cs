@@ -24,6 +24,7 @@ public sealed partial class Dense : Op
     public override bool BackwardReadsInput(int input) => input == 0;
     public override bool BackwardReadsOutput(int output) => false;
     public override bool OverwritesInputGradient(int input) => true;
+    public override bool ParameterIsProductOperand(int param) => param == 0;
 
     public override Shape[] InferShapes(Shape[] inputs)
     {

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Numerics;
+using System.Runtime.InteropServices;
+using Engine.Ops.Cpu;
 using Engine.Graph;
 using Engine.Tensors;
 
@@ -9,7 +12,7 @@ namespace Engine.Ops;
 /// first maximum in row-major scan order, NaN wins. With <see cref="WithIndices"/> a second,
 /// Int32 output holds each maximum's index h * W + w within its (n, c) plane (for MaxUnpool);
 /// otherwise the indices are kept in scratch for backward.
-/// Backward is a gather: each input element sums dy over the windows that picked it.
+/// Backward: each input element sums dy over the windows that picked it (in window order, deterministic).
 /// </summary>
 public sealed partial class MaxPool(int kernel, int stride, int padding = 0, bool ceilMode = false, bool withIndices = false) : Op
 {
@@ -43,69 +46,89 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
 
     public override void Forward<T>(CpuNode<T> n)
     {
-        var x = n.In(0);
-        var y = n.Out(0);
-        var argmax = Argmax(n);
         var (inS, outS) = (n.InShape(0), n.OutShape(0));
         int height = inS[2], width = inS[3], outH = outS[2], outW = outS[3];
-        int planes = inS[0] * inS[1];
-        for (int p = 0; p < planes; p++)
+        var columns = ColumnWindows(width, outW);
+        ParallelWork.For(inS[0] * inS[1], (long)height * width, p =>
         {
-            var xp = x.Slice(p * height * width, height * width);
-            int o = p * outH * outW;
-            for (int oh = 0; oh < outH; oh++)
+            var xp = n.In(0).Slice(p * height * width, height * width);
+            var yp = n.Out(0).Slice(p * outH * outW, outH * outW);
+            var ap = Argmax(n).Slice(p * outH * outW, outH * outW);
+            if (typeof(T) == typeof(float) && MaxPoolKernels.Supported)
+                MaxPoolKernels.ForwardPlane(MemoryMarshal.Cast<T, float>(xp), MemoryMarshal.Cast<T, float>(yp), ap, width, outW, kernel, stride, padding);
+            else ForwardPlane(xp, yp, ap, width, columns);
+        });
+    }
+
+    /// <summary>[w0, w1) of each output column's window, clipped to the input.</summary>
+    private (int W0, int W1)[] ColumnWindows(int width, int outW)
+    {
+        var columns = new (int, int)[outW];
+        for (int ow = 0; ow < outW; ow++)
+        {
+            int w0 = _geometry.Start(ow);
+            columns[ow] = (Math.Max(w0, 0), Math.Min(w0 + kernel, width));
+        }
+        return columns;
+    }
+
+    private void ForwardPlane<T>(ReadOnlySpan<T> xp, Span<T> yp, Span<int> ap, int width, (int W0, int W1)[] columns)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int height = xp.Length / width, outW = columns.Length;
+        for (int oh = 0, o = 0; o < yp.Length; oh++)
+        {
+            int h0 = _geometry.Start(oh), h1 = Math.Min(h0 + kernel, height);
+            h0 = Math.Max(h0, 0);
+            for (int ow = 0; ow < outW; ow++, o++)
             {
-                int h0 = _geometry.Start(oh), h1 = Math.Min(h0 + kernel, height);
-                h0 = Math.Max(h0, 0);
-                for (int ow = 0; ow < outW; ow++, o++)
+                var (w0, w1) = columns[ow];
+                var best = T.NegativeInfinity;
+                int bestAt = h0 * width + w0;
+                for (int ih = h0; ih < h1; ih++)
                 {
-                    int w0 = _geometry.Start(ow), w1 = Math.Min(w0 + kernel, width);
-                    w0 = Math.Max(w0, 0);
-                    var best = T.NegativeInfinity;
-                    int bestAt = h0 * width + w0;
-                    for (int ih = h0; ih < h1; ih++)
-                        for (int iw = w0; iw < w1; iw++)
-                        {
-                            var v = xp[ih * width + iw];
-                            if (v > best || T.IsNaN(v)) { best = v; bestAt = ih * width + iw; }
-                        }
-                    y[o] = best;
-                    argmax[o] = bestAt;
+                    var row = xp.Slice(ih * width, w1);
+                    for (int iw = w0; iw < row.Length; iw++)
+                    {
+                        var v = row[iw];
+                        if (v > best || T.IsNaN(v)) { best = v; bestAt = ih * width + iw; }
+                    }
                 }
+                yp[o] = best;
+                ap[o] = bestAt;
             }
         }
     }
 
+    /// <summary>
+    /// Each plane's dy added at its argmax in output order, one plane per task: no two tasks touch
+    /// the same element, and every input element's sum runs over its windows in the order the
+    /// gather (over the windows containing it, row-major) would add them, so the bits are the gather's.
+    /// </summary>
     public override void Backward<T>(CpuNode<T> n)
     {
         if (!n.HasInGrad(0)) return;
-        var dy = n.OutGrad(0);
-        var dx = n.InGrad(0);
-        var argmax = Argmax(n);
         bool overwrite = n.OverwriteInGrad(0);
         var (inS, outS) = (n.InShape(0), n.OutShape(0));
-        int height = inS[2], width = inS[3], outH = outS[2], outW = outS[3];
-        int planes = inS[0] * inS[1];
-        for (int p = 0; p < planes; p++)
+        int inPlane = inS[2] * inS[3], outPlane = outS[2] * outS[3];
+        ParallelWork.For(inS[0] * inS[1], inPlane, p =>
         {
-            var dyp = dy.Slice(p * outH * outW, outH * outW);
-            var ap = argmax.Slice(p * outH * outW, outH * outW);
-            var dxp = dx.Slice(p * height * width, height * width);
-            for (int ih = 0; ih < height; ih++)
-            {
-                var (oh0, oh1) = _geometry.WindowsContaining(ih, outH);
-                for (int iw = 0; iw < width; iw++)
-                {
-                    var (ow0, ow1) = _geometry.WindowsContaining(iw, outW);
-                    int at = ih * width + iw;
-                    var sum = T.Zero;
-                    for (int oh = oh0; oh <= oh1; oh++)
-                        for (int ow = ow0; ow <= ow1; ow++)
-                            if (ap[oh * outW + ow] == at) sum += dyp[oh * outW + ow];
-                    dxp[at] = overwrite ? sum : dxp[at] + sum;
-                }
-            }
-        }
+            var dyp = n.OutGrad(0).Slice(p * outPlane, outPlane);
+            var ap = Argmax(n).Slice(p * outPlane, outPlane);
+            var dxp = n.InGrad(0).Slice(p * inPlane, inPlane);
+            if (overwrite) { Scatter(dyp, ap, dxp); return; }
+            var rented = ArrayPool<T>.Shared.Rent(inPlane);
+            var sums = rented.AsSpan(0, inPlane);
+            Scatter(dyp, ap, sums);
+            for (int i = 0; i < inPlane; i++) dxp[i] += sums[i];
+            ArrayPool<T>.Shared.Return(rented);
+        });
+    }
+
+    private static void Scatter<T>(ReadOnlySpan<T> dy, ReadOnlySpan<int> argmax, Span<T> sums) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        sums.Clear();
+        for (int o = 0; o < dy.Length; o++) sums[argmax[o]] += dy[o];
     }
 }
 

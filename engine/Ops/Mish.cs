@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
+using Engine.Ops.Cpu;
 using Engine.Graph;
 using Engine.Tensors;
 
@@ -7,7 +9,8 @@ namespace Engine.Ops;
 /// <summary>
 /// Mish: y = x * tanh(softplus(x)), in the stable form the kernels use too:
 /// sp = x &gt; 20 ? x : log1p(exp(x)); dy/dx = tanh(sp) + x * sigmoid(x) * (1 - tanh(sp)^2).
-/// Backward works from the saved input alone.
+/// Backward works from the saved input alone. Float runs <see cref="VectorMish"/> (one exp, SIMD);
+/// double keeps these scalar formulas (the gradient checks' reference).
 /// </summary>
 public sealed partial class Mish : Op
 {
@@ -26,7 +29,8 @@ public sealed partial class Mish : Op
     {
         var x = n.In(0).Slice(xAt, count);
         var y = n.Out(0).Slice(yAt, count);
-        for (int i = 0; i < count; i++) y[i] = x[i] * T.Tanh(Softplus(x[i]));
+        if (typeof(T) == typeof(float)) VectorMish.Forward(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y));
+        else for (int i = 0; i < count; i++) y[i] = x[i] * T.Tanh(Softplus(x[i]));
     });
 
     public override void Backward<T>(CpuNode<T> n)
@@ -37,7 +41,9 @@ public sealed partial class Mish : Op
             var x = n.In(0).Slice(xAt, count);
             var dy = n.OutGrad(0).Slice(yAt, count);
             var dx = n.InGrad(0).Slice(xAt, count);
-            if (n.OverwriteInGrad(0)) for (int i = 0; i < count; i++) dx[i] = dy[i] * Derivative(x[i]);
+            if (typeof(T) == typeof(float))
+                VectorMish.Gradient(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(dy), MemoryMarshal.Cast<T, float>(dx), !n.OverwriteInGrad(0));
+            else if (n.OverwriteInGrad(0)) for (int i = 0; i < count; i++) dx[i] = dy[i] * Derivative(x[i]);
             else for (int i = 0; i < count; i++) dx[i] += dy[i] * Derivative(x[i]);
         });
     }
@@ -67,10 +73,10 @@ public sealed partial class Mish : Op
         });
     }
 
-    /// <summary>Runs body over [start, end) chunks of [0, count), in parallel when there are several (three transcendentals per element pay for it).</summary>
+    /// <summary>Runs body over [start, end) chunks of [0, count), in parallel when there are several (chunks large enough for the SIMD float path to pay for a task).</summary>
     private static void ForChunks(int count, Action<int, int> body)
     {
-        const int chunk = 1 << 14;
+        const int chunk = 1 << 16;
         if (count <= chunk) { body(0, count); return; }
         Parallel.For(0, (count + chunk - 1) / chunk, c => body(c * chunk, Math.Min(count, (c + 1) * chunk)));
     }

@@ -17,6 +17,7 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
     public int IgnoreLabel { get; } = ignoreLabel;
 
     public override bool BackwardReadsOutput(int output) => false;
+    public override bool KeepsOutputInFp32(int output) => true;
     public override bool OverwritesInputGradient(int input) => input == 0;
     public override DataType InputType(int input) => input == 1 ? DataType.I32 : DataType.F32;
 

@@ -16,11 +16,11 @@ public static class NonFinite
         {
             foreach (var v in node.Params)
             {
-                if (!Finite(p, p.Values, v)) return $"layer '{node.Name}' ({v.Name})";
-                if (gradients && !Finite(p, p.Grads, v)) return $"layer '{node.Name}' (gradient of {v.Name})";
+                if (!Finite(p, p.Slice(p.Values, v))) return $"layer '{node.Name}' ({v.Name})";
+                if (gradients && p.GradSlice(v) is { } g && !Finite(p, g)) return $"layer '{node.Name}' (gradient of {v.Name})";
             }
             foreach (var v in node.States)
-                if (!Finite(p, p.States, v)) return $"layer '{node.Name}' ({v.Name})";
+                if (!Finite(p, p.Slice(p.States, v))) return $"layer '{node.Name}' ({v.Name})";
         }
         return null;
     }
@@ -41,11 +41,11 @@ public static class NonFinite
         return null;
     }
 
-    private static bool Finite(ParameterBuffers p, Engine.Graph.Buffer b, ParamView v)
+    private static bool Finite(ParameterBuffers p, BufferSlice s)
     {
-        if (v.Count == 0) return true;
-        var a = new double[v.Count];
-        p.Backend.Download(p.Slice(b, v), a);
+        if (s.Count == 0) return true;
+        var a = new double[s.Count];
+        p.Backend.Download(s, a);
         return a.All(double.IsFinite);
     }
 }

@@ -57,7 +57,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         train.Log = m => { Interlocked.Increment(ref skipped); log?.Detail(m); };
         if (validation is not null) validation.Log = train.Log;
 
-        using var parameters = new ParameterBuffers(graph, backend);
+        using var parameters = new ParameterBuffers(graph, backend, freezeBackbone: options.FreezeBackbone);
         using var optimizer = options.CreateOptimizer(parameters);
         long stepsPerEpoch = train.BatchesPerEpoch, totalSteps = stepsPerEpoch * options.Epochs;
         var schedule = ScheduleSpec.Parse(options.Schedule, new ScheduleContext(options.LearningRate, stepsPerEpoch, totalSteps));
@@ -232,6 +232,11 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
             (validation is null ? ", no validation split" : $", {validation.Examples} validation examples"));
         log.Info($"optimizer: {optimizer.Describe(options.LearningRate)}");
         log.Info($"schedule: {schedule.Describe()}, {options.Epochs} epochs, stepped every batch; seed {options.Seed}");
+        if (options.FreezeBackbone)
+        {
+            log.Info($"frozen backbone: {parameters.FrozenCount:N0} parameters neither trained nor decayed, its batch norm on its running statistics; {parameters.TrainableCount:N0} trainable");
+            if (options.InitFrom is null) log.Info("warning: the backbone is frozen at its random initialisation (no --init-from): only the layers after it learn");
+        }
         if (options.InitFrom is { } init)
         {
             var report = WeightImport.Load(init, parameters, options.StrictInit ? ImportMode.Strict : ImportMode.Partial);

@@ -27,6 +27,11 @@ public sealed class TrainerOptions
 
     /// <summary>With <see cref="InitFrom"/>: any tensor that does not match (a head of another class count aside) is an error.</summary>
     public bool StrictInit { get; init; }
+    /// <summary>
+    /// Hold the net's backbone fixed (<see cref="Graph.Graph.HasBackbone"/>): no gradients, no optimizer
+    /// state, batch norm in evaluation mode there. A resumed run must keep the setting it started with.
+    /// </summary>
+    public bool FreezeBackbone { get; init; }
     /// <summary>Stop (with a resumable checkpoint) once this many steps are done in total.</summary>
     public long? StopAfterSteps { get; init; }
     /// <summary>Segmentation: validation examples drawn as input | prediction | truth after each epoch.</summary>

@@ -173,7 +173,7 @@ public class MemoryPlanTests
     }
 
     /// <summary>One training step (forward, backward from the loss) from fixed weights and inputs; poison: NaN into every block once its life ends.</summary>
-    private static (double Loss, double[] Grads) Step(Engine.Graph.Graph g, NetOptions options, ExecutorOptions mode, bool poison)
+    internal static (double Loss, double[] Grads) Step(Engine.Graph.Graph g, NetOptions options, ExecutorOptions mode, bool poison)
     {
         using var cpu = new CpuBackend<double>();
         using var exec = new Executor(g, cpu, Batch, mode);

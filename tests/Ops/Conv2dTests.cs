@@ -40,6 +40,8 @@ public class Conv2dTests
     [TestCase(2, 64, 48, 5, 5, 3, 2, 1, 1, 1, true)]
     [TestCase(2, 4, 8, 24, 24, 3, 1, 1, 1, 1, true)] // weight gradient by dot products over more than one chunk of pixels
     [TestCase(2, 4, 6, 11, 12, 3, 2, 2, 2, 2, true)]
+    [TestCase(3, 40, 36, 3, 2, 1, 1, 0, 1, 2, true)] // pointwise input gradient W^T * dY per group, weights packed eight rows at a time
+    [TestCase(2, 20, 27, 2, 2, 3, 1, 1, 1, 1, false)] // a deep layer's shape: many taps on a 2x2 image, flipped kernels
     public void Float_forward_and_backward_match_a_direct_loop_convolution(int batch, int inC, int outC, int h, int w, int k, int stride, int pad, int dilation, int groups, bool bias)
     {
         var op = new Conv2d(outC, k, stride, pad, dilation, groups, bias);

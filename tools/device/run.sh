@@ -8,7 +8,7 @@
 #   train    a short `host train --gpu 0 $TRAIN_ARGS`                      -> $OUT/train.log
 #   bench    tools/bench with the sm_90 kernels built here                -> $OUT/bench.log, bench.md
 #   torch    tools/reference/bench_ops.py (PyTorch on the same shapes)    -> $OUT/torch.log, torch.md
-#   step     whole-net training step, engine (`step`: fp32, --tf32 --profile) against the
+#   step     whole-net training step, engine (`step`: fp32, --precision tf32 --profile) against the
 #            PyTorch twin (step_bench.py: fp32, tf32, channels_last, bf16, compile) from the
 #            same initial weights, for vovnet57 b64 224, vgg16 b64 224, segnet 64x64 b64 and
 #            full-width segnet 224 b16                                  -> $OUT/step.log, step.md
@@ -150,7 +150,7 @@ step_step() {
     local common=($args --steps "$st" --warmup "$wu")
     echo "[device] ---- $label: $args" | tee -a "$log" >&2
     step_run engine-fp32 "$log" "$to" "$APP/app/step" "${common[@]}" --gpu 0 --save-weights "$weights" --markdown "$OUT/step-engine.md" ${STEP_ENGINE_ARGS:-} || rc=1
-    step_run engine-tf32 "$log" "$to" "$APP/app/step" "${common[@]}" --gpu 0 --tf32 --profile --markdown "$OUT/step-engine.md" ${STEP_ENGINE_ARGS:-} || rc=1
+    step_run engine-tf32 "$log" "$to" "$APP/app/step" "${common[@]}" --gpu 0 --precision tf32 --profile --markdown "$OUT/step-engine.md" ${STEP_ENGINE_ARGS:-} || rc=1
     [ -f "$weights" ] && wargs=(--weights "$weights") || wargs=()
     step_run torch "$log" "$to" "$PYTHON" tools/reference/step_bench.py --device cuda "${common[@]}" "${wargs[@]}" --variants fp32,tf32,tf32-cl,bf16-cl || rc=1
     step_run torch "$log" "$cto" "$PYTHON" tools/reference/step_bench.py --device cuda "${common[@]}" "${wargs[@]}" --variants compile || rc=1
@@ -168,7 +168,7 @@ step_step() {
     echo
     grep -E '^(date|bundle|gpu|torch):' "$OUT/env.txt" | sed 's/^/- /'
     echo "- steps: $st measured after $wu warm-up, median wall time with the device synchronised after each step; optimizer sgd lr 0.001; same initial weights (safetensors)"
-    echo "- engine: \`step --gpu 0\` (fp32: TF32 off) and \`--tf32\` ${STEP_ENGINE_ARGS:-}; PyTorch variants: see tools/reference/step_bench.py"
+    echo "- engine: \`step --gpu 0\` (fp32: TF32 off) and \`--precision tf32\` ${STEP_ENGINE_ARGS:-}; PyTorch variants: see tools/reference/step_bench.py"
     echo "- cells: images/s (peak MiB: engine allocator peak in use; PyTorch max_memory_allocated)"
     echo
     echo "| config | arguments | engine fp32 | engine TF32 | torch fp32 | torch TF32 | torch TF32 channels_last | torch bf16 channels_last | torch compile | engine/torch fp32 | engine/torch TF32 | engine TF32 / torch best |"

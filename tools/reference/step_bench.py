@@ -10,7 +10,7 @@ GPU (--device cuda): the variants one after the other, each from fresh weights w
 reset between them; prints "RESULT torch-<variant> <ms> <images/s> <peak MiB>", or
 "RESULT torch-<variant> failed <reason>" for a variant that could not run (the others go on):
     fp32      TF32 off for cuDNN and cuBLAS, NCHW                 (the engine's --gpu default)
-    tf32      TF32 on, NCHW                                        (the engine's --tf32)
+    tf32      TF32 on, NCHW                                        (the engine's --precision tf32)
     tf32-cl   TF32 on, channels_last, cudnn.benchmark
     bf16-cl   autocast bfloat16, channels_last, cudnn.benchmark
     compile   bf16-cl through torch.compile
@@ -113,6 +113,23 @@ def cpu_main(a, shape):
     print(f"torch {torch.__version__} {a.net} input {a.input} batch {a.batch}: median {median:.1f} ms/step "
           f"(min {times[0]:.1f}, max {times[-1]:.1f}, {a.steps} steps, {torch.get_num_threads()} threads)")
     print(f"RESULT torch {median:.3f} {a.batch * 1000 / median:.2f} -")
+    if a.profile:
+        print_profile(step, a.steps)
+
+
+def print_profile(step, steps):
+    """Self CPU time per step of each aten op over `steps` more steps (the engine's `step --profile` counterpart)."""
+    with torch.autograd.profiler.profile() as prof:
+        for _ in range(steps):
+            step()
+    rows = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in rows) or 1
+    print("\n| op | calls/step | self ms/step | share |\n|---|---:|---:|---:|")
+    for e in rows:
+        if e.self_cpu_time_total / total < 0.002:
+            break
+        print(f"| {e.key} | {e.count / steps:.0f} | {e.self_cpu_time_total / 1000 / steps:.3f} | {100 * e.self_cpu_time_total / total:.1f}% |")
+    print(f"| (all ops) | | {total / 1000 / steps:.3f} | |")
 
 
 def gpu_variant(a, shape, variant):
@@ -189,6 +206,7 @@ def main():
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--variants", help=f"GPU only, comma separated (default: all of {','.join(VARIANTS)})")
     p.add_argument("--weights", help="safetensors file of initial weights (the engine's step --save-weights)")
+    p.add_argument("--profile", action="store_true", help="CPU: after timing, self time per aten op over --steps more steps")
     a = p.parse_args()
     try:
         shape = tuple(int(d) for d in a.input.split("x"))

@@ -5,7 +5,8 @@ namespace Engine.Graph.Memory;
 /// <summary>
 /// What one training (or evaluation) executor of a graph needs, in bytes: parameters, their
 /// gradients, the optimizer's state, BN running statistics, and the planned activation arena;
-/// and what the executor before planning (every value and gradient kept) would have needed.
+/// and what the executor before planning (every value and gradient kept) would have needed. A frozen
+/// backbone has neither gradients nor optimizer state.
 /// </summary>
 public sealed record MemoryBudget(long Parameters, long Gradients, long OptimizerState, long States, MemoryPlan Plan)
 {
@@ -13,8 +14,9 @@ public sealed record MemoryBudget(long Parameters, long Gradients, long Optimize
     public static MemoryBudget For(Graph graph, int batch, DataType floatType, ExecutorOptions options, int optimizerBuffers)
     {
         long p = graph.Parameters.Count * floatType.Size();
+        long trainable = (graph.Parameters.Count - graph.FrozenParameterCount(options.FreezeBackbone && !options.InferenceOnly)) * floatType.Size();
         var plan = new MemoryPlan(graph, MemoryPlan.Shapes(graph, batch), floatType, options);
-        return new MemoryBudget(p, options.InferenceOnly ? 0 : p, options.InferenceOnly ? 0 : optimizerBuffers * p,
+        return new MemoryBudget(p, options.InferenceOnly ? 0 : trainable, options.InferenceOnly ? 0 : optimizerBuffers * trainable,
             graph.States.Count * floatType.Size(), plan);
     }
 

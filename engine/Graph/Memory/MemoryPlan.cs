@@ -12,7 +12,9 @@ namespace Engine.Graph.Memory;
 /// nothing consumes) live for the whole step, so they can be read afterwards. A concatenation's
 /// eligible inputs are views into it (<see cref="ConcatViews"/>). An output its op can recompute
 /// (<see cref="OpBase.CanRecomputeOutput"/>) lives to its last forward reader, and again, in a
-/// block of its own, from the first to the last backward that reads it. Fixed at construction.
+/// block of its own, from the first to the last backward that reads it. A frozen backbone
+/// (<see cref="ExecutorOptions.FreezeBackbone"/>) has no backward passes: what only they read dies
+/// after forward and its values have no gradients. Fixed at construction.
 /// </summary>
 public sealed class MemoryPlan
 {
@@ -23,6 +25,7 @@ public sealed class MemoryPlan
     private readonly HashSet<Value> _overwritten = [];
     private readonly Dictionary<Value, ArenaBlock> _recomputed = [];
     private readonly Dictionary<Node, (ArenaBlock Block, long Count, DataType Type)> _saved = [];
+    private readonly int _frozenNodes;
 
     public MemoryPlan(Graph graph, Shape[] shapes, DataType floatType, ExecutorOptions options)
     {
@@ -34,6 +37,8 @@ public sealed class MemoryPlan
         Steps = Training ? 2 * forward : forward;
         int last = Math.Max(Steps - 1, 0);
         int Backward(Node n) => 2 * forward - 1 - n.Index;
+        if (Training && options.FreezeBackbone && !graph.HasBackbone) throw new NoBackboneException(graph.Name);
+        _frozenNodes = Training && options.FreezeBackbone ? graph.BackboneNodeCount : 0;
 
         var consumers = ConcatViews.Consumers(graph);
         _views = options.ConcatViews ? ConcatViews.Find(graph, shapes, floatType.Size()) : [];
@@ -42,7 +47,7 @@ public sealed class MemoryPlan
         var recompute = new HashSet<Value>();
         if (Training && options.Recompute && !options.KeepAll)
             foreach (var v in AllValues(graph))
-                if (Recomputable(v, consumers, retained) && !v.Producer!.Inputs.Any(recompute.Contains)) recompute.Add(v);
+                if (Recomputable(v, consumers, retained) && HasBackward(v.Producer!) && !v.Producer!.Inputs.Any(recompute.Contains)) recompute.Add(v);
 
         // Values: producer's forward to the last reader.
         foreach (var v in AllValues(graph))
@@ -52,14 +57,14 @@ public sealed class MemoryPlan
             foreach (var (node, slot) in consumers[v])
             {
                 end = Math.Max(end, node.Index);
-                if (!Training || !node.Op.BackwardReadsInput(slot)) continue;
+                if (!HasBackward(node) || !node.Op.BackwardReadsInput(slot)) continue;
                 firstBackwardRead = Math.Min(firstBackwardRead, Backward(node));
                 lastBackwardRead = Math.Max(lastBackwardRead, Backward(node));
             }
             if (recompute.Contains(v))
                 _recomputed[v] = new ArenaBlock(v.Name + " (recomputed)", Bytes(shapes[v.Id], v), firstBackwardRead, lastBackwardRead);
             else end = Math.Max(end, lastBackwardRead);
-            if (Training && v.Producer is { } p && p.Op.BackwardReadsOutput(v.Index)) end = Math.Max(end, Backward(p));
+            if (v.Producer is { } p && HasBackward(p) && p.Op.BackwardReadsOutput(v.Index)) end = Math.Max(end, Backward(p));
             if (retained.Contains(v)) (start, end) = (options.KeepAll ? 0 : start, last);
             _valueBlocks[v] = new ArenaBlock(v.Name, Bytes(shapes[v.Id], v), start, end);
         }
@@ -68,7 +73,7 @@ public sealed class MemoryPlan
 
         // Gradients: from the first backward that can write one (its last consumer's) to its producer's backward.
         if (Training)
-            foreach (var v in AllValues(graph).Where(v => v.IsFloat && (v.Producer is not null || options.InputGradients)))
+            foreach (var v in AllValues(graph).Where(v => TakesGradient(v, consumers)))
             {
                 int start = consumers[v].Count == 0 || retained.Contains(v) ? forward : consumers[v].Min(c => Backward(c.Node));
                 int end = v.Producer is { } p ? Backward(p) : last;
@@ -81,7 +86,7 @@ public sealed class MemoryPlan
         foreach (var node in graph.Nodes)
             if (node.Op.SavedScratch(node.Inputs.Select(v => shapes[v.Id]).ToArray(), node.Outputs.Select(v => shapes[v.Id]).ToArray()) is var (count, type))
             {
-                var (start, end) = options.KeepAll ? (0, last) : (node.Index, Training ? Backward(node) : node.Index);
+                var (start, end) = options.KeepAll ? (0, last) : (node.Index, HasBackward(node) ? Backward(node) : node.Index);
                 _saved[node] = (new ArenaBlock(node.Name + " (saved)", count * type.Size(), start, end), count, type);
             }
 
@@ -95,7 +100,7 @@ public sealed class MemoryPlan
 
         Blocks = [.. _valueBlocks.Values, .. _recomputed.Values, .. _saved.Values.Select(s => s.Block), .. _gradBlocks.Values];
         KeepEverythingBytes = AllValues(graph).Sum(v => ArenaPacker.Align(Bytes(shapes[v.Id], v)) *
-            (Training && v.IsFloat && (v.Producer is not null || options.InputGradients) ? 2 : 1))
+            (TakesGradient(v, consumers) ? 2 : 1))
             + _saved.Values.Sum(s => ArenaPacker.Align(s.Block.Bytes));
         if (options.KeepAll)
         {
@@ -125,6 +130,17 @@ public sealed class MemoryPlan
 
     public Graph Graph { get; }
     public ExecutorOptions Options { get; }
+
+    /// <summary>Whether <paramref name="node"/> has a backward pass in this plan: every node in training, but a frozen backbone's.</summary>
+    public bool HasBackward(Node node) => Training && node.Index >= _frozenNodes;
+
+    /// <summary>
+    /// A float value's gradient is computed when a backward pass writes it: a node's output when
+    /// the node has one, a graph input when asked (<see cref="ExecutorOptions.InputGradients"/>) and read by such a node.
+    /// </summary>
+    private bool TakesGradient(Value v, Dictionary<Value, List<(Node Node, int Slot)>> consumers) =>
+        Training && v.IsFloat && (v.Producer is { } p ? HasBackward(p) : Options.InputGradients && (_frozenNodes == 0 || consumers[v].Any(c => HasBackward(c.Node))));
+
     public DataType FloatType { get; }
     public bool Training { get; }
     /// <summary>Steps of the timeline: forward nodes, then (training) their backward passes.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Engine.Ops.Cpu;
 
@@ -13,6 +14,7 @@ internal static class ActivationMaps
     {
         if (act == ActivationKind.Mish)
         {
+            if (typeof(T) == typeof(float)) { var f = MemoryMarshal.Cast<T, float>(z); VectorMish.Forward(f, f); return; }
             for (int i = 0; i < z.Length; i++) z[i] = z[i] * T.Tanh(Mish.Softplus(z[i]));
             return;
         }
@@ -28,6 +30,12 @@ internal static class ActivationMaps
     {
         if (act == ActivationKind.Mish)
         {
+            if (typeof(T) == typeof(float))
+            {
+                var f = MemoryMarshal.Cast<T, float>(zToDz);
+                VectorMish.Gradient(f, MemoryMarshal.Cast<T, float>(dy), f, accumulate: false);
+                return;
+            }
             for (int i = 0; i < zToDz.Length; i++) zToDz[i] = dy[i] * Mish.Derivative(zToDz[i]);
             return;
         }

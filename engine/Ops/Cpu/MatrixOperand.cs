@@ -83,8 +83,11 @@ internal readonly unsafe struct MatrixOperand<T> : IGemmOperand<T>, IRowSource<T
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PackRowsAcrossPanels(int x0, int len, int s0, int depth, int w, T* dst)
     {
-        int panelSize = w * depth;
-        for (int t = 0; t < len; t++) CopyRow(x0 + t, s0, depth, dst + (nint)(t / w) * panelSize + t % w, w);
+        int panelSize = w * depth, t = 0;
+        if (typeof(T) == typeof(float) && PanelTranspose.Supported && _blockCols == int.MaxValue && w % 8 == 0)
+            for (; t + 8 <= len; t += 8)
+                PanelTranspose.EightRows((float*)At(x0 + t, s0), _ld, depth, (float*)(dst + (nint)(t / w) * panelSize + t % w), w);
+        for (; t < len; t++) CopyRow(x0 + t, s0, depth, dst + (nint)(t / w) * panelSize + t % w, w);
         int used = len % w;
         if (used == 0) return;
         T* last = dst + (nint)(len / w) * panelSize;

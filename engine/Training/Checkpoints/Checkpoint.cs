@@ -147,8 +147,8 @@ public static class Checkpoint
     {
         var entries = new List<SafeTensors.Entry>();
         for (int i = 0; i < o.StateNames.Count; i++)
-            foreach (var v in p.Graph.Parameters.Views)
-                entries.Add(WeightFile.Entry(p.Backend, p.Slice(o.State(i), v), $"{o.StateNames[i]}.{v.Name}", v.Shape));
+            foreach (var v in p.Trainable)
+                entries.Add(WeightFile.Entry(p.Backend, o.StateSlice(i, v), $"{o.StateNames[i]}.{v.Name}", v.Shape));
         var meta = new Dictionary<string, string> { ["optimizer"] = o.Kind, ["steps"] = o.Steps.ToString(CultureInfo.InvariantCulture) };
         AtomicFile.Write(path, s => SafeTensors.Write(s, entries, meta));
     }
@@ -156,13 +156,17 @@ public static class Checkpoint
     private static void LoadOptimizer(string path, ParameterBuffers p, Optimizer o)
     {
         var byName = SafeTensors.Read(path).Tensors.ToDictionary(t => t.Name);
+        long expected = o.StateNames.Count * p.Trainable.Count();
+        if (byName.Count != expected)
+            throw new InvalidDataException($"{path}: optimizer state for {byName.Count} tensors, but {expected} parameter tensors are trainable here " +
+                $"({(p.FreezeBackbone ? "the backbone frozen" : "every layer trainable")}): the run was trained with {(byName.Count > expected ? "more" : "fewer")} trainable layers");
         for (int i = 0; i < o.StateNames.Count; i++)
-            foreach (var v in p.Graph.Parameters.Views)
+            foreach (var v in p.Trainable)
             {
                 string name = $"{o.StateNames[i]}.{v.Name}";
                 if (!byName.TryGetValue(name, out var t) || t.Shape != v.Shape)
                     throw new InvalidDataException($"{path}: optimizer state '{name}' is missing or has another shape");
-                p.Backend.Upload(p.Slice(o.State(i), v), t.Data);
+                p.Backend.Upload(o.StateSlice(i, v), t.Data);
             }
     }
 

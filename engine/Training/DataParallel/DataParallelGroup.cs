@@ -65,7 +65,7 @@ public sealed class DataParallelGroup(ICollectives group, IDeviceCollectives? de
         Group.AllReduceSum(totals, "step loss");
         stop = totals[2] > 0;
         double share = totals[1] > 0 ? counted / totals[1] : 0;
-        ScaledSum(parameters.Backend, new BufferSlice(parameters.Grads, 0, parameters.Count), share, "gradients");
+        ScaledSum(parameters.Backend, new BufferSlice(parameters.Grads, 0, parameters.TrainableCount), share, "gradients");
         return totals[1] > 0 ? totals[0] / totals[1] : 0;
     }
 

@@ -37,7 +37,24 @@ public readonly record struct AdamUpdate(double LearningRate, double Beta1, doub
         T b1 = T.CreateTruncating(Beta1), b2 = T.CreateTruncating(Beta2), wd = T.CreateTruncating(WeightDecay);
         T c1 = T.One - b1, c2 = T.One - b2, eps = T.CreateTruncating(Epsilon);
         T stepSize = T.CreateTruncating(StepSize), sqrtBc2 = T.CreateTruncating(SqrtBiasCorrection2);
-        for (int i = 0; i < w.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            // The scalar loop's operations in the same order (no fused multiply-add; sqrt and / are exact): the same bits.
+            var (vb1, vb2, vwd, vc1, vc2) = (new Vector<T>(b1), new Vector<T>(b2), new Vector<T>(wd), new Vector<T>(c1), new Vector<T>(c2));
+            var (veps, vstep, vbc2) = (new Vector<T>(eps), new Vector<T>(stepSize), new Vector<T>(sqrtBc2));
+            for (; i <= w.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var wi = new Vector<T>(w[i..]);
+                var gi = new Vector<T>(g[i..]) + vwd * wi;
+                var mi = vb1 * new Vector<T>(m1[i..]) + vc1 * gi;
+                var vi = vb2 * new Vector<T>(m2[i..]) + vc2 * gi * gi;
+                mi.CopyTo(m1[i..]);
+                vi.CopyTo(m2[i..]);
+                (wi - vstep * mi / (Vector.SquareRoot(vi) / vbc2 + veps)).CopyTo(w[i..]);
+            }
+        }
+        for (; i < w.Length; i++)
         {
             T gi = g[i] + wd * w[i];
             m1[i] = b1 * m1[i] + c1 * gi;

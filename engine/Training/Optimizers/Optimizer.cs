@@ -7,7 +7,8 @@ namespace Engine.Training.Optimizers;
 /// Updates a graph's parameters in place from their gradients, on the backend that holds them.
 /// Weight decay applies only to parameters that declare it (<see cref="ParamView.WeightDecay"/>);
 /// the update runs once per contiguous range of parameters with the same setting. Its state
-/// (velocity, Adam moments) is one backend buffer per kind, laid out like the parameters.
+/// (velocity, Adam moments) is one backend buffer per kind, laid out like the trainable parameters
+/// (like the gradients): a frozen backbone has none, and is neither updated nor decayed.
 /// A step is two halves: <see cref="Prepare"/> on the host (count the step, write the scalars the
 /// update kernels read from the backend's memory) and <see cref="Apply"/> (the updates, which a
 /// captured training step replays).
@@ -25,8 +26,8 @@ public abstract class Optimizer : IDisposable
         Parameters = parameters;
         WeightDecay = weightDecay;
         StateNames = stateNames;
-        _ranges = Ranges(parameters.Graph.Parameters);
-        long count = Math.Max(1, parameters.Count);
+        _ranges = Ranges(parameters.Trainable);
+        long count = Math.Max(1, parameters.TrainableCount);
         _state = stateNames.Select(_ => parameters.Backend.AllocateFloats(count)).ToArray();
         foreach (var b in _state) parameters.Backend.Zero(BufferSlice.Whole(b));
         _scalars = parameters.Backend.AllocateFloats(MaxScalars);
@@ -44,6 +45,13 @@ public abstract class Optimizer : IDisposable
     public abstract string Describe(double learningRate);
 
     public Buffer State(int i) => _state[i];
+
+    /// <summary>Elements of state buffers per kind: one per trainable parameter.</summary>
+    public long StateCount => Parameters.TrainableCount;
+
+    /// <summary>State <paramref name="i"/> of the trainable parameter <paramref name="v"/>.</summary>
+    public BufferSlice StateSlice(int i, ParamView v) => Parameters.GradSlice(v) is { } g ? g with { Buffer = _state[i] }
+        : throw new ArgumentException($"{v.Name} is frozen: it has no optimizer state");
 
     /// <summary>One update with the given learning rate, from the gradients now in <see cref="ParameterBuffers.Grads"/>.</summary>
     public void Step(double learningRate)
@@ -72,8 +80,9 @@ public abstract class Optimizer : IDisposable
         var scalars = BufferSlice.Whole(_scalars);
         foreach (var (offset, count, decay) in _ranges)
         {
-            var slice = (Buffer b) => new BufferSlice(b, offset, count);
-            Update(p.Backend, slice(p.Values), slice(p.Grads), _state.Select(slice).ToArray(), _learningRate, decay ? WeightDecay : 0, scalars);
+            // Gradients and state start at the first trainable parameter.
+            var slice = (Buffer b) => new BufferSlice(b, offset - p.FrozenCount, count);
+            Update(p.Backend, new BufferSlice(p.Values, offset, count), slice(p.Grads), _state.Select(slice).ToArray(), _learningRate, decay ? WeightDecay : 0, scalars);
         }
     }
 
@@ -83,10 +92,10 @@ public abstract class Optimizer : IDisposable
     /// <param name="scalars">The backend's copy of <see cref="DeviceScalars"/> for this step.</param>
     protected abstract void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay, BufferSlice scalars);
 
-    private static (long, long, bool)[] Ranges(ParameterLayout layout)
+    private static (long, long, bool)[] Ranges(IEnumerable<ParamView> views)
     {
         var ranges = new List<(long Offset, long Count, bool Decay)>();
-        foreach (var v in layout.Views)
+        foreach (var v in views)
         {
             if (v.Count == 0) continue;
             if (ranges.Count > 0 && ranges[^1].Decay == v.WeightDecay && ranges[^1].Offset + ranges[^1].Count == v.Offset)

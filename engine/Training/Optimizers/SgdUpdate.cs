@@ -33,7 +33,21 @@ public readonly record struct SgdUpdate(double LearningRate, double Momentum, do
     {
         T lr = T.CreateTruncating(LearningRate), mom = T.CreateTruncating(Momentum);
         T wd = T.CreateTruncating(WeightDecay), gain = T.CreateTruncating(Gain);
-        for (int i = 0; i < w.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            // The scalar loop's operations in the same order (no fused multiply-add): the same bits.
+            var (vlr, vmom, vwd, vgain) = (new Vector<T>(lr), new Vector<T>(mom), new Vector<T>(wd), new Vector<T>(gain));
+            for (; i <= w.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var wi = new Vector<T>(w[i..]);
+                var gi = new Vector<T>(g[i..]) + vwd * wi;
+                var vi = vmom * new Vector<T>(v[i..]) + vgain * gi;
+                vi.CopyTo(v[i..]);
+                (wi - vlr * vi).CopyTo(w[i..]);
+            }
+        }
+        for (; i < w.Length; i++)
         {
             T gi = g[i] + wd * w[i];
             v[i] = mom * v[i] + gain * gi;

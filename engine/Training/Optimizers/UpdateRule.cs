@@ -1,5 +1,6 @@
 using System.Numerics;
 using Engine.Graph;
+using Engine.Ops.Cpu;
 
 namespace Engine.Training.Optimizers;
 
@@ -34,9 +35,12 @@ internal static class UpdateRule
         }
     }
 
+    /// <summary>Over chunks in parallel: each element's update is independent, so the result is the same as one pass.</summary>
     private static void OnCpu<T, R>(R rule, BufferSlice w, BufferSlice g, BufferSlice s0, BufferSlice? s1)
         where T : unmanaged, IFloatingPointIeee754<T> where R : IUpdateRule
-        => rule.Apply(CpuBackend<T>.F(w), CpuBackend<T>.F(g), CpuBackend<T>.F(s0), s1 is { } s ? CpuBackend<T>.F(s) : Span<T>.Empty);
+        => ParallelWork.ForChunks(checked((int)w.Count), (start, count) => rule.Apply(
+            CpuBackend<T>.F(w).Slice(start, count), CpuBackend<T>.F(g).Slice(start, count), CpuBackend<T>.F(s0).Slice(start, count),
+            s1 is { } s ? CpuBackend<T>.F(s).Slice(start, count) : Span<T>.Empty));
 
     private static void OnHost<R>(R rule, string what, Backend backend, BufferSlice w, BufferSlice g, BufferSlice s0, BufferSlice? s1)
         where R : IUpdateRule

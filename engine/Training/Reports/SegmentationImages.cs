@@ -53,13 +53,14 @@ public static class SegmentationImages
         PngWriter.WriteRgb(path, total, height, rgb);
     }
 
-    /// <summary>A mask alone as a colour PNG.</summary>
-    public static void WriteMask(string path, int[] mask, int height, int width)
+    /// <summary>A mask alone as a colour PNG, in VOC's colours or those of <paramref name="colour"/> (e.g. ADE20K's).</summary>
+    public static void WriteMask(string path, int[] mask, int height, int width, Func<int, (byte R, byte G, byte B)>? colour = null)
     {
+        colour ??= Colour;
         var rgb = new byte[height * width * 3];
         for (int i = 0; i < mask.Length; i++)
         {
-            var (r, g, b) = Colour(mask[i]);
+            var (r, g, b) = colour(mask[i]);
             rgb[3 * i] = r; rgb[3 * i + 1] = g; rgb[3 * i + 2] = b;
         }
         PngWriter.WriteRgb(path, width, height, rgb);

@@ -79,9 +79,22 @@ int heuristics(int requested, int* returned, Perf* perf)
 }
 }  // namespace
 
+// For fake_cudnn_backend.cpp, which shares the last-error text.
+int fakeCudnnFail(int status, const char* what) { return fail(status, what); }
+
 extern "C" {
 size_t cudnnGetVersion() { return 90100; }
-const char* cudnnGetErrorString(int s) { return s == 0 ? "CUDNN_STATUS_SUCCESS" : s == BadParam ? "CUDNN_STATUS_BAD_PARAM" : "CUDNN_STATUS_NOT_SUPPORTED"; }
+const char* cudnnGetErrorString(int s)
+{
+    switch (s) {
+    case 0: return "CUDNN_STATUS_SUCCESS";
+    case BadParam: return "CUDNN_STATUS_BAD_PARAM";
+    case 2004: return "CUDNN_STATUS_BAD_PARAM_NOT_FINALIZED";
+    case 2010: return "CUDNN_STATUS_BAD_PARAM_ATTRIBUTE_TYPE";
+    case 2012: return "CUDNN_STATUS_BAD_PARAM_DESCRIPTOR_TYPE";
+    default: return "CUDNN_STATUS_NOT_SUPPORTED";
+    }
+}
 void cudnnGetLastErrorString(char* message, size_t max) { std::snprintf(message, max, "%s", lastError); lastError[0] = 0; }
 struct Handle { void* stream = nullptr; };
 int cudnnCreate(void** h) { *h = new Handle; return 0; }

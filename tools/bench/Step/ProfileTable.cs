@@ -36,7 +36,7 @@ public static class ProfileTable
             sb.AppendLine(F($"| ({name}) | | {ms:F3} | | {Pct(ms)} | | |"));
         }
         double other = step - nodesMs - sections;
-        sb.AppendLine(F($"| (other: gradient zeroing, gaps between nodes) | | {other:F3} | | {Pct(other)} | | |"));
+        sb.AppendLine(F($"| (other: zeroing of concatenation gradients, gaps between nodes) | | {other:F3} | | {Pct(other)} | | |"));
         sb.AppendLine();
         sb.AppendLine("| op type | nodes | fwd ms | bwd ms | share | GFLOP/s |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|");

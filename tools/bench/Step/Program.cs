@@ -1,5 +1,5 @@
 // Times one training step (forward, backward, optimizer update) of a registry net on the
-// engine's float32 CPU backend or, with --gpu N, on a CUDA GPU; --profile adds the per-node
+// engine's CPU backend (float32, or --precision bf16 emulated / fp64) or, with --gpu N, on a CUDA GPU; --profile adds the per-node
 // breakdown. tools/reference/step_bench.py times the PyTorch twin the same way;
 // tools/bench/cpu-step.sh (CPU) and tools/device/run.sh's `step` (GPU) run both side by side.
 using System.Globalization;
@@ -37,16 +37,22 @@ try
     backend = opts.Gpu is { } gpu
         ? CudaBackend.Create(gpu, new CudaOptions
         {
-            Tf32 = opts.Tf32,
+            Precision = opts.Precision,
             ConvSearch = opts.ConvBenchmark ? ConvAlgorithmSearch.Benchmark : ConvAlgorithmSearch.Heuristic,
             Deterministic = !opts.Nondeterministic,
+            ConvApi = opts.ConvGraphApi ? ConvApi.Graph : ConvApi.Legacy,
         })
-        : new CpuBackend<float>();
+        : CpuBackends.Create(opts.Precision ?? Precision.Fp32);
 }
 catch (CudaUnavailableException e)
 {
     Console.Error.WriteLine($"step: --gpu {opts.Gpu}: {e.Message}");
     return 3;
+}
+catch (PrecisionNotSupportedException e)
+{
+    Console.Error.WriteLine($"step: --precision {opts.Precision?.Name()}: {e.Message}");
+    return 2;
 }
 
 using (backend)
@@ -64,10 +70,10 @@ using (backend)
     double tflops = bench.Flops / (median * 1e9);
     long? peak = bench.PeakDeviceBytes;
     string where = opts.Gpu is null ? $"{Environment.ProcessorCount} cores" : backend.Name;
-    string precision = opts.Gpu is null ? "fp32" : opts.Tf32 ? "tf32" : "fp32";
+    string precision = backend.Precision.Name();
 
     Console.WriteLine(F($"engine {opts.Net} input {opts.Input} batch {opts.Batch}: median {median:F1} ms/step (min {times[0]:F1}, max {times[^1]:F1}, {opts.Steps} steps, {where})"));
-    Console.WriteLine(F($"  {imagesPerSecond:F1} images/s; {bench.Flops / 1e9:F1} GFLOP/step (3 x 2 x {bench.MultiplyAccumulates:N0} MAC); achieved {tflops:F3} TFLOP/s; {precision}, {opts.Optimizer}"));
+    Console.WriteLine(F($"  {imagesPerSecond:F1} images/s; {bench.Flops / 1e9:F1} GFLOP/step (3 x 2 x {bench.MultiplyAccumulates:N0} MAC); achieved {tflops:F3} TFLOP/s; {precision}, {opts.Optimizer}{(opts.ConvGraphApi ? ", cuDNN graph API" : "")}"));
     if (bench.CudaGraphState is { } state) Console.WriteLine($"  cuda graph: {state}");
     if (peak is { } bytes) Console.WriteLine(F($"  peak device memory {bytes / 1048576.0:F0} MiB (allocator peak in use)"));
     if (backend is CudaBackend cuda && cuda.HostFallbacks.Count > 0)
@@ -81,6 +87,13 @@ using (backend)
         for (int i = 0; i < opts.Steps; i++) bench.Step(profiler);
         Console.WriteLine();
         Console.Write(ProfileTable.Format(profiler.Summary(), opts.Batch));
+        Console.WriteLine();
+    }
+
+    if (opts.Convs)
+    {
+        Console.WriteLine();
+        Console.Write(ConvProfile.Format(ConvProfile.Measure(graph, opts.Batch, opts.Steps)));
         Console.WriteLine();
     }
 

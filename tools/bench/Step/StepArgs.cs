@@ -1,4 +1,5 @@
 using System.Globalization;
+using Engine.Graph;
 using Engine.Nets;
 using Engine.Tensors;
 
@@ -20,20 +21,26 @@ public sealed record StepArgs
     public int Warmup { get; init; } = 2;
     /// <summary>GPU ordinal, or null for the float32 CPU backend.</summary>
     public int? Gpu { get; init; }
-    public bool Tf32 { get; init; }
+    /// <summary>--precision; null: the device's default (fp32 on the CPU).</summary>
+    public Precision? Precision { get; init; }
     public bool ConvBenchmark { get; init; }
+    /// <summary>Convolutions through cuDNN's backend (graph) API instead of the legacy one.</summary>
+    public bool ConvGraphApi { get; init; }
     public bool Nondeterministic { get; init; }
     /// <summary>Capture the step as a CUDA graph after warm-up and replay it (default on with --gpu).</summary>
     public bool CudaGraph { get; init; } = true;
     public string Optimizer { get; init; } = "sgd";
     public bool Profile { get; init; }
+    /// <summary>Per convolution layer: forward, weight-gradient and input-gradient times of the CPU reference alone.</summary>
+    public bool Convs { get; init; }
     public string? Markdown { get; init; }
     public string? SaveWeights { get; init; }
 
     public const string Usage =
         "usage: step [--net NAME] [--input CxHxW] [--batch N] [--classes N] [--width X] [--norm bn|gn|none]\n" +
-        "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--gpu N [--tf32] [--conv-search heuristic|benchmark]\n" +
-        "            [--nondeterministic] [--cuda-graph on|off]] [--profile] [--markdown FILE] [--save-weights FILE]";
+        "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--precision fp32|tf32|bf16|fp64]\n" +
+        "            [--gpu N [--conv-search heuristic|benchmark] [--conv-api legacy|graph] [--nondeterministic] [--cuda-graph on|off]] [--profile] [--convs] [--markdown FILE] [--save-weights FILE]\n" +
+        "  --precision: tf32 needs --gpu; bf16 is emulated on the CPU (the reference, not fast) and not built on the GPU yet; fp64 is the CPU's";
 
     public static StepArgs Parse(IReadOnlyList<string> a)
     {
@@ -89,7 +96,19 @@ public sealed record StepArgs
                         r = r with { ConvBenchmark = text switch { "heuristic" => false, "benchmark" => true, _ => throw new StepArgsException($"--conv-search '{text}': expected heuristic or benchmark") } };
                         break;
                     }
-                case "--tf32": r = r with { Tf32 = true }; break;
+                case "--conv-api":
+                    {
+                        string text = Next();
+                        r = r with { ConvGraphApi = text switch { "legacy" => false, "graph" => true, _ => throw new StepArgsException($"--conv-api '{text}': expected legacy or graph") } };
+                        break;
+                    }
+                case "--precision":
+                    {
+                        string text = Next();
+                        r = r with { Precision = Precisions.Parse(text) ?? throw new StepArgsException($"--precision '{text}': expected {Precisions.Names}") };
+                        break;
+                    }
+                case "--tf32": throw new StepArgsException("--tf32 is now --precision tf32");
                 case "--cuda-graph":
                     {
                         string text = Next();
@@ -98,13 +117,18 @@ public sealed record StepArgs
                     }
                 case "--nondeterministic": r = r with { Nondeterministic = true }; break;
                 case "--profile": r = r with { Profile = true }; break;
+                case "--convs": r = r with { Convs = true }; break;
                 case "--markdown": r = r with { Markdown = Next() }; break;
                 case "--save-weights": r = r with { SaveWeights = Next() }; break;
                 default: throw new StepArgsException($"unknown argument '{flag}'\n{Usage}");
             }
         }
-        if (r.Gpu is null && (r.Tf32 || r.ConvBenchmark || r.Nondeterministic))
-            throw new StepArgsException("--tf32, --conv-search and --nondeterministic need --gpu N (they are CUDA switches)");
+        if (r.Convs && r.Gpu is not null) throw new StepArgsException("--convs times the CPU convolutions; leave out --gpu");
+        if (r.Gpu is null && (r.ConvBenchmark || r.Nondeterministic))
+            throw new StepArgsException("--conv-search and --nondeterministic need --gpu N (they are CUDA switches)");
+        if (r.Gpu is null && r.Precision == Graph.Precision.Tf32)
+            throw new StepArgsException("--precision tf32 needs --gpu N (a GPU tensor-core mode; the CPU computes fp32)");
+        if (r.Gpu is null && r.ConvGraphApi) throw new StepArgsException("--conv-api needs --gpu N (it is a CUDA switch)");
         return r;
     }
 
