@@ -70,12 +70,13 @@ public static class TrainCommand
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
         public Option<double?> CollectiveTimeout { get; } = new("--collective-timeout") { Description = "Under mpirun: seconds a rank waits for the others at a collective before every rank stops, naming the rank that did not arrive (default 300)." };
         public PrecisionChoice Precision { get; } = new("A run stores its precision and --resume keeps it (another --precision is refused there).");
+        public Option<string?> CudaGraph { get; } = new("--cuda-graph") { Description = "on or off: with --gpu, capture the whole training step (forward, backward, update, metrics) as a CUDA graph after two warm-up steps and replay it with one launch per step (default on; the CPU runs steps as they come). A step that cannot be captured runs eagerly, the reason in the log." };
         public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, and mild augmentation, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
 
         public void AddTo(Command c)
         {
             foreach (var opt in new Option[] { Data, ValData, ValFraction, Boundary, VocSplit, AdeOther, Scale, Flip, Epochs, EpochsMultiple, TrainFraction, Batch, Lr, Optimizer, Momentum, WeightDecay, Schedule,
-                         Out, Resume, InitFrom, Freeze, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout })
+                         Out, Resume, InitFrom, Freeze, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout, CudaGraph })
                 c.Options.Add(opt);
             Precision.AddTo(c);
         }
@@ -95,6 +96,11 @@ public static class TrainCommand
         int threads = Positive(r.GetValue(o.Threads), "--threads") ?? Environment.ProcessorCount;
         long checkpointEvery = r.GetValue(o.CheckpointEvery) is long ce ? (ce >= 0 ? ce : throw new UsageException($"--checkpoint-every {ce}: must be 0 or more")) : 500;
         long? maxSteps = r.GetValue(o.MaxSteps) is long ms ? (ms >= 1 ? ms : throw new UsageException($"--max-steps {ms}: must be at least 1")) : null;
+        bool cudaGraph = r.GetValue(o.CudaGraph)?.ToLowerInvariant() switch
+        {
+            null or "on" => gpu is not null, "off" => false,
+            var v => throw new UsageException($"--cuda-graph '{v}': expected on or off"),
+        };
         var initFrom = r.GetValue(o.InitFrom);
         if (initFrom is not null && !File.Exists(initFrom)) throw new UsageException($"--init-from {initFrom}: no such file");
 
@@ -120,7 +126,7 @@ public static class TrainCommand
             new TrainerOptions
             {
                 RunDir = runDir, NetName = info.Name, Epochs = settings.Epochs, Seed = settings.Seed, LearningRate = settings.LearningRate,
-                Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, Resume = resume, InitFrom = initFrom, StrictInit = r.GetValue(o.StrictInit), StopAfterSteps = maxSteps,
+                Schedule = settings.Schedule, CheckpointEvery = checkpointEvery, CudaGraph = cudaGraph, Resume = resume, InitFrom = initFrom, StrictInit = r.GetValue(o.StrictInit), StopAfterSteps = maxSteps,
                 Config = settings.ToJson(), Notes = notes, FreezeBackbone = settings.FreezeBackbone, CreateOptimizer = p => CreateOptimizer(settings, p),
                 Group = group, DeviceGroup = deviceGroup, Agreement = [.. settings.ToJson().Select(kv => (kv.Key, kv.Value?.ToJsonString() ?? "null")),
                     ("training data", $"{data.Train.Name}, {data.Train.Count} examples"), ("--init-from", initFrom ?? "none")],

@@ -1,5 +1,6 @@
 // Inverted dropout whose mask is Rng.HashUniform of (seed, stream, index), recomputed in
-// backward instead of stored (ABI.md, "dropout").
+// backward instead of stored (ABI.md, "dropout"). The step is read from device memory, so that a
+// captured training step draws a new mask at each replay.
 #include "common.cuh"
 
 template <bool Accumulate>
@@ -26,14 +27,14 @@ __device__ __forceinline__ void dropout(float* __restrict__ y, const float* __re
     }
 }
 
-KERNEL void dropout_fwd_f32(float* __restrict__ y, const float* __restrict__ x, u64 seed, u64 stream, u64 indexBase,
-                            unsigned int threshold, float scale, i64 n)
+KERNEL void dropout_fwd_f32(float* __restrict__ y, const float* __restrict__ x, u64 seed, u64 node, const i64* __restrict__ step,
+                            u64 indexBase, unsigned int threshold, float scale, i64 n)
 {
-    dropout<false>(y, x, seed, stream, indexBase, threshold, scale, n);
+    dropout<false>(y, x, seed, (node << 32) + (u64)*step, indexBase, threshold, scale, n);
 }
 
-KERNEL void dropout_bwd_f32(float* __restrict__ dx, const float* __restrict__ dy, u64 seed, u64 stream, u64 indexBase,
-                            unsigned int threshold, float scale, i64 n)
+KERNEL void dropout_bwd_f32(float* __restrict__ dx, const float* __restrict__ dy, u64 seed, u64 node, const i64* __restrict__ step,
+                            u64 indexBase, unsigned int threshold, float scale, i64 n)
 {
-    dropout<true>(dx, dy, seed, stream, indexBase, threshold, scale, n);
+    dropout<true>(dx, dy, seed, (node << 32) + (u64)*step, indexBase, threshold, scale, n);
 }

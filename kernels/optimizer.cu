@@ -1,4 +1,6 @@
-// In-place optimizer updates matching Backend.SgdStep / Backend.AdamStep (ABI.md, "optimizer").
+// In-place optimizer updates matching Training's SgdUpdate / AdamUpdate (ABI.md, "optimizer"). The
+// per-step scalars (learning rate, bias corrections) are read from device memory, so that a
+// captured training step picks up the values written before each replay.
 #include "common.cuh"
 
 struct Sgd {
@@ -23,9 +25,9 @@ struct Adam {
 };
 
 KERNEL void sgd_momentum_f32(float* __restrict__ w, float* __restrict__ v, const float* __restrict__ g,
-                             float lr, float momentum, float gain, float weightDecay, i64 n)
+                             const float* __restrict__ lr, float momentum, float gain, float weightDecay, i64 n)
 {
-    const Sgd op{lr, momentum, gain, weightDecay};
+    const Sgd op{*lr, momentum, gain, weightDecay};
     if (aligned16(w) && aligned16(v) && aligned16(g)) {
         const i64 n4 = n >> 2;
         GRID_STRIDE(i, n4) {
@@ -41,9 +43,9 @@ KERNEL void sgd_momentum_f32(float* __restrict__ w, float* __restrict__ v, const
 }
 
 KERNEL void adam_f32(float* __restrict__ w, float* __restrict__ m, float* __restrict__ v, const float* __restrict__ g,
-                     float beta1, float beta2, float eps, float weightDecay, float stepSize, float sqrtBc2, i64 n)
+                     float beta1, float beta2, float eps, float weightDecay, const float* __restrict__ bias, i64 n)
 {
-    const Adam op{beta1, beta2, eps, weightDecay, stepSize, sqrtBc2};
+    const Adam op{beta1, beta2, eps, weightDecay, bias[0], bias[1]};
     if (aligned16(w) && aligned16(m) && aligned16(v) && aligned16(g)) {
         const i64 n4 = n >> 2;
         GRID_STRIDE(i, n4) {

@@ -6,19 +6,29 @@ namespace Engine.Cuda;
 /// A cuBLAS handle bound to one stream, with GEMM on row-major matrices. cuBLAS is
 /// column-major, and a row-major matrix read column-major is its transpose, so row-major
 /// C = op(A)·op(B) is computed as the column-major Cᵀ = op(B)ᵀ·op(A)ᵀ: swap the operands and
-/// the sizes m and n, keep the transpose flags.
+/// the sizes m and n, keep the transpose flags. The handle works in a workspace of ours, fixed for
+/// its life, so that GEMMs in a captured step allocate nothing.
 /// </summary>
 public sealed unsafe class Blas : IDisposable
 {
     private nint _handle;
     private readonly int _computeType;
+    private readonly DeviceAllocator _allocator;
+    private DevicePtr _workspace;
+    private readonly long _workspaceBlock;
 
-    public Blas(CudaStream stream, bool tf32)
+    /// <summary>cuBLAS' recommended workspace: 32 MiB on Hopper (sm_90) and later, 4 MiB before.</summary>
+    public static long WorkspaceBytes(int computeMajor) => computeMajor >= 9 ? 32L << 20 : 4L << 20;
+
+    public Blas(CudaStream stream, DeviceAllocator allocator, bool tf32)
     {
         NativeLibraries.LoadCublas();
         stream.Device.MakeCurrent();
+        _allocator = allocator;
         Cublas.Check(Cublas.cublasCreate_v2(out _handle), "cublasCreate_v2");
         Cublas.Check(Cublas.cublasSetStream_v2(_handle, stream.Handle), "cublasSetStream_v2");
+        _workspace = allocator.Allocate(WorkspaceBytes(stream.Device.Info.ComputeMajor), out _workspaceBlock);
+        Cublas.Check(Cublas.cublasSetWorkspace_v2(_handle, _workspace.Address, (nuint)_workspaceBlock), "cublasSetWorkspace_v2");
         Cublas.Check(Cublas.cublasSetMathMode(_handle, tf32 ? Cublas.MathTf32TensorOp : Cublas.MathDefault), "cublasSetMathMode");
         _computeType = tf32 ? Cublas.Compute32FFastTf32 : Cublas.Compute32F;
     }
@@ -58,5 +68,7 @@ public sealed unsafe class Blas : IDisposable
         if (_handle == 0) return;
         Cublas.cublasDestroy_v2(_handle);
         _handle = 0;
+        _allocator.Free(_workspace, _workspaceBlock);
+        _workspace = DevicePtr.Null;
     }
 }

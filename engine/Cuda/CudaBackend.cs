@@ -93,7 +93,7 @@ public sealed partial class CudaBackend : Backend
     public KernelCatalog Kernels { get; }
 
     /// <summary>cuBLAS on this backend's stream, created on first use.</summary>
-    public Blas Blas => _blas ??= new Blas(Stream, Options.Tf32);
+    public Blas Blas => _blas ??= new Blas(Stream, Allocator, Options.Tf32);
     /// <summary>cuDNN on this backend's stream, created on first use (loading cuDNN then).</summary>
     public Dnn Dnn => _dnn ??= new Dnn(Stream, Allocator, Options);
 
@@ -123,6 +123,7 @@ public sealed partial class CudaBackend : Backend
 
     public override void Upload(BufferSlice dst, ReadOnlySpan<double> src)
     {
+        NoHostCopyWhileCapturing("upload");
         CheckLength(src.Length, dst);
         Device.MakeCurrent();
         if (dst.Type != DataType.F32) throw new ArgumentException($"cannot upload floating-point values into a {dst.Type} slice");
@@ -131,6 +132,7 @@ public sealed partial class CudaBackend : Backend
 
     public override void Upload(BufferSlice dst, ReadOnlySpan<float> src)
     {
+        NoHostCopyWhileCapturing("upload");
         CheckLength(src.Length, dst);
         Device.MakeCurrent();
         if (dst.Type != DataType.F32) throw new ArgumentException($"cannot upload floating-point values into a {dst.Type} slice");
@@ -139,6 +141,7 @@ public sealed partial class CudaBackend : Backend
 
     public override void Upload(BufferSlice dst, ReadOnlySpan<int> src)
     {
+        NoHostCopyWhileCapturing("upload");
         CheckLength(src.Length, dst);
         Device.MakeCurrent();
         if (dst.Type != DataType.I32) throw new ArgumentException($"cannot upload integers into a {dst.Type} slice");
@@ -147,6 +150,7 @@ public sealed partial class CudaBackend : Backend
 
     public override void Download(BufferSlice src, Span<double> dst)
     {
+        NoHostCopyWhileCapturing("download");
         CheckLength(dst.Length, src);
         if (src.Type != DataType.F32) throw new ArgumentException($"cannot download a {src.Type} slice as floating-point values");
         Device.MakeCurrent();
@@ -156,6 +160,7 @@ public sealed partial class CudaBackend : Backend
 
     public override void Download(BufferSlice src, Span<float> dst)
     {
+        NoHostCopyWhileCapturing("download");
         CheckLength(dst.Length, src);
         if (src.Type != DataType.F32) throw new ArgumentException($"cannot download a {src.Type} slice as floating-point values");
         Device.MakeCurrent();
@@ -165,6 +170,7 @@ public sealed partial class CudaBackend : Backend
 
     public override void Download(BufferSlice src, Span<int> dst)
     {
+        NoHostCopyWhileCapturing("download");
         CheckLength(dst.Length, src);
         if (src.Type != DataType.I32) throw new ArgumentException($"cannot download a {src.Type} slice as integers");
         Device.MakeCurrent();
@@ -229,6 +235,12 @@ public sealed partial class CudaBackend : Backend
     /// </summary>
     internal void DeferCheck(DeferredCheck check, DevicePtr flag)
     {
+        if (_capturedChecks is { } captured)
+        {
+            check.Queue(flag, Stream);
+            if (!captured.Contains(check)) captured.Add(check);
+            return;
+        }
         bool registered = check.Pending;
         check.Capture(flag, Stream);
         if (!registered) _checks.Add(check);

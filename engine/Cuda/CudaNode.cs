@@ -31,6 +31,8 @@ public sealed class CudaNode : IDisposable
     public ulong Seed => _run.Seed;
     public long Step => _run.Step;
     public long ExampleOffset => _run.ExampleOffset;
+    /// <summary>Where <see cref="Step"/> lies in device memory (a 64-bit integer), written before each step.</summary>
+    public DevicePtr StepScalar => CudaBackend.Ptr(_run.StepScalar);
     internal NodeRun Run => _run;
 
     public int InputCount => _run.In.Length;

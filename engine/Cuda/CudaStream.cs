@@ -64,7 +64,17 @@ public sealed class CudaStream : IDisposable
     public void BeginCapture(int mode = Driver.CaptureModeThreadLocal) =>
         Driver.Check(Driver.cuStreamBeginCapture_v2(Handle, mode), "cuStreamBeginCapture_v2");
 
-    /// <summary>Ends a capture and instantiates the recorded work for replay.</summary>
+    /// <summary>CU_STREAM_CAPTURE_STATUS_NONE, _ACTIVE or _INVALIDATED (an illegal call during the capture).</summary>
+    public int CaptureStatus
+    {
+        get
+        {
+            Driver.Check(Driver.cuStreamIsCapturing(Handle, out var status), "cuStreamIsCapturing");
+            return status;
+        }
+    }
+
+    /// <summary>Ends a capture (also an invalidated one, which then throws) and instantiates the recorded work for replay.</summary>
     public CudaGraph EndCapture()
     {
         Driver.Check(Driver.cuStreamEndCapture(Handle, out var graph), "cuStreamEndCapture");

@@ -24,9 +24,16 @@ internal sealed unsafe class DeferredCheck : IDisposable
     /// <summary>Queues the copy of the flag; the caller registers this check with the backend if it was not pending.</summary>
     public void Capture(DevicePtr flag, CudaStream stream)
     {
-        Driver.Check(Driver.cuMemcpyDtoHAsync_v2((void*)_host, flag.Address, 4, stream.Handle), "cuMemcpyDtoHAsync_v2");
+        Queue(flag, stream);
         Pending = true;
     }
+
+    /// <summary>Queues the copy only (a captured step: the graph repeats it, and <see cref="MarkQueued"/> follows each replay).</summary>
+    public void Queue(DevicePtr flag, CudaStream stream) =>
+        Driver.Check(Driver.cuMemcpyDtoHAsync_v2((void*)_host, flag.Address, 4, stream.Handle), "cuMemcpyDtoHAsync_v2");
+
+    /// <summary>A replayed graph queued the copy again.</summary>
+    public void MarkQueued() => Pending = true;
 
     /// <summary>Examines the flag; the stream must have passed the copy.</summary>
     public void Verify()

@@ -28,6 +28,9 @@ public sealed class DeviceAllocator : IDisposable
     public long BytesInUse { get; private set; }
     public long BytesCached { get; private set; }
     public long PeakBytesInUse { get; private set; }
+    /// <summary>Blocks handed out and given back so far (a captured step must do neither).</summary>
+    public long Allocations { get; private set; }
+    public long Frees { get; private set; }
 
     /// <summary>Requests above this (an executor's arena, parameter buffers) are served to the next 2 MiB, not a size class.</summary>
     public const long LargeBlock = 64L << 20;
@@ -54,6 +57,7 @@ public sealed class DeviceAllocator : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            Allocations++;
             if (_free.TryGetValue(blockBytes, out var list) && list.Count > 0)
             {
                 BytesCached -= blockBytes;
@@ -81,6 +85,7 @@ public sealed class DeviceAllocator : IDisposable
         lock (_gate)
         {
             if (_disposed) return; // the memory went with the allocator
+            Frees++;
             if (!_free.TryGetValue(blockBytes, out var list)) _free[blockBytes] = list = new Stack<ulong>();
             list.Push(ptr.Address);
             BytesInUse -= blockBytes;

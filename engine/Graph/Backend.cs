@@ -74,6 +74,8 @@ public sealed class NodeRun
     /// <summary>Seed and step for stochastic ops (dropout): the mask is a hash of (seed, node, step, element).</summary>
     public ulong Seed { get; internal set; }
     public long Step { get; internal set; }
+    /// <summary>The same step in the backend's memory (one 64-bit integer as two I32), for kernels that read it there so that a captured step replays with the current value.</summary>
+    public BufferSlice StepScalar { get; internal set; }
     /// <summary>The global index of this batch's first example (data-parallel ranks: rank * local batch), so masks follow the example, not the rank.</summary>
     public long ExampleOffset { get; internal set; }
     /// <summary>Whatever the backend keeps per node between forward and backward.</summary>
@@ -94,6 +96,13 @@ public abstract partial class Backend : IDisposable
     /// <summary>A buffer of <paramref name="count"/> floats in the backend's precision, zeroed.</summary>
     public Buffer AllocateFloats(long count) => Allocate(count, FloatType);
     public abstract void Zero(BufferSlice s);
+    /// <summary>Sets every element of a float slice to <paramref name="value"/> without a host copy (the CUDA backend: a memset a captured step can replay).</summary>
+    public virtual void Fill(BufferSlice s, double value)
+    {
+        var values = new double[s.Count];
+        Array.Fill(values, value);
+        Upload(s, values);
+    }
     public abstract void Upload(BufferSlice dst, ReadOnlySpan<double> src);
     public abstract void Upload(BufferSlice dst, ReadOnlySpan<float> src);
     public abstract void Upload(BufferSlice dst, ReadOnlySpan<int> src);

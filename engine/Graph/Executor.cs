@@ -25,7 +25,9 @@ public sealed class Executor : IDisposable
     private readonly BufferSlice[]?[] _backwardIn;
     private readonly BufferSlice?[] _recomputed;
     private readonly Buffer _arena;
+    private readonly Buffer _stepScalar;
     private readonly bool _ownsParameters;
+    private long _step;
 
     /// <param name="inputGradients">Also compute gradients of the graph's float inputs (gradient checks).</param>
     public Executor(Graph graph, Backend backend, int batch, ParameterBuffers? parameters = null, bool inputGradients = false)
@@ -52,6 +54,7 @@ public sealed class Executor : IDisposable
         _shapes = MemoryPlan.Shapes(graph, batch);
         Plan = new MemoryPlan(graph, _shapes, backend.FloatType, options);
         _arena = backend.Allocate(Plan.ArenaBytes, DataType.U8);
+        _stepScalar = backend.Allocate(2, DataType.I32);
         _values = new BufferSlice?[graph.ValueCount];
         _grads = new BufferSlice?[graph.ValueCount];
         _gradBlocks = new ArenaBlock?[graph.ValueCount];
@@ -91,6 +94,7 @@ public sealed class Executor : IDisposable
                 Params = node.Params.Select(p => Parameters.Slice(Parameters.Values, p)).ToArray(),
                 ParamGrads = Plan.HasBackward(node) ? node.Params.Select(p => Parameters.GradSlice(p)!.Value).ToArray() : [],
                 States = node.States.Select(p => Parameters.Slice(Parameters.States, p)).ToArray(),
+                StepScalar = BufferSlice.Whole(_stepScalar),
                 SavedScratch = Plan.SavedScratch(node) is var (block, count, type) ? new BufferSlice(_arena, block.Offset, count, type) : null,
             };
             _runs[node.Index] = run;
@@ -109,8 +113,21 @@ public sealed class Executor : IDisposable
     public ParameterBuffers Parameters { get; }
     /// <summary>Seed of stochastic ops; with <see cref="Step"/> it fixes every dropout mask.</summary>
     public ulong Seed { get; set; }
-    /// <summary>The training step, set by the trainer so that a resumed run draws the same masks.</summary>
-    public long Step { get; set; }
+    /// <summary>
+    /// The training step, set by the trainer so that a resumed run draws the same masks. Setting it
+    /// also writes it to the backend's memory (<see cref="NodeRun.StepScalar"/>), before the step's
+    /// work, where kernels of a captured step read it.
+    /// </summary>
+    public long Step
+    {
+        get => _step;
+        set
+        {
+            _step = value;
+            ReadOnlySpan<int> halves = [(int)(ulong)value, (int)((ulong)value >> 32)];
+            Backend.Upload(BufferSlice.Whole(_stepScalar), halves);
+        }
+    }
     /// <summary>The global index of this executor's first example in the step's batch (data-parallel ranks), so dropout masks are those of one process at the global batch.</summary>
     public long ExampleOffset { get; set; }
     /// <summary>When set, told around every node's forward and backward pass (see <see cref="StepProfiler"/>); null costs nothing.</summary>
@@ -174,7 +191,9 @@ public sealed class Executor : IDisposable
         var touched = new HashSet<Value>();
         ZeroedInLastBackward.Clear();
         ZeroOnce(output, touched);
-        Backend.Upload(seedGrad, outputGrad);
+        // A uniform seed (d(loss) = 1) is a fill, not a host copy, so that the step can be captured.
+        if (outputGrad.Length > 0 && outputGrad.Length == seedGrad.Count && !outputGrad.ContainsAnyExcept(outputGrad[0])) Backend.Fill(seedGrad, outputGrad[0]);
+        else Backend.Upload(seedGrad, outputGrad);
         var recomputed = new HashSet<Value>();
         foreach (var run in active)
         {
@@ -213,10 +232,13 @@ public sealed class Executor : IDisposable
             var producer = _runs[v.Producer!.Index];
             var forwardOut = producer.Out;
             producer.Out = [target];
-            Profiler?.BeginSection("recompute");
-            Backend.Recompute(producer);
-            Profiler?.EndSection("recompute");
-            producer.Out = forwardOut;
+            try
+            {
+                Profiler?.BeginSection("recompute");
+                Backend.Recompute(producer);
+                Profiler?.EndSection("recompute");
+            }
+            finally { producer.Out = forwardOut; }
         }
         run.In = backwardIn;
     }
@@ -316,6 +338,7 @@ public sealed class Executor : IDisposable
         // Per-node backend state may hold device memory and native descriptors (CUDA backend).
         foreach (var run in _runs) (run.BackendState as IDisposable)?.Dispose();
         _arena.Dispose();
+        _stepScalar.Dispose();
         if (_ownsParameters) Parameters.Dispose();
     }
 }

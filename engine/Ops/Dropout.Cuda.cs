@@ -27,12 +27,12 @@ public sealed partial class Dropout
         else Launch(n, "dropout_bwd_f32", n.InGrad(0), n.OutGrad(0), count);
     }
 
-    /// <summary>(dst, src, seed, stream, indexBase, threshold, scale, n).</summary>
+    /// <summary>(dst, src, seed, node, step (device), indexBase, threshold, scale, n): the kernel forms <see cref="Stream"/> from the step in device memory.</summary>
     private void Launch(CudaNode n, string kernel, DevicePtr dst, DevicePtr src, long count)
     {
         var a = new KernelArgs();
         a.Add(dst); a.Add(src);
-        a.Add(n.Seed); a.Add(Stream(n.Node.Index, n.Step)); a.Add((ulong)(n.ExampleOffset * (count / n.InShape(0)[0])));
+        a.Add(n.Seed); a.Add((ulong)n.Node.Index); a.Add(n.StepScalar); a.Add((ulong)(n.ExampleOffset * (count / n.InShape(0)[0])));
         a.Add(Threshold); a.Add((float)Scale); a.Add(count);
         n.Launch(kernel, n.ElementwiseGrid(count), CudaNode.BlockSize, ref a);
     }

@@ -70,6 +70,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         using var exec = new Executor(graph, backend, train.BatchSize, parameters) { Seed = state.Seed, ExampleOffset = (long)options.Group.Rank * train.BatchSize };
         using var evaluator = new Evaluator(graph, backend, parameters, task, exec);
         using var scorer = new BatchScorer(backend);
+        using var runner = new StepRunner(optimizer, _loss, options.CudaGraph && _parallel is null, m => log?.Info(m));
         using var steps = OpenSteps(state.Step);
 
         long step = state.Step;
@@ -94,7 +95,8 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
             {
                 lr = schedule.Rate(step);
                 bool stop = cancel.IsCancellationRequested;
-                double loss = TrainStep(exec, parameters, optimizer, scorer, batch, step, lr, meter, ref stop);
+                double loss = _parallel is null ? TrainStep(runner, exec, scorer, batch, step, lr, meter)
+                    : TrainStep(exec, parameters, optimizer, scorer, batch, step, lr, meter, ref stop);
                 step++;
                 batchIndex++;
                 steps.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step},{epoch + 1},{batchIndex},{loss:R},{lr:R}"));
@@ -161,7 +163,23 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw FileWriteException.Of(_dir, e); }
     }
 
-    /// <summary>One step; data-parallel, the returned loss is the global batch's and <paramref name="stop"/> is true on every rank when one asked.</summary>
+    /// <summary>One step on one process: the metric kernels are part of the (possibly captured) step, their counts read after it.</summary>
+    private double TrainStep(StepRunner runner, Executor exec, BatchScorer scorer, Batch batch, long step, double lr, Meter meter)
+    {
+        if (_logits is null) return runner.Run(exec, batch, step, lr);
+        var logits = exec.ValueSlice(_logits);
+        var labels = exec.ValueSlice(graph.Input("label"));
+        meter.CheckBatch(batch.Count, logits.Count, batch.Labels.Span);
+        bool onDevice = false;
+        double loss = runner.Run(exec, batch, step, lr, () => onDevice = scorer.Queue(meter, batch.Count, logits, labels));
+        onDevice |= runner.LastStepReplayed;
+        if (!double.IsFinite(loss)) return loss;
+        if (onDevice) scorer.Collect(meter, loss, batch);
+        else scorer.Add(meter, loss, batch, logits, labels);
+        return loss;
+    }
+
+    /// <summary>One data-parallel step; the returned loss is the global batch's and <paramref name="stop"/> is true on every rank when one asked.</summary>
     private double TrainStep(Executor exec, ParameterBuffers parameters, Optimizer optimizer, BatchScorer scorer, Batch batch, long step, double lr, Meter meter, ref bool stop)
     {
         double localLoss = double.NaN;

@@ -47,6 +47,12 @@ public sealed class TrainerOptions
     public IDeviceCollectives? DeviceGroup { get; init; }
     /// <summary>Lines every rank must agree on before training starts (net, data size, ...), checked when there is more than one rank.</summary>
     public IReadOnlyList<(string Fact, string Value)> Agreement { get; init; } = [];
+    /// <summary>
+    /// Capture the training step as a CUDA graph after warm-up and replay it (on a backend that can,
+    /// <see cref="IStepCapture"/>; data-parallel runs stay eager). A step that cannot be captured runs
+    /// eagerly with the reason in the log.
+    /// </summary>
+    public bool CudaGraph { get; init; } = true;
     /// <summary>The settings as given, stored with every checkpoint.</summary>
     public JsonObject Config { get; init; } = [];
 }

@@ -200,15 +200,16 @@ def hash24(seed, stream, index):
 
 def test_dropout():
     for p, base, n, off in [(0.3, 0, 1001, 0), (0.5, 77, 1001, 1), (0.1, 0, 64, 0)]:
-        seed, stream = 0xC0FFEE, (5 << 32) + 9
+        seed, node, step = 0xC0FFEE, 5, np.array([9], dtype=np.int64)
+        stream = (node << 32) + int(step[0])
         threshold = math.ceil(p * 16777216.0)
         scale = np.float32(1.0 / (1.0 - p))
         keep = np.array([hash24(seed, stream, base + i) >= threshold for i in range(n)])
         x = randn(n + off); y = buf(n + off)
-        launch("dropout_fwd_f32", 2, 64, At(y, off), At(x, off), seed, stream, base, threshold, scale, n)
+        launch("dropout_fwd_f32", 2, 64, At(y, off), At(x, off), seed, node, step, base, threshold, scale, n)
         check(f"dropout_fwd_f32 p={p} base={base} offset={off}", y[off:], np.where(keep, x[off:] * scale, 0), 0, 0)
         dy = randn(n + off); dx0 = randn(n + off); dx = dx0.copy()
-        launch("dropout_bwd_f32", 2, 64, At(dx, off), At(dy, off), seed, stream, base, threshold, scale, n)
+        launch("dropout_bwd_f32", 2, 64, At(dx, off), At(dy, off), seed, node, step, base, threshold, scale, n)
         check(f"dropout_bwd_f32 p={p} base={base} offset={off}", dx[off:], dx0[off:] + np.where(keep, dy[off:] * scale, 0), 0, 0)
         print(f"     kept {keep.mean():.3f} (expected {1 - p:.3f})")
 
@@ -595,7 +596,7 @@ def test_optimizer():
             w, v = w0.copy(), v0.copy()
             lr, m, wd = 0.1, 0.9, 5e-4
             gain = 1 - m if unit else 1.0
-            launch("sgd_momentum_f32", 2, 64, At(w, off), At(v, off), At(g, off), np.float32(lr), np.float32(m), np.float32(gain), np.float32(wd), n)
+            launch("sgd_momentum_f32", 2, 64, At(w, off), At(v, off), At(g, off), np.array([lr], dtype=np.float32), np.float32(m), np.float32(gain), np.float32(wd), n)
             gd = g.astype(np.float64) + wd * w0
             vv = m * v0 + gain * gd
             check(f"sgd_momentum_f32 unitGain={unit} offset={off} v", v[off:], vv[off:], 1e-6, 1e-5)
@@ -605,7 +606,7 @@ def test_optimizer():
         w, mm, vv = w0.copy(), m0.copy(), v0.copy()
         lr, b1, b2, eps, wd, t = 1e-3, 0.9, 0.999, 1e-8, 1e-4, 7
         step = lr / (1 - b1 ** t); sq = math.sqrt(1 - b2 ** t)
-        launch("adam_f32", 2, 64, At(w, off), At(mm, off), At(vv, off), At(g, off), np.float32(b1), np.float32(b2), np.float32(eps), np.float32(wd), np.float32(step), np.float32(sq), n)
+        launch("adam_f32", 2, 64, At(w, off), At(mm, off), At(vv, off), At(g, off), np.float32(b1), np.float32(b2), np.float32(eps), np.float32(wd), np.array([step, sq], dtype=np.float32), n)
         gd = g.astype(np.float64) + wd * w0
         m1 = b1 * m0 + (1 - b1) * gd
         m2 = b2 * v0 + (1 - b2) * gd * gd

@@ -12,11 +12,11 @@ public class StepArgsTests
     {
         var a = StepArgs.Parse(["--net", "vgg16", "--input", "3x224x224", "--batch", "64", "--classes", "10", "--width", "2",
             "--norm", "gn", "--steps", "5", "--warmup", "0", "--gpu", "1", "--precision", "tf32", "--conv-search", "benchmark",
-            "--conv-api", "graph", "--nondeterministic", "--optimizer", "adam", "--profile", "--markdown", "out.md", "--save-weights", "w.safetensors"]);
+            "--conv-api", "graph", "--nondeterministic", "--cuda-graph", "off", "--optimizer", "adam", "--profile", "--markdown", "out.md", "--save-weights", "w.safetensors"]);
         Assert.That(a, Is.EqualTo(new StepArgs
         {
             Net = "vgg16", Input = new Shape(3, 224, 224), Batch = 64, Classes = 10, Width = 2, Norm = Norm.Group, Steps = 5, Warmup = 0,
-            Gpu = 1, Precision = Graph.Precision.Tf32, ConvBenchmark = true, ConvGraphApi = true, Nondeterministic = true, Optimizer = "adam", Profile = true,
+            Gpu = 1, Precision = Graph.Precision.Tf32, ConvBenchmark = true, ConvGraphApi = true, Nondeterministic = true, CudaGraph = false, Optimizer = "adam", Profile = true,
             Markdown = "out.md", SaveWeights = "w.safetensors",
         }));
     }
@@ -33,6 +33,7 @@ public class StepArgsTests
     [TestCase(new[] { "--norm", "layer" }, "--norm 'layer': expected bn, gn or none")]
     [TestCase(new[] { "--optimizer", "lamb" }, "--optimizer 'lamb': expected sgd or adam")]
     [TestCase(new[] { "--conv-search", "fast" }, "--conv-search 'fast': expected heuristic or benchmark")]
+    [TestCase(new[] { "--cuda-graph", "yes" }, "--cuda-graph 'yes': expected on or off")]
     [TestCase(new[] { "--conv-search", "benchmark" }, "--conv-search and --nondeterministic need --gpu N")]
     [TestCase(new[] { "--tf32" }, "--tf32 is now --precision tf32")]
     [TestCase(new[] { "--precision", "tf32" }, "--precision tf32 needs --gpu N")]

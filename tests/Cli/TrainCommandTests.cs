@@ -30,6 +30,7 @@ public class TrainCommandTests
     [TestCase(new[] { "--lr", "-0.1" }, "--lr -0.1: must be a positive number")]
     [TestCase(new[] { "--momentum", "1.5" }, "--momentum 1.5: must be in [0, 1)")]
     [TestCase(new[] { "--optimizer", "rmsprop" }, "--optimizer 'rmsprop': expected sgd, sgd-unit or adam")]
+    [TestCase(new[] { "--cuda-graph", "maybe" }, "--cuda-graph 'maybe': expected on or off")]
     [TestCase(new[] { "--schedule", "cosine" }, "--schedule: unknown schedule 'cosine'")]
     [TestCase(new[] { "--schedule", "triangular2:half=x" }, "--schedule: schedule 'triangular2': half=x")]
     [TestCase(new[] { "--data", "/no/such/folder" }, "--data /no/such/folder: no such folder")]

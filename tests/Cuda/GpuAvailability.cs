@@ -26,7 +26,8 @@ public static class GpuAvailability
 
     /// <summary>
     /// Whether device 0 is the fake driver of tests/Cuda/FakeDriver (kernels in a CPU emulator),
-    /// which runs only the kernels of kernels/ABI.md and has no graphs and no PTX compiler.
+    /// which runs only the kernels of kernels/ABI.md and has no PTX compiler (its graphs replay what
+    /// a stream captured, on the host).
     /// </summary>
     public static bool IsFake => Reason() is null && CudaDevice.Query(0).Name.StartsWith("Fake CUDA device", StringComparison.Ordinal);
 

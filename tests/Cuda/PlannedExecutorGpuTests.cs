@@ -47,9 +47,10 @@ public class PlannedExecutorGpuTests
     {
         long before = gpu.Allocator.BytesInUse;
         using var exec = new Executor(g, gpu, Batch, mode);
-        // Exactly the planned arena (one allocation) and the parameter buffers (values, gradients, states), in the allocator's blocks.
+        // Exactly the planned arena (one allocation), the step counter dropout reads on the device,
+        // and the parameter buffers (values, gradients, states), in the allocator's blocks.
         long Block(long elements, int size) => DeviceAllocator.SizeClass(Math.Max(elements * size, 4));
-        long expected = Block(exec.Plan.ArenaBytes, 1) + 2 * Block(Math.Max(1, g.Parameters.Count), 4) + Block(Math.Max(1, g.States.Count), 4);
+        long expected = Block(exec.Plan.ArenaBytes, 1) + Block(2, 4) + 2 * Block(Math.Max(1, g.Parameters.Count), 4) + Block(Math.Max(1, g.States.Count), 4);
         Assert.That(gpu.Allocator.BytesInUse - before, Is.EqualTo(expected), "device memory taken by the executor: its planned arena and parameters");
         exec.Parameters.Initialize(3);
         var rng = new Rng(5);

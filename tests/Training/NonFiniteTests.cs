@@ -23,7 +23,7 @@ public class NonFiniteTests
         public override string Kind => "poisoned-sgd";
         public override string Describe(double learningRate) => "plain SGD, NaN in update " + poisonAt;
 
-        protected override void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay)
+        protected override void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay, BufferSlice scalars)
         {
             var (v, g) = (new double[values.Count], new double[grads.Count]);
             backend.Download(values, v);

@@ -15,7 +15,7 @@ internal sealed class OptimizerCase(int parameters, bool adam) : Case(adam ? "ad
     private static readonly AdamUpdate Adam = new(LearningRate: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0, Step: 3);
 
     private float[] _w = [], _g = [], _s1 = [], _s2 = [];
-    private DevicePtr _wd, _gd, _s1d, _s2d;
+    private DevicePtr _wd, _gd, _s1d, _s2d, _scalars;
     private long N => Shape.Numel;
 
     // Read w, g and the state buffer(s), write w and the state(s) back.
@@ -31,6 +31,8 @@ internal sealed class OptimizerCase(int parameters, bool adam) : Case(adam ? "ad
         _gd = gpu.Floats(_g);
         _s1d = gpu.Floats(_s1);
         if (adam) _s2d = gpu.Floats(_s2);
+        // The per-step scalars the kernels read from device memory.
+        _scalars = gpu.Floats(adam ? [(float)Adam.StepSize, (float)Adam.SqrtBiasCorrection2] : [(float)Sgd.LearningRate]);
     }
 
     public override void Run(Gpu gpu)
@@ -40,12 +42,12 @@ internal sealed class OptimizerCase(int parameters, bool adam) : Case(adam ? "ad
         {
             a.Add(_wd); a.Add(_s1d); a.Add(_s2d); a.Add(_gd);
             a.Add((float)Adam.Beta1); a.Add((float)Adam.Beta2); a.Add((float)Adam.Epsilon); a.Add((float)Adam.WeightDecay);
-            a.Add((float)Adam.StepSize); a.Add((float)Adam.SqrtBiasCorrection2);
+            a.Add(_scalars);
         }
         else
         {
             a.Add(_wd); a.Add(_s1d); a.Add(_gd);
-            a.Add((float)Sgd.LearningRate); a.Add((float)Sgd.Momentum); a.Add(1f); a.Add((float)Sgd.WeightDecay);
+            a.Add(_scalars); a.Add((float)Sgd.Momentum); a.Add(1f); a.Add((float)Sgd.WeightDecay);
         }
         a.Add(N);
         gpu.Launch(Kernel, Gpu.ElementwiseGrid(N), Block, ref a);

@@ -34,6 +34,8 @@ internal static unsafe partial class Cublas
     [LibraryImport(Lib)] public static partial int cublasDestroy_v2(nint handle);
     [LibraryImport(Lib)] public static partial int cublasSetStream_v2(nint handle, nint stream);
     [LibraryImport(Lib)] public static partial int cublasSetMathMode(nint handle, int mode);
+    /// <summary>A workspace of our own, so that captured GEMMs allocate nothing; cublasSetStream_v2 resets it, so set it after.</summary>
+    [LibraryImport(Lib)] public static partial int cublasSetWorkspace_v2(nint handle, ulong workspace, nuint bytes);
     [LibraryImport(Lib)] public static partial int cublasGetVersion_v2(nint handle, out int version);
     [LibraryImport(Lib)] public static partial int cublasGetProperty(int type, out int value);
     [LibraryImport(Lib)] public static partial byte* cublasGetStatusName(int status);

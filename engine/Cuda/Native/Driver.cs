@@ -16,6 +16,9 @@ public enum CuResult
     NotFound = 500,
     NotReady = 600,
     NotSupported = 801,
+    StreamCaptureUnsupported = 900,
+    StreamCaptureInvalidated = 901,
+    CapturedEvent = 907,
 }
 
 /// <summary>
@@ -49,6 +52,10 @@ internal static unsafe partial class Driver
     public const int CaptureModeGlobal = 0;
     public const int CaptureModeThreadLocal = 1;
     public const int CaptureModeRelaxed = 2;
+    // CUstreamCaptureStatus
+    public const int CaptureStatusNone = 0;
+    public const int CaptureStatusActive = 1;
+    public const int CaptureStatusInvalidated = 2;
 
     [LibraryImport(Lib)] public static partial CuResult cuInit(uint flags);
     [LibraryImport(Lib)] public static partial CuResult cuDriverGetVersion(out int version);
@@ -101,6 +108,7 @@ internal static unsafe partial class Driver
 
     [LibraryImport(Lib)] public static partial CuResult cuStreamBeginCapture_v2(nint stream, int mode);
     [LibraryImport(Lib)] public static partial CuResult cuStreamEndCapture(nint stream, out nint graph);
+    [LibraryImport(Lib)] public static partial CuResult cuStreamIsCapturing(nint stream, out int captureStatus);
     [LibraryImport(Lib)] public static partial CuResult cuGraphInstantiateWithFlags(out nint graphExec, nint graph, ulong flags);
     [LibraryImport(Lib)] public static partial CuResult cuGraphLaunch(nint graphExec, nint stream);
     [LibraryImport(Lib)] public static partial CuResult cuGraphExecDestroy(nint graphExec);

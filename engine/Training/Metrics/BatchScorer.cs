@@ -21,8 +21,8 @@ public sealed class BatchScorer(Backend backend) : IDisposable
     {
         var hostLabels = batch.Labels.Span;
         meter.CheckBatch(batch.Count, logits.Count, hostLabels);
-        if (backend is IMetricKernels kernels && logits.Type == DataType.F32)
-            OnDevice(kernels, meter, meanLoss, batch.Count, logits, labels);
+        if (Queue(meter, batch.Count, logits, labels))
+            Collect(meter, meanLoss, batch);
         else if (backend is CpuBackend<float> && logits.Type == DataType.F32)
             meter.Add(meanLoss, batch.Count, CpuBackend<float>.F(logits), hostLabels);
         else
@@ -33,14 +33,33 @@ public sealed class BatchScorer(Backend backend) : IDisposable
         }
     }
 
-    private void OnDevice(IMetricKernels kernels, Meter meter, double meanLoss, int samples, BufferSlice logits, BufferSlice labels)
+    /// <summary>
+    /// The device half of scoring, where the backend has metric kernels (false: it has none, use
+    /// <see cref="Add"/>): queues the rank or confusion kernels into a fixed scratch buffer and
+    /// reads nothing back, so a captured training step can include it. <see cref="Collect"/> finishes.
+    /// </summary>
+    public bool Queue(Meter meter, int samples, BufferSlice logits, BufferSlice labels)
     {
+        if (backend is not IMetricKernels kernels || logits.Type != DataType.F32) return false;
         int k = meter.Classes;
         if (meter.Task == TaskKind.Classification)
+            kernels.ClassRanks(Counts(samples), logits, labels, samples, k);
+        else
         {
-            var ranks = Counts(samples);
-            kernels.ClassRanks(ranks, logits, labels, samples, k);
-            backend.Download(ranks, _host.AsSpan(0, samples));
+            var confusion = Counts(k * k);
+            backend.Zero(confusion);
+            kernels.Confusion(confusion, logits, labels, samples, k, (int)(labels.Count / Math.Max(1, samples)), meter.IgnoreLabel);
+        }
+        return true;
+    }
+
+    /// <summary>After the step: downloads what <see cref="Queue"/>'s kernels counted (a rank per sample, or the confusion counts) into <paramref name="meter"/>.</summary>
+    public void Collect(Meter meter, double meanLoss, Batch batch)
+    {
+        int samples = batch.Count, k = meter.Classes;
+        if (meter.Task == TaskKind.Classification)
+        {
+            backend.Download(new BufferSlice(_counts!, 0, samples), _host.AsSpan(0, samples));
             long top1 = 0, top5 = 0;
             foreach (int rank in _host.AsSpan(0, samples))
             {
@@ -51,10 +70,7 @@ public sealed class BatchScorer(Backend backend) : IDisposable
         }
         else
         {
-            var confusion = Counts(k * k);
-            backend.Zero(confusion);
-            kernels.Confusion(confusion, logits, labels, samples, k, (int)(labels.Count / Math.Max(1, samples)), meter.IgnoreLabel);
-            backend.Download(confusion, _host.AsSpan(0, k * k));
+            backend.Download(new BufferSlice(_counts!, 0, k * k), _host.AsSpan(0, k * k));
             meter.AddSegmentation(meanLoss, samples, _host.AsSpan(0, k * k));
         }
     }

@@ -15,6 +15,8 @@ public sealed class Adam(ParameterBuffers parameters, double beta1 = 0.9, double
     public override string Describe(double learningRate) => string.Create(CultureInfo.InvariantCulture,
         $"Adam, bias-corrected; beta1 {Beta1}, beta2 {Beta2}, eps {Epsilon}, L2 weight decay {WeightDecay}, lr {learningRate}");
 
-    protected override void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay)
-        => new AdamUpdate(lr, Beta1, Beta2, Epsilon, weightDecay, Steps).Run(backend, values, grads, state[0], state[1]);
+    protected override float[] DeviceScalars(double learningRate) => new AdamUpdate(learningRate, Beta1, Beta2, Epsilon, 0, Steps).DeviceScalars;
+
+    protected override void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay, BufferSlice scalars)
+        => new AdamUpdate(lr, Beta1, Beta2, Epsilon, weightDecay, Steps).Run(backend, values, grads, state[0], state[1], scalars);
 }

@@ -17,12 +17,19 @@ public readonly record struct AdamUpdate(double LearningRate, double Beta1, doub
     /// v = b2*v + (1-b2)*g'^2; w -= (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps), on the
     /// backend's optimizer kernels if it has them, else through <see cref="Apply{T}"/>.
     /// </summary>
-    public void Run(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice m, BufferSlice v)
+    /// <param name="scalars">Holds <see cref="DeviceScalars"/> already (the optimizer writes them before the step); null: uploaded here.</param>
+    public void Run(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice m, BufferSlice v, BufferSlice? scalars = null)
     {
         if (backend is IOptimizerKernels k)
-            k.Adam(values, grads, m, v, (float)Beta1, (float)Beta2, (float)Epsilon, (float)WeightDecay, (float)StepSize, (float)SqrtBiasCorrection2);
+        {
+            using var s = OptimizerScalars.For(backend, scalars, DeviceScalars);
+            k.Adam(values, grads, m, v, (float)Beta1, (float)Beta2, (float)Epsilon, (float)WeightDecay, s.Slice);
+        }
         else UpdateRule.Run(this, "adam update", backend, values, grads, m, v);
     }
+
+    /// <summary>What the kernel reads from the backend's memory: {lr / (1 - b1^t), sqrt(1 - b2^t)} as floats.</summary>
+    public float[] DeviceScalars => [(float)StepSize, (float)SqrtBiasCorrection2];
 
     /// <summary>The reference, in <typeparamref name="T"/> arithmetic.</summary>
     public void Apply<T>(Span<T> w, Span<T> g, Span<T> m1, Span<T> m2) where T : unmanaged, IFloatingPointIeee754<T>

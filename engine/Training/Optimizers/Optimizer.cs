@@ -9,11 +9,17 @@ namespace Engine.Training.Optimizers;
 /// the update runs once per contiguous range of parameters with the same setting. Its state
 /// (velocity, Adam moments) is one backend buffer per kind, laid out like the trainable parameters
 /// (like the gradients): a frozen backbone has none, and is neither updated nor decayed.
+/// A step is two halves: <see cref="Prepare"/> on the host (count the step, write the scalars the
+/// update kernels read from the backend's memory) and <see cref="Apply"/> (the updates, which a
+/// captured training step replays).
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
+    private const int MaxScalars = 2;
     private readonly (long Offset, long Count, bool Decay)[] _ranges;
     private readonly Buffer[] _state;
+    private readonly Buffer _scalars;
+    private double _learningRate;
 
     protected Optimizer(ParameterBuffers parameters, double weightDecay, params string[] stateNames)
     {
@@ -24,6 +30,7 @@ public abstract class Optimizer : IDisposable
         long count = Math.Max(1, parameters.TrainableCount);
         _state = stateNames.Select(_ => parameters.Backend.AllocateFloats(count)).ToArray();
         foreach (var b in _state) parameters.Backend.Zero(BufferSlice.Whole(b));
+        _scalars = parameters.Backend.AllocateFloats(MaxScalars);
     }
 
     public ParameterBuffers Parameters { get; }
@@ -49,17 +56,41 @@ public abstract class Optimizer : IDisposable
     /// <summary>One update with the given learning rate, from the gradients now in <see cref="ParameterBuffers.Grads"/>.</summary>
     public void Step(double learningRate)
     {
+        Prepare(learningRate);
+        Apply();
+    }
+
+    /// <summary>Counts the step and writes its scalars to the backend's memory, in stream order before the step's work.</summary>
+    public void Prepare(double learningRate)
+    {
         Steps++;
+        _learningRate = learningRate;
+        if (Parameters.Backend is IOptimizerKernels)
+        {
+            var values = DeviceScalars(learningRate);
+            if (values.Length > MaxScalars) throw new InvalidOperationException($"{Kind}: {values.Length} device scalars, room for {MaxScalars}");
+            Parameters.Backend.Upload(new BufferSlice(_scalars, 0, values.Length), values);
+        }
+    }
+
+    /// <summary>The updates of the step <see cref="Prepare"/> set up; queues device work only (capturable).</summary>
+    public void Apply()
+    {
         var p = Parameters;
+        var scalars = BufferSlice.Whole(_scalars);
         foreach (var (offset, count, decay) in _ranges)
         {
             // Gradients and state start at the first trainable parameter.
             var slice = (Buffer b) => new BufferSlice(b, offset - p.FrozenCount, count);
-            Update(p.Backend, new BufferSlice(p.Values, offset, count), slice(p.Grads), _state.Select(slice).ToArray(), learningRate, decay ? WeightDecay : 0);
+            Update(p.Backend, new BufferSlice(p.Values, offset, count), slice(p.Grads), _state.Select(slice).ToArray(), _learningRate, decay ? WeightDecay : 0, scalars);
         }
     }
 
-    protected abstract void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay);
+    /// <summary>The floats the update kernels read per step (lr; Adam: its bias-corrected step size and sqrt(1 - b2^t)).</summary>
+    protected virtual float[] DeviceScalars(double learningRate) => [(float)learningRate];
+
+    /// <param name="scalars">The backend's copy of <see cref="DeviceScalars"/> for this step.</param>
+    protected abstract void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay, BufferSlice scalars);
 
     private static (long, long, bool)[] Ranges(IEnumerable<ParamView> views)
     {
@@ -77,6 +108,7 @@ public abstract class Optimizer : IDisposable
     public void Dispose()
     {
         foreach (var b in _state) b.Dispose();
+        _scalars.Dispose();
         GC.SuppressFinalize(this);
     }
 }

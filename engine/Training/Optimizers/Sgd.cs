@@ -18,6 +18,8 @@ public sealed class Sgd(ParameterBuffers parameters, double momentum, double wei
     public override string Describe(double learningRate) => string.Create(CultureInfo.InvariantCulture,
         $"momentum SGD, {(UnitGain ? "unit-gain (CNTK) v = m*v + (1-m)*g" : "classic (PyTorch) v = m*v + g")}, w -= lr*v; momentum {Momentum}, L2 weight decay {WeightDecay}, lr {learningRate}");
 
-    protected override void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay)
-        => new SgdUpdate(lr, Momentum, weightDecay, UnitGain).Run(backend, values, grads, state[0]);
+    protected override float[] DeviceScalars(double learningRate) => new SgdUpdate(learningRate, Momentum, 0, UnitGain).DeviceScalars;
+
+    protected override void Update(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice[] state, double lr, double weightDecay, BufferSlice scalars)
+        => new SgdUpdate(lr, Momentum, weightDecay, UnitGain).Run(backend, values, grads, state[0], scalars);
 }

@@ -10,14 +10,21 @@ public readonly record struct SgdUpdate(double LearningRate, double Momentum, do
 {
     public double Gain => UnitGain ? 1 - Momentum : 1;
 
+    /// <summary>What the kernel reads from the backend's memory: the learning rate.</summary>
+    public float[] DeviceScalars => [(float)LearningRate];
+
     /// <summary>
     /// g' = g + wd*w; v = m*v + g' (classic) or v = m*v + (1-m)*g' (unit gain); w -= lr*v, on the
-    /// backend's optimizer kernels if it has them, else through <see cref="Apply{T}"/>.
+    /// backend's optimizer kernels if it has them (reading <paramref name="scalars"/>, which must
+    /// hold <see cref="DeviceScalars"/> by then; null: uploaded here), else through <see cref="Apply{T}"/>.
     /// </summary>
-    public void Run(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice velocity)
+    public void Run(Backend backend, BufferSlice values, BufferSlice grads, BufferSlice velocity, BufferSlice? scalars = null)
     {
         if (backend is IOptimizerKernels k)
-            k.SgdMomentum(values, grads, velocity, (float)LearningRate, (float)Momentum, (float)Gain, (float)WeightDecay);
+        {
+            using var s = OptimizerScalars.For(backend, scalars, DeviceScalars);
+            k.SgdMomentum(values, grads, velocity, s.Slice, (float)Momentum, (float)Gain, (float)WeightDecay);
+        }
         else UpdateRule.Run(this, "sgd update", backend, values, grads, velocity);
     }
 

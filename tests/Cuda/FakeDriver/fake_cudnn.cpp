@@ -1,12 +1,15 @@
 // A stand-in libcudnn.so.9: the legacy calls the engine makes, as plain loops following
 // cuDNN's documented semantics (NCHW float, cross-correlation, alpha/beta blending, spatial
 // batch norm with the unbiased variance in the running statistics and 1/sqrt(var + eps)
-// saved). Parameters are validated where cuDNN would reject them. Test tool only.
+// saved). Parameters are validated where cuDNN would reject them, at the call; the arithmetic runs
+// on the handle's stream through the fake driver, so a capturing stream records it (alpha/beta
+// and descriptors read at the call, as cuDNN does). Test tool only.
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <vector>
+#include "fake_submit.h"
 
 namespace {
 struct Tensor { int n = 0, c = 0, h = 0, w = 0; size_t nStride = 0; };  // nStride 0: packed
@@ -93,9 +96,10 @@ const char* cudnnGetErrorString(int s)
     }
 }
 void cudnnGetLastErrorString(char* message, size_t max) { std::snprintf(message, max, "%s", lastError); lastError[0] = 0; }
-int cudnnCreate(void** h) { static int token; *h = &token; return 0; }
-int cudnnDestroy(void*) { return 0; }
-int cudnnSetStream(void*, void*) { return 0; }
+struct Handle { void* stream = nullptr; };
+int cudnnCreate(void** h) { *h = new Handle; return 0; }
+int cudnnDestroy(void* h) { delete static_cast<Handle*>(h); return 0; }
+int cudnnSetStream(void* h, void* s) { static_cast<Handle*>(h)->stream = s; return 0; }
 
 int cudnnCreateTensorDescriptor(Tensor** d) { *d = new Tensor; return 0; }
 int cudnnDestroyTensorDescriptor(Tensor* d) { delete d; return 0; }
@@ -172,37 +176,55 @@ int cudnnGetConvolutionForwardWorkspaceSize(void*, Tensor*, Filter*, Conv*, Tens
 int cudnnGetConvolutionBackwardDataWorkspaceSize(void*, Filter*, Tensor*, Conv*, Tensor*, int algo, size_t* b) { *b = algo == 1 ? AlgoOneWorkspace : 0; return 0; }
 int cudnnGetConvolutionBackwardFilterWorkspaceSize(void*, Tensor*, Tensor*, Conv*, Filter*, int algo, size_t* b) { *b = algo == 1 ? AlgoOneWorkspace : 0; return 0; }
 
-int cudnnConvolutionForward(void*, const float* alpha, Tensor* xd, const float* x, Filter* fd, const float* w, Conv* cd, int algo,
+int cudnnConvolutionForward(void* h, const float* alpha, Tensor* xd, const float* x, Filter* fd, const float* w, Conv* cd, int algo,
     void* ws, size_t wsBytes, const float* beta, Tensor* yd, float* y)
 {
     if (!outputShape(xd, fd, cd, yd)) return fail(BadParam, "forward: shapes do not match");
     if (int r = checkWorkspace(algo, ws, wsBytes)) return r;
-    std::vector<double> acc((size_t)yd->n * yd->c * yd->h * yd->w, 0.0);
-    forEachTerm(xd, fd, cd, yd, [&](size_t yi, size_t xi, size_t wi) { acc[yi] += (double)x[at(xd, xi)] * w[wi]; });
-    for (size_t i = 0; i < acc.size(); i++) y[at(yd, i)] = blend(*alpha, acc[i], *beta, y[at(yd, i)]);
-    return 0;
+    return fake_submit(static_cast<Handle*>(h)->stream, [=, alpha_ = *alpha, beta_ = *beta, xd_ = *xd, fd_ = *fd, cd_ = *cd, yd_ = *yd] {
+        const Tensor* xd = &xd_;
+        const Filter* fd = &fd_;
+        const Conv* cd = &cd_;
+        const Tensor* yd = &yd_;
+        std::vector<double> acc((size_t)yd->n * yd->c * yd->h * yd->w, 0.0);
+        forEachTerm(xd, fd, cd, yd, [&](size_t yi, size_t xi, size_t wi) { acc[yi] += (double)x[at(xd, xi)] * w[wi]; });
+        for (size_t i = 0; i < acc.size(); i++) y[at(yd, i)] = blend(alpha_, acc[i], beta_, y[at(yd, i)]);
+        return 0;
+    });
 }
 
-int cudnnConvolutionBackwardData(void*, const float* alpha, Filter* fd, const float* w, Tensor* dyd, const float* dy, Conv* cd, int algo,
+int cudnnConvolutionBackwardData(void* h, const float* alpha, Filter* fd, const float* w, Tensor* dyd, const float* dy, Conv* cd, int algo,
     void* ws, size_t wsBytes, const float* beta, Tensor* dxd, float* dx)
 {
     if (!outputShape(dxd, fd, cd, dyd)) return fail(BadParam, "backward data: shapes do not match");
     if (int r = checkWorkspace(algo, ws, wsBytes)) return r;
-    std::vector<double> acc((size_t)dxd->n * dxd->c * dxd->h * dxd->w, 0.0);
-    forEachTerm(dxd, fd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[xi] += (double)dy[at(dyd, yi)] * w[wi]; });
-    for (size_t i = 0; i < acc.size(); i++) dx[at(dxd, i)] = blend(*alpha, acc[i], *beta, dx[at(dxd, i)]);
-    return 0;
+    return fake_submit(static_cast<Handle*>(h)->stream, [=, alpha_ = *alpha, beta_ = *beta, fd_ = *fd, dyd_ = *dyd, cd_ = *cd, dxd_ = *dxd] {
+        const Filter* fd = &fd_;
+        const Tensor* dyd = &dyd_;
+        const Conv* cd = &cd_;
+        const Tensor* dxd = &dxd_;
+        std::vector<double> acc((size_t)dxd->n * dxd->c * dxd->h * dxd->w, 0.0);
+        forEachTerm(dxd, fd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[xi] += (double)dy[at(dyd, yi)] * w[wi]; });
+        for (size_t i = 0; i < acc.size(); i++) dx[at(dxd, i)] = blend(alpha_, acc[i], beta_, dx[at(dxd, i)]);
+        return 0;
+    });
 }
 
-int cudnnConvolutionBackwardFilter(void*, const float* alpha, Tensor* xd, const float* x, Tensor* dyd, const float* dy, Conv* cd, int algo,
+int cudnnConvolutionBackwardFilter(void* h, const float* alpha, Tensor* xd, const float* x, Tensor* dyd, const float* dy, Conv* cd, int algo,
     void* ws, size_t wsBytes, const float* beta, Filter* fd, float* dw)
 {
     if (!outputShape(xd, fd, cd, dyd)) return fail(BadParam, "backward filter: shapes do not match");
     if (int r = checkWorkspace(algo, ws, wsBytes)) return r;
-    std::vector<double> acc((size_t)fd->k * fd->c * fd->h * fd->w, 0.0);
-    forEachTerm(xd, fd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[wi] += (double)dy[at(dyd, yi)] * x[at(xd, xi)]; });
-    for (size_t i = 0; i < acc.size(); i++) dw[i] = blend(*alpha, acc[i], *beta, dw[i]);
-    return 0;
+    return fake_submit(static_cast<Handle*>(h)->stream, [=, alpha_ = *alpha, beta_ = *beta, xd_ = *xd, dyd_ = *dyd, cd_ = *cd, fd_ = *fd] {
+        const Tensor* xd = &xd_;
+        const Tensor* dyd = &dyd_;
+        const Conv* cd = &cd_;
+        const Filter* fd = &fd_;
+        std::vector<double> acc((size_t)fd->k * fd->c * fd->h * fd->w, 0.0);
+        forEachTerm(xd, fd, cd, dyd, [&](size_t yi, size_t xi, size_t wi) { acc[wi] += (double)dy[at(dyd, yi)] * x[at(xd, xi)]; });
+        for (size_t i = 0; i < acc.size(); i++) dw[i] = blend(alpha_, acc[i], beta_, dw[i]);
+        return 0;
+    });
 }
 
 int cudnnDeriveBNTensorDescriptor(Tensor* d, Tensor* x, int mode)
@@ -214,74 +236,83 @@ int cudnnDeriveBNTensorDescriptor(Tensor* d, Tensor* x, int mode)
 
 static bool bnShapes(Tensor* x, Tensor* bn) { return bn->n == 1 && bn->c == x->c && bn->h == 1 && bn->w == 1; }
 
-int cudnnBatchNormalizationForwardTraining(void*, int mode, const float* alpha, const float* beta, Tensor* xd, const float* x,
+int cudnnBatchNormalizationForwardTraining(void* h, int mode, const float* alpha, const float* beta, Tensor* xd, const float* x,
     Tensor* yd, float* y, Tensor* bd, const float* scale, const float* bias, double factor, float* runMean, float* runVar,
     double eps, float* saveMean, float* saveInvStd)
 {
     if (mode != 1 || !bnShapes(xd, bd) || xd->n != yd->n || xd->c != yd->c || xd->h != yd->h || xd->w != yd->w) return fail(BadParam, "bn shapes");
     if (eps < 1e-5) return fail(BadParam, "epsilon below CUDNN_BN_MIN_EPSILON");
-    size_t plane = (size_t)xd->h * xd->w, m = xd->n * plane;
-    for (int c = 0; c < xd->c; c++) {
-        double sum = 0, sq = 0;
-        for (int n = 0; n < xd->n; n++)
-            for (size_t i = 0; i < plane; i++) sum += x[((size_t)n * xd->c + c) * plane + i];
-        double mean = sum / m;
-        for (int n = 0; n < xd->n; n++)
-            for (size_t i = 0; i < plane; i++) { double d = x[((size_t)n * xd->c + c) * plane + i] - mean; sq += d * d; }
-        double var = sq / m, inv = 1 / std::sqrt(var + eps);
-        for (int n = 0; n < xd->n; n++)
-            for (size_t i = 0; i < plane; i++) {
-                size_t at = ((size_t)n * xd->c + c) * plane + i;
-                y[at] = blend(*alpha, (x[at] - mean) * inv * scale[c] + bias[c], *beta, y[at]);
-            }
-        if (runMean) runMean[c] = (float)((1 - factor) * runMean[c] + factor * mean);
-        if (runVar) runVar[c] = (float)((1 - factor) * runVar[c] + factor * var * m / (m - 1.0));
-        if (saveMean) saveMean[c] = (float)mean;
-        if (saveInvStd) saveInvStd[c] = (float)inv;
-    }
-    return 0;
+    return fake_submit(static_cast<Handle*>(h)->stream, [=, alpha_ = *alpha, beta_ = *beta, xd_ = *xd] {
+        const Tensor* xd = &xd_;
+        size_t plane = (size_t)xd->h * xd->w, m = xd->n * plane;
+        for (int c = 0; c < xd->c; c++) {
+            double sum = 0, sq = 0;
+            for (int n = 0; n < xd->n; n++)
+                for (size_t i = 0; i < plane; i++) sum += x[((size_t)n * xd->c + c) * plane + i];
+            double mean = sum / m;
+            for (int n = 0; n < xd->n; n++)
+                for (size_t i = 0; i < plane; i++) { double d = x[((size_t)n * xd->c + c) * plane + i] - mean; sq += d * d; }
+            double var = sq / m, inv = 1 / std::sqrt(var + eps);
+            for (int n = 0; n < xd->n; n++)
+                for (size_t i = 0; i < plane; i++) {
+                    size_t at = ((size_t)n * xd->c + c) * plane + i;
+                    y[at] = blend(alpha_, (x[at] - mean) * inv * scale[c] + bias[c], beta_, y[at]);
+                }
+            if (runMean) runMean[c] = (float)((1 - factor) * runMean[c] + factor * mean);
+            if (runVar) runVar[c] = (float)((1 - factor) * runVar[c] + factor * var * m / (m - 1.0));
+            if (saveMean) saveMean[c] = (float)mean;
+            if (saveInvStd) saveInvStd[c] = (float)inv;
+        }
+        return 0;
+    });
 }
 
-int cudnnBatchNormalizationForwardInference(void*, int mode, const float* alpha, const float* beta, Tensor* xd, const float* x,
+int cudnnBatchNormalizationForwardInference(void* h, int mode, const float* alpha, const float* beta, Tensor* xd, const float* x,
     Tensor*, float* y, Tensor* bd, const float* scale, const float* bias, const float* mean, const float* var, double eps)
 {
     if (mode != 1 || !bnShapes(xd, bd)) return fail(BadParam, "bn shapes");
     if (eps < 1e-5) return fail(BadParam, "epsilon below CUDNN_BN_MIN_EPSILON");
-    size_t plane = (size_t)xd->h * xd->w;
-    for (int n = 0; n < xd->n; n++)
-        for (int c = 0; c < xd->c; c++)
-            for (size_t i = 0; i < plane; i++) {
-                size_t at = ((size_t)n * xd->c + c) * plane + i;
-                y[at] = blend(*alpha, (x[at] - mean[c]) / std::sqrt((double)var[c] + eps) * scale[c] + bias[c], *beta, y[at]);
-            }
-    return 0;
+    return fake_submit(static_cast<Handle*>(h)->stream, [=, alpha_ = *alpha, beta_ = *beta, xd_ = *xd] {
+        const Tensor* xd = &xd_;
+        size_t plane = (size_t)xd->h * xd->w;
+        for (int n = 0; n < xd->n; n++)
+            for (int c = 0; c < xd->c; c++)
+                for (size_t i = 0; i < plane; i++) {
+                    size_t at = ((size_t)n * xd->c + c) * plane + i;
+                    y[at] = blend(alpha_, (x[at] - mean[c]) / std::sqrt((double)var[c] + eps) * scale[c] + bias[c], beta_, y[at]);
+                }
+        return 0;
+    });
 }
 
-int cudnnBatchNormalizationBackward(void*, int mode, const float* aData, const float* bData, const float* aParam, const float* bParam,
+int cudnnBatchNormalizationBackward(void* h, int mode, const float* aData, const float* bData, const float* aParam, const float* bParam,
     Tensor* xd, const float* x, Tensor*, const float* dy, Tensor*, float* dx, Tensor* bd, const float* scale, float* dScale, float* dBias,
     double eps, const float* savedMean, const float* savedInvStd)
 {
     if (mode != 1 || !bnShapes(xd, bd)) return fail(BadParam, "bn shapes");
     if (eps < 1e-5) return fail(BadParam, "epsilon below CUDNN_BN_MIN_EPSILON");
     if (!savedMean || !savedInvStd) return fail(NotSupported, "the fake needs the saved statistics");
-    size_t plane = (size_t)xd->h * xd->w, m = xd->n * plane;
-    for (int c = 0; c < xd->c; c++) {
-        double mean = savedMean[c], inv = savedInvStd[c], sumDy = 0, sumDyXhat = 0;
-        for (int n = 0; n < xd->n; n++)
-            for (size_t i = 0; i < plane; i++) {
-                size_t at = ((size_t)n * xd->c + c) * plane + i;
-                sumDy += dy[at];
-                sumDyXhat += dy[at] * (x[at] - mean) * inv;
-            }
-        for (int n = 0; n < xd->n; n++)
-            for (size_t i = 0; i < plane; i++) {
-                size_t at = ((size_t)n * xd->c + c) * plane + i;
-                double xhat = (x[at] - mean) * inv;
-                dx[at] = blend(*aData, scale[c] * inv * (dy[at] - sumDy / m - xhat * sumDyXhat / m), *bData, dx[at]);
-            }
-        dScale[c] = blend(*aParam, sumDyXhat, *bParam, dScale[c]);
-        dBias[c] = blend(*aParam, sumDy, *bParam, dBias[c]);
-    }
-    return 0;
+    return fake_submit(static_cast<Handle*>(h)->stream, [=, aData_ = *aData, bData_ = *bData, aParam_ = *aParam, bParam_ = *bParam, xd_ = *xd] {
+        const Tensor* xd = &xd_;
+        size_t plane = (size_t)xd->h * xd->w, m = xd->n * plane;
+        for (int c = 0; c < xd->c; c++) {
+            double mean = savedMean[c], inv = savedInvStd[c], sumDy = 0, sumDyXhat = 0;
+            for (int n = 0; n < xd->n; n++)
+                for (size_t i = 0; i < plane; i++) {
+                    size_t at = ((size_t)n * xd->c + c) * plane + i;
+                    sumDy += dy[at];
+                    sumDyXhat += dy[at] * (x[at] - mean) * inv;
+                }
+            for (int n = 0; n < xd->n; n++)
+                for (size_t i = 0; i < plane; i++) {
+                    size_t at = ((size_t)n * xd->c + c) * plane + i;
+                    double xhat = (x[at] - mean) * inv;
+                    dx[at] = blend(aData_, scale[c] * inv * (dy[at] - sumDy / m - xhat * sumDyXhat / m), bData_, dx[at]);
+                }
+            dScale[c] = blend(aParam_, sumDyXhat, bParam_, dScale[c]);
+            dBias[c] = blend(aParam_, sumDy, bParam_, dBias[c]);
+        }
+        return 0;
+    });
 }
 }

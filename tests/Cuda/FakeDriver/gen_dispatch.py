@@ -1,5 +1,6 @@
 """From kernels/ABI.md, writes dispatch.cpp (cuLaunchKernel's kernelParams unpacked into each
-emulated kernel's emu_<name> wrapper, with the ABI's parameter types) and kernels.ptx (one
+emulated kernel's emu_<name> wrapper, with the ABI's parameter types, and each kernel's argument
+sizes for launches recorded during stream capture) and kernels.ptx (one
 .entry line per kernel, so that KernelCatalog knows the names).
 Usage: gen_dispatch.py ABI.md out_dir"""
 import os
@@ -32,6 +33,13 @@ lines += ['bool fake_has_kernel(const char* name)', '{']
 for name, _ in entries:
     lines.append(f'    if (!std::strcmp(name, "{name}")) return true;')
 lines += ['    return false;', '}', '']
+# Argument sizes, so that a launch recorded during stream capture can copy its argument values.
+lines += ['int fake_param_sizes(const char* name, int* sizes)', '{']
+for name, params in entries:
+    types = [split(p)[0] for p in params.split(",")]
+    sizes = " ".join(f"sizes[{i}] = sizeof({t});" for i, t in enumerate(types))
+    lines.append(f'    if (!std::strcmp(name, "{name}")) {{ {sizes} return {len(types)}; }}')
+lines += ['    return -1;', '}', '']
 open(os.path.join(out, "dispatch.cpp"), "w").write("\n".join(lines))
 
 os.makedirs(os.path.join(out, "ptx"), exist_ok=True)

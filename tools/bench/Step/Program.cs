@@ -57,7 +57,7 @@ catch (PrecisionNotSupportedException e)
 
 using (backend)
 {
-    using var bench = new StepBench(graph, backend, opts.Batch, opts.Optimizer);
+    using var bench = new StepBench(graph, backend, opts.Batch, opts.Optimizer, opts.CudaGraph && opts.Gpu is not null);
     if (opts.SaveWeights is { } path)
     {
         bench.SaveWeights(path);
@@ -74,6 +74,7 @@ using (backend)
 
     Console.WriteLine(F($"engine {opts.Net} input {opts.Input} batch {opts.Batch}: median {median:F1} ms/step (min {times[0]:F1}, max {times[^1]:F1}, {opts.Steps} steps, {where})"));
     Console.WriteLine(F($"  {imagesPerSecond:F1} images/s; {bench.Flops / 1e9:F1} GFLOP/step (3 x 2 x {bench.MultiplyAccumulates:N0} MAC); achieved {tflops:F3} TFLOP/s; {precision}, {opts.Optimizer}{(opts.ConvGraphApi ? ", cuDNN graph API" : "")}"));
+    if (bench.CudaGraphState is { } state) Console.WriteLine($"  cuda graph: {state}");
     if (peak is { } bytes) Console.WriteLine(F($"  peak device memory {bytes / 1048576.0:F0} MiB (allocator peak in use)"));
     if (backend is CudaBackend cuda && cuda.HostFallbacks.Count > 0)
         Console.WriteLine($"  WARNING: host fallbacks (CPU reference on host copies): {string.Join(", ", cuda.HostFallbacks.Select(kv => $"{kv.Key} x{kv.Value}"))}");

@@ -27,6 +27,8 @@ public sealed record StepArgs
     /// <summary>Convolutions through cuDNN's backend (graph) API instead of the legacy one.</summary>
     public bool ConvGraphApi { get; init; }
     public bool Nondeterministic { get; init; }
+    /// <summary>Capture the step as a CUDA graph after warm-up and replay it (default on with --gpu).</summary>
+    public bool CudaGraph { get; init; } = true;
     public string Optimizer { get; init; } = "sgd";
     public bool Profile { get; init; }
     /// <summary>Per convolution layer: forward, weight-gradient and input-gradient times of the CPU reference alone.</summary>
@@ -37,7 +39,7 @@ public sealed record StepArgs
     public const string Usage =
         "usage: step [--net NAME] [--input CxHxW] [--batch N] [--classes N] [--width X] [--norm bn|gn|none]\n" +
         "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--precision fp32|tf32|bf16|fp64]\n" +
-        "            [--gpu N [--conv-search heuristic|benchmark] [--conv-api legacy|graph] [--nondeterministic]] [--profile] [--convs] [--markdown FILE] [--save-weights FILE]\n" +
+        "            [--gpu N [--conv-search heuristic|benchmark] [--conv-api legacy|graph] [--nondeterministic] [--cuda-graph on|off]] [--profile] [--convs] [--markdown FILE] [--save-weights FILE]\n" +
         "  --precision: tf32 needs --gpu; bf16 is emulated on the CPU (the reference, not fast) and not built on the GPU yet; fp64 is the CPU's";
 
     public static StepArgs Parse(IReadOnlyList<string> a)
@@ -107,6 +109,12 @@ public sealed record StepArgs
                         break;
                     }
                 case "--tf32": throw new StepArgsException("--tf32 is now --precision tf32");
+                case "--cuda-graph":
+                    {
+                        string text = Next();
+                        r = r with { CudaGraph = text switch { "on" => true, "off" => false, _ => throw new StepArgsException($"--cuda-graph '{text}': expected on or off") } };
+                        break;
+                    }
                 case "--nondeterministic": r = r with { Nondeterministic = true }; break;
                 case "--profile": r = r with { Profile = true }; break;
                 case "--convs": r = r with { Convs = true }; break;
