@@ -3,6 +3,7 @@ using Engine.Graph;
 using Engine.Nets;
 using Engine.Ops;
 using Engine.Tensors;
+using Engine.Tests.Support;
 using Engine.Tests.Training.Support;
 using Engine.Training;
 using Engine.Training.Optimizers;
@@ -116,27 +117,13 @@ public class Bf16EmulationTests
         Assert.That(emulated.Loss, Is.Not.EqualTo(reference.Loss), "bf16 rounding happened at all");
     }
 
-    private static Graph.Graph SmallCnn(Shape input, int classes)
-    {
-        var b = new GraphBuilder("small-cnn");
-        var x = b.Input("image", input);
-        var label = b.Input("label", new Shape(), isInt: true);
-        var h = b.Mish(b.BatchNorm(b.Conv2d(x, 8, 3, stride: 2, padding: 1, bias: false)));
-        h = b.MaxPool(h, 2, 2);
-        h = b.Mish(b.BatchNorm(b.Conv2d(h, 16, 3, padding: 1, bias: false)));
-        var logits = b.Dense(b.GlobalAvgPool(h), classes, name: "fc");
-        b.Output("logits", logits);
-        b.SetLoss(b.SoftmaxCrossEntropy(logits, label));
-        return b.Build();
-    }
-
     private static IReadOnlyList<EpochRecord> Train(Backend backend)
     {
         using var dir = new TempDir();
         var (train, val) = SyntheticShapesDataset.Split(320, 160, size: 16, seed: 1);
         using var trainBatches = new LoaderBatches(train, 32, train: true, seed: 1, threads: 2);
         using var valBatches = new LoaderBatches(val, 32, train: false, seed: 1, threads: 2);
-        return new Trainer(SmallCnn(train.SampleShape, train.Classes), backend, trainBatches, valBatches, TaskInfo.Of(train), new TrainerOptions
+        return new Trainer(SmallCnn.Build(train.SampleShape, train.Classes), backend, trainBatches, valBatches, TaskInfo.Of(train), new TrainerOptions
         {
             RunDir = dir.Path, Epochs = 3, LearningRate = 0.01, Schedule = "constant", CreateOptimizer = p => new Adam(p),
         }).Run().History;

@@ -2,6 +2,7 @@ using Engine.Data.Datasets;
 using Engine.Graph;
 using Engine.Ops;
 using Engine.Tensors;
+using Engine.Tests.Support;
 using Engine.Tests.Training.Support;
 using Engine.Training;
 using Engine.Training.Optimizers;
@@ -11,20 +12,6 @@ namespace Engine.Tests.Training;
 /// <summary>The whole path (data pipeline, real ops, optimizer, schedule) on the embedded synthetic dataset.</summary>
 public class SyntheticTrainingTests
 {
-    /// <summary>conv-BN-Mish x2 with a pool between, global average pool, dense: a thin VoVNet-like classifier.</summary>
-    private static Graph.Graph SmallCnn(Shape input, int classes)
-    {
-        var b = new GraphBuilder("small-cnn");
-        var x = b.Input("image", input);
-        var label = b.Input("label", new Shape(), isInt: true);
-        var h = b.Mish(b.BatchNorm(b.Conv2d(x, 8, 3, stride: 2, padding: 1, bias: false)));
-        h = b.MaxPool(h, 2, 2);
-        h = b.Mish(b.BatchNorm(b.Conv2d(h, 16, 3, padding: 1, bias: false)));
-        var logits = b.Dense(b.GlobalAvgPool(h), classes, name: "fc");
-        b.Output("logits", logits);
-        b.SetLoss(b.SoftmaxCrossEntropy(logits, label));
-        return b.Build();
-    }
 
     [Test]
     public void A_small_cnn_learns_the_synthetic_shapes()
@@ -33,7 +20,7 @@ public class SyntheticTrainingTests
         var (train, val) = SyntheticShapesDataset.Split(320, 160, size: 16, seed: 1);
         using var trainBatches = new LoaderBatches(train, 32, train: true, seed: 1, threads: 2);
         using var valBatches = new LoaderBatches(val, 32, train: false, seed: 1, threads: 2);
-        var outcome = new Trainer(SmallCnn(train.SampleShape, train.Classes), new CpuBackend<float>(), trainBatches, valBatches,
+        var outcome = new Trainer(SmallCnn.Build(train.SampleShape, train.Classes), new CpuBackend<float>(), trainBatches, valBatches,
             TaskInfo.Of(train), new TrainerOptions
             {
                 RunDir = dir.Path, Epochs = 3, LearningRate = 0.01, Schedule = "constant", CreateOptimizer = p => new Adam(p),
