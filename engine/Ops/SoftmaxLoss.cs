@@ -193,13 +193,7 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
     /// <summary>The max and log(sum(exp(logit - max))) over the classes at position p of one sample.</summary>
     protected static (double Max, double LogSumExp) LogSumExp<T>(ReadOnlySpan<T> logits, int classes, int plane, int p)
         where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double max = double.NegativeInfinity;
-        for (int k = 0; k < classes; k++) max = Math.Max(max, double.CreateTruncating(logits[k * plane + p]));
-        double sum = 0;
-        for (int k = 0; k < classes; k++) sum += Math.Exp(double.CreateTruncating(logits[k * plane + p]) - max);
-        return (max, Math.Log(sum));
-    }
+        => SoftmaxPlanes.AtPixel(logits, classes, plane, p);
 
     /// <summary>Softmax probability of class k at position p, given the position's max and log-sum-exp.</summary>
     protected static double Probability<T>(ReadOnlySpan<T> logits, int plane, int p, int k, (double Max, double LogSumExp) norm)

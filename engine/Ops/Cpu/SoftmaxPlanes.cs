@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace Engine.Ops.Cpu;
@@ -24,12 +25,20 @@ internal static class SoftmaxPlanes
         }
         for (; p < plane; p++)
         {
-            float max = logits[p];
-            for (int k = 1; k < classes; k++) max = Math.Max(max, logits[k * plane + p]);
-            double sum = 0;
-            for (int k = 0; k < classes; k++) sum += Math.Exp(logits[k * plane + p] - max);
-            lse[p] = max + (float)Math.Log(sum);
+            var (max, logSumExp) = AtPixel<float>(logits, classes, plane, p);
+            lse[p] = (float)max + (float)logSumExp;
         }
+    }
+
+    /// <summary>The max and log(sum(exp(logit - max))) over the classes at pixel p, in double (the reference's softmax normaliser).</summary>
+    public static (double Max, double LogSumExp) AtPixel<T>(ReadOnlySpan<T> logits, int classes, int plane, int p)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double max = double.NegativeInfinity;
+        for (int k = 0; k < classes; k++) max = Math.Max(max, double.CreateTruncating(logits[k * plane + p]));
+        double sum = 0;
+        for (int k = 0; k < classes; k++) sum += Math.Exp(double.CreateTruncating(logits[k * plane + p]) - max);
+        return (max, Math.Log(sum));
     }
 
     /// <summary>
