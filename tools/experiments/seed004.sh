@@ -46,6 +46,12 @@ timed pretrain train --net vovnet57 --width "$WIDTH" --input 3x32x32 --batch 32 
 backbone=$OUT/pretrain/weights.safetensors
 [ -f "$backbone" ] || backbone=$(ls "$OUT"/pretrain/checkpoints/step-*.safetensors | grep -v optimizer | sort | tail -1)
 
+# A run's name is NORMBATCH-INIT-MULTx-FRACTION, e.g. bn8-pre-3x-0.333.
+parse() {
+    IFS=- read -r setup init mult frac <<< "$1"
+    norm=${setup%[0-9]}; batch=${setup#"$norm"}
+}
+
 runs=()
 for mult in 1 3; do
     for frac in 1 0.333 0.1; do
@@ -58,8 +64,7 @@ done
 
 for name in "${runs[@]}"; do
     [[ $name =~ $ONLY ]] || continue
-    IFS=- read -r setup init mult frac <<< "$name"
-    norm=${setup%[0-9]}; batch=${setup#"$norm"}
+    parse "$name"
     args=(train --net vovnet57-seg --width "$WIDTH" --input 3x64x64 --data data/mnist-voc --norm "$norm" --batch "$batch"
           --epochs "$BASE_EPOCHS" --epochs-multiple "${mult%x}" --train-fraction "$frac" --out "$OUT/$name")
     [ "$init" = pre ] && args+=(--init-from "$backbone")
@@ -73,8 +78,7 @@ done
     echo "|---|---|---:|---|---|---|---:|---:|---:|---:|"
     for name in "${runs[@]}"; do
         [ -f "$OUT/$name-eval.done" ] || continue
-        IFS=- read -r setup init mult frac <<< "$name"
-        norm=${setup%[0-9]}; batch=${setup#"$norm"}
+        parse "$name"
         awk -v name="$name" -v norm="$norm" -v batch="$batch" -v init="$init" -v mult="$mult" -v frac="$frac" \
             -v wall="$(awk '/^wall/ {print $2}' "$OUT/$name.log")" '
             /^pixel accuracy/ { pa = $3 " %"; miou = $6 " %" }
