@@ -204,39 +204,18 @@ public sealed partial class Conv2d : Op
         var g = Geometry(inShape);
         int batch = inShape[0], inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups, kk = Kernel * Kernel;
         int outPixels = g.OutPixels, inPlane = g.Height * g.Width;
-        var flipped = Workspace<T>.Weights((long)g.Channels * outPerGroup * kk);
-        FlipKernels(weight, flipped, inPerGroup, outPerGroup, kk);
         int pad = (Kernel - 1) * Dilation - Padding;
         var transposed = new ConvGeometry(outPerGroup, g.OutHeight, g.OutWidth, Kernel, 1, pad, Dilation);
         int paddedPlane = (g.OutHeight + 2 * pad) * (g.OutWidth + 2 * pad);
         var padBuffer = Workspace<T>.Padded(PaddedImages.Size(batch, OutChannels, g.OutHeight, g.OutWidth, pad));
-        fixed (T* pdy = dy, pf = flipped, pdx = inputGrad, buffer = padBuffer)
+        fixed (T* pdy = dy, pw = weight, pdx = inputGrad, buffer = padBuffer)
         {
-            T* padded = PaddedImages.Pad(pdy, batch, OutChannels, g.OutHeight, g.OutWidth, pad, buffer), w = pf, inGrads = pdx;
+            T* padded = PaddedImages.Pad(pdy, batch, OutChannels, g.OutHeight, g.OutWidth, pad, buffer), w = pw, inGrads = pdx;
             ForEachGroup((grp, parallel) => GemmDriver<T>.Run(inPerGroup, batch * inPlane, outPerGroup * kk,
-                new MatrixOperand<T>(w + grp * inPerGroup * outPerGroup * kk, outPerGroup * kk),
+                new FlippedKernelsOperand<T>(w + (long)grp * outPerGroup * inPerGroup * kk, inPerGroup, kk),
                 new Im2ColOperand<T>(padded + grp * outPerGroup * paddedPlane, OutChannels * paddedPlane, transposed),
                 new MatrixOperand<T>(inGrads + grp * inPerGroup * inPlane, inPlane, blockCols: inPlane, blockStride: dxStride),
                 accumulate: !overwrite, parallel));
-        }
-    }
-
-    /// <summary>flipped[group][ci][o'][kk-1-t] = weight[group*outPerGroup + o'][ci][t]: one destination row per (group, ci), in parallel.</summary>
-    private unsafe void FlipKernels<T>(ReadOnlySpan<T> weight, Span<T> flipped, int inPerGroup, int outPerGroup, int kk)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        fixed (T* pw = weight, pf = flipped)
-        {
-            T* w = pw, f = pf;
-            ParallelWork.For(Groups * inPerGroup, (long)outPerGroup * kk, row =>
-            {
-                int group = row / inPerGroup, ci = row % inPerGroup;
-                T* dst = f + (long)row * outPerGroup * kk + kk - 1;
-                T* src = w + ((long)group * outPerGroup * inPerGroup + ci) * kk;
-                long srcStep = (long)inPerGroup * kk;
-                for (int o = 0; o < outPerGroup; o++, src += srcStep, dst += kk)
-                    for (int t = 0; t < kk; t++) dst[-t] = src[t];
-            });
         }
     }
 

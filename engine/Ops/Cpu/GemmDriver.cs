@@ -108,15 +108,15 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                     {
                         int nb = Math.Min(nbMax, jEnd - j0);
                         b.PackB(p0, kc, j0, nb, nr, pb);
-                        for (int ir = 0; ir < mb; ir += mr)
+                        // One B panel (kc x NR) stays in L1 while the A panels stream past it from L2.
+                        for (int jr = 0; jr < nb; jr += nr)
                         {
-                            int rows = Math.Min(mr, mb - ir);
-                            ref T ap = ref pa[(nint)ir * kc];
-                            for (int jr = 0; jr < nb; jr += nr)
+                            int cols = Math.Min(nr, nb - jr), j = j0 + jr;
+                            ref T bp = ref pb[(nint)jr * kc];
+                            for (int ir = 0; ir < mb; ir += mr)
                             {
-                                int cols = Math.Min(nr, nb - jr);
-                                int j = j0 + jr;
-                                ref T bp = ref pb[(nint)jr * kc];
+                                int rows = Math.Min(mr, mb - ir);
+                                ref T ap = ref pa[(nint)ir * kc];
                                 if (rows == mr && cols == nr)
                                 {
                                     // Each half of the tile must be contiguous; the halves may lie apart.

@@ -3,18 +3,15 @@ using System.Numerics;
 namespace Engine.Ops.Cpu;
 
 /// <summary>
-/// Per-thread scratch arrays for the CPU ops (padded images, rearranged weights, column
-/// gradients), shared by all nodes so that memory grows with the largest layer, not with the
-/// depth of the net.
+/// Per-thread scratch arrays for the CPU ops (padded images, column gradients), shared by all
+/// nodes so that memory grows with the largest layer, not with the depth of the net.
 /// Contents are not preserved between calls.
 /// </summary>
 internal static class Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
-    [ThreadStatic] private static T[]? _weights;
     [ThreadStatic] private static T[]? _columnGrads;
     [ThreadStatic] private static T[]? _padded;
 
-    public static Span<T> Weights(long count) => Grow(ref _weights, count);
     public static Span<T> ColumnGrads(long count) => Grow(ref _columnGrads, count);
     public static Span<T> Padded(long count) => Grow(ref _padded, count);
 

@@ -64,7 +64,8 @@ using (backend)
         Console.WriteLine($"initial weights written to {path}");
     }
     for (int i = 0; i < opts.Warmup; i++) bench.Step();
-    var times = Enumerable.Range(0, opts.Steps).Select(_ => bench.Step()).Order().ToArray();
+    var inOrder = Enumerable.Range(0, opts.Steps).Select(_ => bench.Step()).ToArray();
+    var times = inOrder.Order().ToArray();
     double median = times[times.Length / 2];
     double imagesPerSecond = opts.Batch * 1000 / median;
     double tflops = bench.Flops / (median * 1e9);
@@ -74,6 +75,7 @@ using (backend)
 
     Console.WriteLine(F($"engine {opts.Net} input {opts.Input} batch {opts.Batch}: median {median:F1} ms/step (min {times[0]:F1}, max {times[^1]:F1}, {opts.Steps} steps, {where})"));
     Console.WriteLine(F($"  {imagesPerSecond:F1} images/s; {bench.Flops / 1e9:F1} GFLOP/step (3 x 2 x {bench.MultiplyAccumulates:N0} MAC); achieved {tflops:F3} TFLOP/s; {precision}, {opts.Optimizer}{(opts.ConvGraphApi ? ", cuDNN graph API" : "")}"));
+    Console.WriteLine(F($"  steps in order (ms): {string.Join(" ", inOrder.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))}"));
     if (bench.CudaGraphState is { } state) Console.WriteLine($"  cuda graph: {state}");
     if (peak is { } bytes) Console.WriteLine(F($"  peak device memory {bytes / 1048576.0:F0} MiB (allocator peak in use)"));
     if (backend is CudaBackend cuda && cuda.HostFallbacks.Count > 0)
