@@ -52,7 +52,17 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
             {
                 int count = BuildRuns(p0, kc, kc, 0, nr, runs);
                 TapOffsets(j0, nb, taps);
-                for (int t = 0; t < nb; t++) Replay(_padded + taps[t], runs, count, dst + (nint)(t / nr) * panelSize + t % nr, nr);
+                bool eightAtOnce = typeof(T) == typeof(float) && PanelTranspose.Supported && _g.Stride == 1 && nr % 8 == 0;
+                for (int t = 0; t < nb;)
+                {
+                    T* panel = dst + (nint)(t / nr) * panelSize + t % nr;
+                    if (eightAtOnce && t + 8 <= nb)
+                    {
+                        ReplayEightTaps(taps + t, runs, count, (float*)panel, nr);
+                        t += 8;
+                    }
+                    else Replay(_padded + taps[t++], runs, count, panel, nr);
+                }
             }
         }
         int used = nb % nr;
@@ -125,6 +135,25 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
             T* to = dst + runs[1];
             if (s == 1) PackCopy<T>.Copy(from, to, runs[2], step);
             else for (int t = 0; t < runs[2]; t++) to[(nint)t * step] = from[(nint)t * s];
+        }
+    }
+
+    /// <summary>
+    /// Transposed packing for eight taps at once (stride 1): eight pixels of each of the eight
+    /// taps' runs become eight panel rows of eight slots by one in-register transpose.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ReplayEightTaps(int* taps, int* runs, int count, float* dst, int step)
+    {
+        float** rows = stackalloc float*[8];
+        for (int i = 0; i < count; i++, runs += 3)
+        {
+            for (int u = 0; u < 8; u++) rows[u] = (float*)_padded + taps[u] + runs[0];
+            float* to = dst + runs[1];
+            int length = runs[2], t = 0;
+            for (; t + 8 <= length; t += 8) PanelTranspose.EightByEight(rows, t, to + (nint)t * step, step);
+            for (; t < length; t++)
+                for (int u = 0; u < 8; u++) to[(nint)t * step + u] = rows[u][t];
         }
     }
 

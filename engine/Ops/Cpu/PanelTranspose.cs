@@ -28,12 +28,21 @@ internal static unsafe class PanelTranspose
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block(float* s, long ld, float* d, nint dstStride)
+    private static void Block(float* s, long ld, float* d, nint dstStride) =>
+        Store(Avx.LoadVector256(s), Avx.LoadVector256(s + ld), Avx.LoadVector256(s + 2 * ld), Avx.LoadVector256(s + 3 * ld),
+            Avx.LoadVector256(s + 4 * ld), Avx.LoadVector256(s + 5 * ld), Avx.LoadVector256(s + 6 * ld), Avx.LoadVector256(s + 7 * ld), d, dstStride);
+
+    /// <summary>Eight values from each of eight rows at any addresses (rows[u] + offset), to dst[q * dstStride + u].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void EightByEight(float** rows, nint offset, float* d, nint dstStride) =>
+        Store(Avx.LoadVector256(rows[0] + offset), Avx.LoadVector256(rows[1] + offset), Avx.LoadVector256(rows[2] + offset), Avx.LoadVector256(rows[3] + offset),
+            Avx.LoadVector256(rows[4] + offset), Avx.LoadVector256(rows[5] + offset), Avx.LoadVector256(rows[6] + offset), Avx.LoadVector256(rows[7] + offset), d, dstStride);
+
+    /// <summary>Rows r0..r7 stored transposed: dst[q * dstStride + u] = ru[q].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* d, nint dstStride)
     {
-        var r0 = Avx.LoadVector256(s); var r1 = Avx.LoadVector256(s + ld);
-        var r2 = Avx.LoadVector256(s + 2 * ld); var r3 = Avx.LoadVector256(s + 3 * ld);
-        var r4 = Avx.LoadVector256(s + 4 * ld); var r5 = Avx.LoadVector256(s + 5 * ld);
-        var r6 = Avx.LoadVector256(s + 6 * ld); var r7 = Avx.LoadVector256(s + 7 * ld);
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
