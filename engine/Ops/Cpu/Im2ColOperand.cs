@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Ops.Cpu;
 
@@ -20,6 +22,7 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
 
     [ThreadStatic] private static int[]? _runs;
     [ThreadStatic] private static int[]? _taps;
+    [ThreadStatic] private static int[]? _pixels;
 
     /// <param name="padded">Images already padded by geometry.Padding on every side (see <see cref="PaddedImages"/>), at the group's first channel.</param>
     /// <param name="imageStride">Elements from one padded image to the next (all channels, not just the group's).</param>
@@ -42,7 +45,15 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
             {
                 int count = BuildRuns(j0, nb, nr, panelSize, 1, runs);
                 TapOffsets(p0, kc, taps);
-                for (int p = 0; p < kc; p++) Replay(_padded + taps[p], runs, count, dst + (nint)p * nr, 1);
+                // Runs shorter than a vector on average (small images): gather whole panel rows instead.
+                if (typeof(T) == typeof(float) && Avx2.IsSupported && nr % 8 == 0 && count * 8 > nb)
+                    fixed (int* pixels = Scratch(ref _pixels, (nb + nr - 1) / nr * nr))
+                    {
+                        PixelOffsets(j0, nb, (nb + nr - 1) / nr * nr, pixels);
+                        GatherTaps(taps, kc, pixels, (nb + nr - 1) / nr, nr, panelSize, (float*)dst);
+                    }
+                else
+                    for (int p = 0; p < kc; p++) Replay(_padded + taps[p], runs, count, dst + (nint)p * nr, 1);
             }
         }
         else
@@ -135,6 +146,32 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
             T* to = dst + runs[1];
             if (s == 1) PackCopy<T>.Copy(from, to, runs[2], step);
             else for (int t = 0; t < runs[2]; t++) to[(nint)t * step] = from[(nint)t * s];
+        }
+    }
+
+    /// <summary>Offsets into the padded images of pixels j0..j0+count for tap (0,0,0); slots up to <paramref name="slots"/> repeat the first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void PixelOffsets(int j0, int count, int slots, int* offsets)
+    {
+        int ow = _g.OutWidth, outPixels = _g.OutPixels, s = _g.Stride, width = _g.Width + 2 * _g.Padding;
+        for (int j = 0; j < slots; j++)
+        {
+            int pixel = j0 + (j < count ? j : 0), img = pixel / outPixels, inImage = pixel % outPixels;
+            offsets[j] = img * _imageStride + inImage / ow * s * width + inImage % ow * s;
+        }
+    }
+
+    /// <summary>Each tap's row of every panel gathered eight pixels at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void GatherTaps(int* taps, int kc, int* pixels, int panels, int nr, int panelSize, float* dst)
+    {
+        for (int p = 0; p < kc; p++)
+        {
+            float* source = (float*)_padded + taps[p];
+            float* row = dst + (nint)p * nr;
+            for (int q = 0; q < panels; q++, row += panelSize)
+                for (int c = 0; c < nr; c += 8)
+                    Avx.Store(row + c, Avx2.GatherVector256(source, Avx.LoadVector256(pixels + q * nr + c), 4));
         }
     }
 
