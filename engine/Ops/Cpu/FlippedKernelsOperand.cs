@@ -10,7 +10,8 @@ namespace Engine.Ops.Cpu;
 /// (o, t) holds weight[o][ci][kk-1-t] of one group, the kernels flipped with input and output
 /// channels swapped. Packed straight from the stored weights, so no flipped copy of every
 /// kernel is written and read back each step. A full panel of eight float rows comes from one
-/// contiguous block per output channel (eight rows' kk taps), a tap at a time by a gather.
+/// contiguous block per output channel (eight rows' kk taps): eight taps at a time by an
+/// in-register transpose, the rest a tap at a time by a gather.
 /// </summary>
 internal readonly unsafe struct FlippedKernelsOperand<T> : IGemmOperand<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -46,10 +47,14 @@ internal readonly unsafe struct FlippedKernelsOperand<T> : IGemmOperand<T> where
         for (int p = 0; p < kc;)
         {
             int column = p0 + p, o = column / kk, t = column % kk;
-            float* block = weights + ((long)o * _inPerGroup + ci0) * kk + (kk - 1 - t);
-            int count = Math.Min(kk - t, kc - p);
-            for (int u = 0; u < count; u++, p++)
-                Avx.Store(panel + (nint)p * 8, Avx2.GatherVector256(block - u, rowStarts, 4));
+            float* rows = weights + ((long)o * _inPerGroup + ci0) * kk;
+            int count = Math.Min(kk - t, kc - p), u = 0;
+            // Eight taps at once: an 8x8 block of the eight rows, transposed and stored bottom-up (the flip).
+            for (; u + 8 <= count; u += 8)
+                PanelTranspose.Block(rows + (kk - 8 - t - u), kk, panel + (nint)(p + u + 7) * 8, -8);
+            for (; u < count; u++)
+                Avx.Store(panel + (nint)(p + u) * 8, Avx2.GatherVector256(rows + (kk - 1 - t - u), rowStarts, 4));
+            p += count;
         }
     }
 

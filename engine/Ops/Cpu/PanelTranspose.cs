@@ -27,8 +27,9 @@ internal static unsafe class PanelTranspose
             for (int r = 0; r < 8; r++) dst[(nint)p * dstStride + r] = src[r * ld + p];
     }
 
+    /// <summary>dst[q * dstStride + r] = src[r * ld + q] for r, q in 0..7 (dstStride may be negative).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block(float* s, long ld, float* d, nint dstStride) =>
+    public static void Block(float* s, long ld, float* d, nint dstStride) =>
         Store(Avx.LoadVector256(s), Avx.LoadVector256(s + ld), Avx.LoadVector256(s + 2 * ld), Avx.LoadVector256(s + 3 * ld),
             Avx.LoadVector256(s + 4 * ld), Avx.LoadVector256(s + 5 * ld), Avx.LoadVector256(s + 6 * ld), Avx.LoadVector256(s + 7 * ld), d, dstStride);
 
