@@ -44,6 +44,9 @@ public class Conv2dTests
     [TestCase(2, 20, 27, 2, 2, 3, 1, 1, 1, 1, false)] // a deep layer's shape: many taps on a 2x2 image, flipped kernels
     [TestCase(2, 16, 12, 5, 5, 3, 1, 1, 1, 2, true)] // flipped kernels gathered eight input channels at a time, per group
     [TestCase(2, 8, 12, 7, 6, 5, 1, 2, 1, 1, false)] // 5x5 taps: a GEMM depth block ends inside an output channel's taps
+    [TestCase(1, 4, 10, 3, 16, 3, 1, 1, 1, 1, true)] // images read in place by the GEMM: rows of 16 pixels, an odd number of half panels
+    [TestCase(2, 12, 10, 4, 8, 1, 1, 0, 1, 1, true)] // pointwise, images of 32 pixels read in place
+    [TestCase(3, 12, 10, 4, 4, 1, 1, 0, 1, 1, false)] // pointwise, 16-pixel images read in place, an odd number of half panels
     public void Float_forward_and_backward_match_a_direct_loop_convolution(int batch, int inC, int outC, int h, int w, int k, int stride, int pad, int dilation, int groups, bool bias)
     {
         var op = new Conv2d(outC, k, stride, pad, dilation, groups, bias);

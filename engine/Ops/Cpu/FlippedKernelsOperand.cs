@@ -38,6 +38,9 @@ internal readonly unsafe struct FlippedKernelsOperand<T> : IGemmOperand<T> where
     }
 
     public void PackB(int p0, int kc, int j0, int nb, int nr, T* dst) => throw new NotSupportedException("flipped kernels are only a left-hand GEMM operand");
+    public bool ReadsInPlace(int nr) => false;
+    public T* HalfPanel(int j) => throw new NotSupportedException("flipped kernels are only a left-hand GEMM operand");
+    public void RowOffsets(int p0, int kc, nint* offsets) => throw new NotSupportedException("flipped kernels are only a left-hand GEMM operand");
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void GatherPanel(float* weights, int ci0, int p0, int kc, float* panel)

@@ -5,8 +5,9 @@ namespace Engine.Ops.Cpu;
 
 /// <summary>
 /// The blocked GEMM loop (GotoBLAS / BLIS structure): C (+)= A * B with A, B any packable
-/// operands and C a (possibly column-blocked) stored matrix. A KC-deep panel of A is reused
-/// from L1 across a KC x NB block of packed B held in L2.
+/// operands and C a (possibly column-blocked) stored matrix. A KC-deep panel of B is reused
+/// from L1 across an MB x KC block of packed A held in L2. A B that the micro-kernel can read
+/// where it lies (a batch of images, a stride-1 im2col of them) is not packed at all.
 /// Parallel runs split C into disjoint strips of whole tiles; each element of C is still summed
 /// in the same order (k blocks in sequence), so results do not depend on the thread count.
 /// </summary>
@@ -14,7 +15,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
 {
     private static readonly int MR = GemmKernels<T>.MR;
     private static readonly int NR = GemmKernels<T>.NR;
-    // Depth of a packed block: an MR x KC panel of A plus the streamed B panels stay in L1.
+    // Depth of a packed block: a KC x NR panel of B plus the streamed A panels stay in L1.
     private static readonly int KC = 1024 / sizeof(T);
     // Columns of a packed B block: KC x NB is about 1 MiB, resident in L2.
     private static readonly int NB = Math.Max(NR, (1 << 20) / (KC * sizeof(T)) / NR * NR);
@@ -28,6 +29,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
     [ThreadStatic] private static T[]? _packA;
     [ThreadStatic] private static T[]? _packB;
     [ThreadStatic] private static T[]? _sharedA;
+    [ThreadStatic] private static nint[]? _rowOffsets;
 
     public static void Run<TA, TB>(int m, int n, int k, TA a, TB b, MatrixOperand<T> c, bool accumulate, bool parallel)
         where TA : struct, IGemmOperand<T> where TB : struct, IGemmOperand<T>
@@ -88,11 +90,14 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         T* sharedA = null)
         where TA : struct, IGemmOperand<T> where TB : struct, IGemmOperand<T>
     {
-        int mr = MR, nr = NR, kcMax = KC, nbMax = NB, mbMax = sharedA is null ? MB : iEnd - iStart;
+        int mr = MR, nr = NR, kcMax = KC, nbMax = NB, mbMax = sharedA is null ? MB : iEnd - iStart, half = nr / 2;
         var packA = _packA ??= new T[MB * KC];
         var packB = _packB ??= new T[nbMax * kcMax];
+        bool inPlace = GemmKernels<T>.ReadsInPlace && b.ReadsInPlace(nr);
+        var rowOffsets = _rowOffsets ??= new nint[KC];
         T* edge = stackalloc T[mr * nr];
         fixed (T* ownA = packA, pb = packB)
+        fixed (nint* offsets = rowOffsets)
         {
             for (int i0 = iStart; i0 < iEnd; i0 += mbMax)
             {
@@ -107,12 +112,15 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                     for (int j0 = jStart; j0 < jEnd; j0 += nbMax)
                     {
                         int nb = Math.Min(nbMax, jEnd - j0);
-                        b.PackB(p0, kc, j0, nb, nr, pb);
+                        if (inPlace) b.RowOffsets(p0, kc, offsets);
+                        else b.PackB(p0, kc, j0, nb, nr, pb);
                         // One B panel (kc x NR) stays in L1 while the A panels stream past it from L2.
                         for (int jr = 0; jr < nb; jr += nr)
                         {
                             int cols = Math.Min(nr, nb - jr), j = j0 + jr;
                             ref T bp = ref pb[(nint)jr * kc];
+                            // In place, a missing right half (an odd number of half panels) rereads the left one.
+                            T* b0 = inPlace ? b.HalfPanel(j) : null, b1 = inPlace && cols > half ? b.HalfPanel(j + half) : b0;
                             for (int ir = 0; ir < mb; ir += mr)
                             {
                                 int rows = Math.Min(mr, mb - ir);
@@ -120,16 +128,18 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                                 if (rows == mr && cols == nr)
                                 {
                                     // Each half of the tile must be contiguous; the halves may lie apart.
-                                    int inBlock = c.BlockCols - j % c.BlockCols, half = nr / 2;
+                                    int inBlock = c.BlockCols - j % c.BlockCols;
                                     if (inBlock >= nr || (inBlock == half && c.BlockCols >= half))
                                     {
                                         T* left = c.At(i0 + ir, j);
                                         T* right = inBlock >= nr ? left + half : c.At(i0 + ir, j + half);
-                                        GemmKernels<T>.Tile(kc, ref ap, ref bp, ref *left, ref *right, c.Ld, overwrite);
+                                        if (inPlace) GemmKernels<T>.TileInPlace(kc, ref ap, b0, b1, offsets, ref *left, ref *right, c.Ld, overwrite);
+                                        else GemmKernels<T>.Tile(kc, ref ap, ref bp, ref *left, ref *right, c.Ld, overwrite);
                                         continue;
                                     }
                                 }
-                                GemmKernels<T>.Tile(kc, ref ap, ref bp, ref *edge, ref edge[nr / 2], nr, overwrite: true);
+                                if (inPlace) GemmKernels<T>.TileInPlace(kc, ref ap, b0, b1, offsets, ref *edge, ref edge[half], nr, overwrite: true);
+                                else GemmKernels<T>.Tile(kc, ref ap, ref bp, ref *edge, ref edge[half], nr, overwrite: true);
                                 for (int r = 0; r < rows; r++) StoreRow(c, i0 + ir + r, j, cols, edge + r * nr, overwrite);
                             }
                         }

@@ -39,6 +39,43 @@ internal static class GemmKernels<T> where T : unmanaged, IFloatingPointIeee754<
         }
     }
 
+    /// <summary>Whether <see cref="TileInPlace"/> runs on this CPU (the AVX-512 kernel).</summary>
+    public static bool ReadsInPlace => Use == Kind.V512;
+
+    /// <summary>
+    /// <see cref="Tile"/> with B read where it lies: row p of the tile's left and right column
+    /// halves at b0 + rows[p] and b1 + rows[p] (an image operand needs no packed copy).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void TileInPlace(int kc, ref T a, T* b0, T* b1, nint* rows, ref T c0, ref T c1, nint ldc, bool overwrite)
+    {
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            nint row = rows[p];
+            var v0 = Vector512.Load(b0 + row);
+            var v1 = Vector512.Load(b1 + row);
+            var x = Vector512.Create(a); c00 = Fma(x, v0, c00); c01 = Fma(x, v1, c01);
+            x = Vector512.Create(Unsafe.Add(ref a, 1)); c10 = Fma(x, v0, c10); c11 = Fma(x, v1, c11);
+            x = Vector512.Create(Unsafe.Add(ref a, 2)); c20 = Fma(x, v0, c20); c21 = Fma(x, v1, c21);
+            x = Vector512.Create(Unsafe.Add(ref a, 3)); c30 = Fma(x, v0, c30); c31 = Fma(x, v1, c31);
+            x = Vector512.Create(Unsafe.Add(ref a, 4)); c40 = Fma(x, v0, c40); c41 = Fma(x, v1, c41);
+            x = Vector512.Create(Unsafe.Add(ref a, 5)); c50 = Fma(x, v0, c50); c51 = Fma(x, v1, c51);
+            x = Vector512.Create(Unsafe.Add(ref a, 6)); c60 = Fma(x, v0, c60); c61 = Fma(x, v1, c61);
+            x = Vector512.Create(Unsafe.Add(ref a, 7)); c70 = Fma(x, v0, c70); c71 = Fma(x, v1, c71);
+            a = ref Unsafe.Add(ref a, 8);
+        }
+        Store(ref c0, ref c1, 0, c00, c01, overwrite);
+        Store(ref c0, ref c1, ldc, c10, c11, overwrite);
+        Store(ref c0, ref c1, 2 * ldc, c20, c21, overwrite);
+        Store(ref c0, ref c1, 3 * ldc, c30, c31, overwrite);
+        Store(ref c0, ref c1, 4 * ldc, c40, c41, overwrite);
+        Store(ref c0, ref c1, 5 * ldc, c50, c51, overwrite);
+        Store(ref c0, ref c1, 6 * ldc, c60, c61, overwrite);
+        Store(ref c0, ref c1, 7 * ldc, c70, c71, overwrite);
+    }
+
     // 8 rows x 2 vectors: 16 accumulators + 2 B vectors + 1 broadcast of the 32 AVX-512 registers.
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Tile512(int kc, ref T a, ref T b, ref T c0, ref T c1, nint ldc, bool overwrite)

@@ -22,6 +22,19 @@ internal unsafe interface IGemmOperand<T> where T : unmanaged, IFloatingPointIee
     /// columns; panel q holds, for each p, the nr values (p0 + p, j0 + q*nr + j).
     /// </summary>
     void PackB(int p0, int kc, int j0, int nb, int nr, T* dst);
+
+    /// <summary>
+    /// As the right operand, whether every half panel (nr/2 columns starting at a multiple of
+    /// nr/2) lies contiguous in each row, so the micro-kernel can read it where it is instead of
+    /// from a packed copy: element (p, j + t) is at <see cref="HalfPanel"/>(j) + offset(p) + t.
+    /// </summary>
+    bool ReadsInPlace(int nr);
+
+    /// <summary>Where half panel j (a multiple of nr/2) starts, for row offset 0.</summary>
+    T* HalfPanel(int j);
+
+    /// <summary>The offsets of rows p0..p0+kc (see <see cref="ReadsInPlace"/>).</summary>
+    void RowOffsets(int p0, int kc, nint* offsets);
 }
 
 /// <summary>A matrix whose rows can be copied out contiguously (for the dot-product GEMM).</summary>

@@ -82,6 +82,28 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
         for (int p = 0; p < kc; p++) PackCopy<T>.Zero(last + (nint)p * nr + used, nr - used, 1);
     }
 
+    /// <summary>
+    /// Stride 1 with output rows of whole half panels: a half panel is one run of pixels of one
+    /// output row, and tap (c, ky, kx) reads it shifted by the tap's offset in the padded image.
+    /// </summary>
+    public bool ReadsInPlace(int nr) => !_transposed && _g.Stride == 1 && _g.OutWidth % (nr / 2) == 0;
+
+    public T* HalfPanel(int j)
+    {
+        int ow = _g.OutWidth, outPixels = _g.OutPixels, width = _g.Width + 2 * _g.Padding;
+        int img = j / outPixels, pixel = j % outPixels;
+        return _padded + (long)img * _imageStride + pixel / ow * width + pixel % ow;
+    }
+
+    public void RowOffsets(int p0, int kc, nint* offsets)
+    {
+        fixed (int* taps = Scratch(ref _taps, kc))
+        {
+            TapOffsets(p0, kc, taps);
+            for (int p = 0; p < kc; p++) offsets[p] = taps[p];
+        }
+    }
+
     public void CopyRows(int r0, int rows, int c0, int count, T* dst, int dstStride)
     {
         if (_transposed) throw new NotSupportedException("row copies of transposed im2col columns");

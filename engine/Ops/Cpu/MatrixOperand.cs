@@ -106,6 +106,16 @@ internal readonly unsafe struct MatrixOperand<T> : IGemmOperand<T>, IRowSource<T
         else PackColumnsAcrossPanels(p0, kc, j0, nb, nr, dst);
     }
 
+    /// <summary>Batches of images (column blocks of whole half panels) read in place; plain matrices are packed.</summary>
+    public bool ReadsInPlace(int nr) => !_transposed && _blockCols != int.MaxValue && _blockCols % (nr / 2) == 0;
+
+    public T* HalfPanel(int j) => At(0, j);
+
+    public void RowOffsets(int p0, int kc, nint* offsets)
+    {
+        for (int p = 0; p < kc; p++) offsets[p] = (nint)(p0 + p) * _ld;
+    }
+
     public void CopyRows(int r0, int rows, int c0, int count, T* dst, int dstStride)
     {
         if (_transposed) throw new NotSupportedException("row copies of a transposed operand");
