@@ -94,6 +94,72 @@ def check(label, got, want, atol=1e-6, rtol=1e-5):
         print(f"ok   {label} (max abs err {err:.2e})")
 
 
+# ---------------------------------------------------------------- bf16 helpers
+# bf16 arrays are np.uint16 bit patterns (NumPy has no bf16).
+def round_bits(x):
+    """Engine.Tensors.Bf16.Round on the bits (float32 in, uint16 out): nearest even; NaN keeps sign
+    and upper payload with the quiet bit."""
+    b = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    nan = (b & 0x7FFFFFFF) > 0x7F800000
+    r = ((b + 0x7FFF + ((b >> 16) & 1)) >> 16) & 0xFFFF
+    r = np.where(nan, ((b | 0x00400000) >> 16) & 0xFFFF, r)
+    return r.astype(np.uint16)
+
+
+def torch_bits(x):
+    """PyTorch's own float32 -> bfloat16 conversion, as bits (the reference's rounding)."""
+    t = torch.tensor(np.asarray(x, dtype=np.float32)).to(torch.bfloat16)
+    return t.view(torch.int16).numpy().view(np.uint16)
+
+
+def widen(bits):
+    return (np.asarray(bits, dtype=np.uint16).astype(np.uint32) << 16).view(np.float32)
+
+
+def bf16(x):
+    """A float array rounded to bf16 by PyTorch: (bits, the same values as float32)."""
+    bits = torch_bits(x)
+    return bits, widen(bits)
+
+
+def ordered(bits):
+    """bf16 bits -> integers in value order (so that |difference| counts ulps)."""
+    b = np.asarray(bits, dtype=np.uint16).astype(np.int64)
+    return np.where(b & 0x8000, 0x8000 - b, b)
+
+
+def check_bf16(label, got_bits, want, ulps=1):
+    """bf16 kernel output against the float64 reference rounded to float32 and then to bf16 by
+    PyTorch: at most `ulps` bf16 ulps apart (the kernel's float32 arithmetic can land on the other
+    side of a rounding boundary: 1 ulp; 0 for exact ops); NaN must match NaN."""
+    global failures, checks
+    checks += 1
+    got_bits = np.asarray(got_bits, dtype=np.uint16).ravel()
+    want64 = np.asarray(want, dtype=np.float64).ravel()
+    if got_bits.shape != want64.shape:
+        failures += 1
+        print(f"FAIL {label}: shape {got_bits.shape} vs {want64.shape}")
+        return
+    want_bits = torch_bits(want64.astype(np.float32))
+    g, w = widen(got_bits), widen(want_bits)
+    both_nan = np.isnan(g) & np.isnan(w)
+    dist = np.abs(ordered(got_bits) - ordered(want_bits))
+    bad = ~both_nan & ((dist > ulps) | (np.isnan(g) != np.isnan(w)) | ((np.isinf(g) | np.isinf(w)) & (g != w)))
+    if bad.any():
+        failures += 1
+        idx = np.flatnonzero(bad)
+        print(f"FAIL {label}: {len(idx)} of {g.size} differ by more than {ulps} bf16 ulp")
+        for i in idx[:10]:
+            print(f"    [{i}] got {g[i]!r} (0x{got_bits[i]:04x}) want {w[i]!r} (0x{want_bits[i]:04x}, exact {want64[i]!r})")
+    else:
+        exact = (got_bits == want_bits) | both_nan
+        print(f"ok   {label} ({exact.mean() * 100:.1f}% bit-exact, max {dist[~both_nan].max() if (~both_nan).any() else 0} ulp)")
+
+
+def bfbuf(n, fill=np.nan):
+    return round_bits(np.full(n, fill, dtype=np.float32))
+
+
 rng = np.random.default_rng(1234)
 
 
@@ -171,6 +237,137 @@ def test_activation():
         dcat = randn(N, Ctot, HW); dx0 = randn(N, C, HW); dx = dx0.copy()
         launch("mish_bwd_2d_f32", 3, 64, dx, C * HW, x, C * HW, At(dcat.reshape(-1), cOff * HW), Ctot * HW, N, C * HW)
         check(f"mish_bwd_2d_f32 HW={HW}", dx, dx0 + dcat[:, cOff:cOff + C].astype(np.float64) * gm, 1e-6, 2e-6)
+
+
+# ---------------------------------------------------------------- bf16 elementwise, conversion, transpose
+# Sizes with tails that are not multiples of 8 and starts 1 or 4 elements in (2 or 8 bytes: the
+# 16-byte vector path must fall back to scalar), plus one all-aligned case.
+BF16_SIZES = [(1003, 0), (1003, 1), (1003, 4), (16, 0), (7, 0), (5, 3)]
+
+
+def special_floats():
+    """Rounding ties both ways, subnormals, the overflow boundary, infinities, NaNs with payloads."""
+    bits = np.array([0x3F808000, 0x3F818000, 0x3F808001, 0x3F817FFF, 0x00000001, 0x00008000, 0x80018000,
+                     0x007FFFFF, 0x7F7F7FFF, 0x7F7F8000, 0xFF7F8000, 0x7F800000, 0xFF800000, 0x7FC00000,
+                     0xFFC00001, 0x7F800001, 0x7FA00000, 0xFF812345, 0x00000000, 0x80000000], dtype=np.uint32)
+    return bits.view(np.float32)
+
+
+def test_convert():
+    sp = special_floats()
+    for n, off in BF16_SIZES + [(4099, 0)]:
+        tag = f"n={n} offset={off}"
+        x = np.concatenate([sp, randn(max(0, n + off - len(sp)), scale=50)])[:n + off]
+        if n + off < len(sp):
+            x = sp[:n + off].copy()
+        y = bfbuf(n + off + 1, 7.0)
+        launch("f32_to_bf16", 2, 64, At(y, off), At(x, off), n)
+        want = round_bits(np.full(n + off + 1, 7.0, np.float32)); want[off:off + n] = round_bits(x[off:off + n])
+        check(f"f32_to_bf16 == Bf16.Round bit for bit {tag}", y.astype(np.float64), want.astype(np.float64), 0, 0)
+        finite = ~np.isnan(x[off:off + n])
+        check(f"f32_to_bf16 == torch .to(bfloat16) on non-NaN {tag}", y[off:off + n][finite].astype(np.float64),
+              torch_bits(x[off:off + n][finite]).astype(np.float64), 0, 0)
+        xb = round_bits(x)
+        f = buf(n + off + 1, 7.0)
+        launch("bf16_to_f32", 2, 64, At(f, off), At(xb, off), n)
+        check(f"bf16_to_f32 exact {tag}", f[off:off + n].view(np.uint32), widen(xb[off:off + n]).view(np.uint32), 0, 0)
+        f0 = randn(n + off); f = f0.copy()
+        xb = bf16(randn(n + off))[0]
+        launch("add_bf16_to_f32", 2, 64, At(f, off), At(xb, off), n)
+        check(f"add_bf16_to_f32 {tag}", f[off:], f0[off:] + widen(xb[off:]), 0, 0)
+    # mixed alignment: y aligned, x not
+    x = randn(101); y = bfbuf(100)
+    launch("f32_to_bf16", 1, 32, y, At(x, 1), 100)
+    check("f32_to_bf16 mixed alignment", y.astype(np.float64), round_bits(x[1:]).astype(np.float64), 0, 0)
+
+
+def test_transpose():
+    for N, C, HW in [(2, 3, 5), (2, 37, 70), (1, 64, 33), (3, 1, 40), (2, 40, 1)]:
+        tag = f"N{N} C{C} HW{HW}"
+        x = randn(N, C, HW)
+        y = buf(N * HW * C)
+        launch("nchw_to_nhwc_f32", 3, 256, y, x, N, C, HW)
+        want = x.transpose(0, 2, 1)
+        tx = torch.tensor(x.reshape(N, C, HW, 1)).contiguous(memory_format=torch.channels_last)
+        check(f"nchw_to_nhwc_f32 {tag}", y, want, 0, 0)
+        check(f"nchw_to_nhwc_f32 == torch channels_last storage {tag}", y,
+              torch.as_strided(tx, (tx.numel(),), (1,)).numpy(), 0, 0)
+        back = buf(N * C * HW)
+        launch("nhwc_to_nchw_f32", 2, 64, back, y, N, C, HW)
+        check(f"nhwc_to_nchw_f32 {tag}", back, x, 0, 0)
+        xb = bf16(x)[0]
+        yb = bfbuf(N * HW * C)
+        launch("nchw_to_nhwc_bf16", 3, 128, yb, xb, N, C, HW)
+        check(f"nchw_to_nhwc_bf16 {tag}", yb.astype(np.float64), xb.reshape(N, C, HW).transpose(0, 2, 1).astype(np.float64), 0, 0)
+        bb = bfbuf(N * C * HW)
+        launch("nhwc_to_nchw_bf16", 1, 256, bb, yb, N, C, HW)
+        check(f"nhwc_to_nchw_bf16 {tag}", bb.astype(np.float64), xb.astype(np.float64), 0, 0)
+        yb = bfbuf(N * HW * C)
+        launch("nchw_f32_to_nhwc_bf16", 2, 256, yb, x, N, C, HW)
+        check_bf16(f"nchw_f32_to_nhwc_bf16 {tag}", yb, want, 0)
+        f = buf(N * C * HW)
+        launch("nhwc_bf16_to_nchw_f32", 2, 256, f, yb, N, C, HW)
+        check(f"nhwc_bf16_to_nchw_f32 {tag}", f, widen(yb).reshape(N, HW, C).transpose(0, 2, 1), 0, 0)
+
+
+def test_bf16_elementwise():
+    for n, off in BF16_SIZES:
+        tag = f"n={n} offset={off}"
+        a, af = bf16(randn(n + off)); b, bf = bf16(randn(n + off))
+        y = bfbuf(n + off)
+        launch("add_bf16", 2, 64, At(y, off), At(a, off), At(b, off), n)
+        check_bf16(f"add_bf16 {tag}", y[off:], af[off:].astype(np.float64) + bf[off:], 0)
+        y = a.copy()
+        launch("axpy_bf16", 2, 64, At(y, off), At(b, off), np.float32(-1.5), n)
+        check_bf16(f"axpy_bf16 {tag}", y[off:], af[off:].astype(np.float64) - 1.5 * bf[off:])
+
+
+def test_bf16_activation():
+    special = np.array([-100, -40, -20, -1e-3, 0, 1e-3, 1, 19.99, 20, 20.01, 40, 100], np.float32)
+    for n, off in BF16_SIZES:
+        x = np.concatenate([special, randn(max(0, n - len(special) + off), scale=6)])[:n + off]
+        xb, xf = bf16(x)
+        m = xf[off:off + n]
+        tag = f"n={n} offset={off}"
+        y = bfbuf(n + off)
+        launch("relu_fwd_bf16", 2, 64, At(y, off), At(xb, off), n)
+        check_bf16(f"relu_fwd_bf16 {tag}", y[off:], np.maximum(m, 0), 0)
+        dyb, dyf = bf16(randn(n + off)); dx0b, dx0f = bf16(randn(n + off)); dx = dx0b.copy()
+        launch("relu_bwd_bf16", 2, 64, At(dx, off), At(xb, off), At(dyb, off), n)
+        check_bf16(f"relu_bwd_bf16 {tag}", dx[off:], dx0f[off:].astype(np.float64) + np.where(m > 0, dyf[off:], 0), 0)
+        ym, gm = mish_ref(m)
+        y = bfbuf(n + off)
+        launch("mish_fwd_bf16", 2, 64, At(y, off), At(xb, off), n)
+        check_bf16(f"mish_fwd_bf16 {tag}", y[off:], ym)
+        dx = dx0b.copy()
+        launch("mish_bwd_bf16", 2, 64, At(dx, off), At(xb, off), At(dyb, off), n)
+        check_bf16(f"mish_bwd_bf16 {tag}", dx[off:], dx0f[off:].astype(np.float64) + dyf[off:].astype(np.float64) * gm)
+    # in place ReLU
+    xb, xf = bf16(randn(1003)); y = xb.copy()
+    launch("relu_fwd_bf16", 2, 64, y, y, 1003)
+    check_bf16("relu_fwd_bf16 in place", y, np.maximum(xf, 0), 0)
+
+    # 2-D forms: NCHW slice (rows N, cols C*HW) and NHWC slice (rows N*HW, cols C) of a concatenation
+    for layout, N, C, Ctot, cOff, HW in [("nchw", 3, 4, 10, 2, 8), ("nchw", 3, 3, 7, 1, 5),
+                                          ("nhwc", 2, 8, 24, 8, 6), ("nhwc", 2, 5, 11, 3, 6), ("nhwc", 2, 16, 40, 16, 5)]:
+        xb, xf = bf16(randn(N, C, HW, scale=3))
+        if layout == "nchw":
+            rows, cols, ys, off = N, C * HW, Ctot * HW, cOff * HW
+        else:
+            rows, cols, ys, off = N * HW, C, Ctot, cOff
+        tag = f"{layout} C={C} Ctot={Ctot} offset={cOff} HW={HW}"
+        cat = bfbuf(N * Ctot * HW)
+        launch("mish_fwd_2d_bf16", 3, 64, At(cat, off), ys, xb, cols, rows, cols)
+        ym, gm = mish_ref(xf)   # xf viewed as [rows, cols]
+        got = np.stack([cat[off + r * ys: off + r * ys + cols] for r in range(rows)])
+        check_bf16(f"mish_fwd_2d_bf16 {tag}", got, ym.reshape(rows, cols))
+        mask = np.ones(cat.size, bool)
+        for r in range(rows): mask[off + r * ys: off + r * ys + cols] = False
+        assert np.isnan(widen(cat[mask])).all(), "mish_fwd_2d_bf16 wrote outside its slice"
+        dcat, dcatf = bf16(randn(N * Ctot * HW)); dx0b, dx0f = bf16(randn(rows * cols)); dx = dx0b.copy()
+        launch("mish_bwd_2d_bf16", 3, 64, dx, cols, xb, cols, At(dcat, off), ys, rows, cols)
+        g = np.stack([dcatf[off + r * ys: off + r * ys + cols] for r in range(rows)]).astype(np.float64)
+        check_bf16(f"mish_bwd_2d_bf16 {tag}", dx, dx0f.reshape(rows, cols) + g * gm.reshape(rows, cols))
 
 
 # ---------------------------------------------------------------- bias
@@ -676,7 +873,7 @@ def test_reduce():
 
 
 def main():
-    tests = [test_elementwise, test_activation, test_bias, test_dropout, test_concat, test_maxpool, test_maxunpool,
+    tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_concat, test_maxpool, test_maxunpool,
              test_avgpool, test_global_avgpool, test_upsample, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_groupnorm, test_bnact, test_optimizer, test_reduce]
     only = sys.argv[1:]
     for t in tests:
