@@ -228,10 +228,19 @@ KERNEL void bnact_bwd_dx_bf16(bf16* __restrict__ dx, const bf16* __restrict__ x,
 // t % C of rows t / C, t / C + per, ... (per = blockDim.x / C rows at a time, the block's reads
 // contiguous), and the `per` row groups are added in a fixed order through shared memory; with
 // more channels, thread t takes channels t, t + blockDim.x, ... of every row of its share.
+// The row groups' sums, one slot per thread (a plain function, so every instantiation of the
+// template below shares the one array).
+__device__ __forceinline__ float* row_group_scratch()
+{
+    __shared__ float scratch[2 * 1024];
+    return scratch;
+}
+
 template <class F>
 __device__ __forceinline__ void nhwc_channel_partials(float* __restrict__ partial, i64 P, int C, F f)
 {
-    __shared__ float shareA[1024], shareB[1024];
+    float* shareA = row_group_scratch();
+    float* shareB = shareA + 1024;
     const int t = threadIdx.x, B = blockDim.x;
     float* out = partial + (i64)blockIdx.x * 2 * C;
     if (C <= B) {
