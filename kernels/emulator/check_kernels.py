@@ -557,6 +557,151 @@ def test_upsample():
         check(f"upsample_nearest_bwd_f32 x{s}", dx, dx0 + t.grad.numpy(), 1e-6, 1e-5)
 
 
+# ---------------------------------------------------------------- bf16 and NHWC pooling / upsampling
+VARIANTS = [("nchw", "bf16"), ("nhwc", "f32"), ("nhwc", "bf16")]
+
+
+class Variant:
+    """Inputs and outputs of one (layout, dtype) variant: NCHW float arrays in, kernel buffers
+    (NHWC-permuted, bf16 bits) out, and comparison of kernel buffers with NCHW references."""
+    def __init__(self, layout, dt):
+        self.layout, self.dt = layout, dt
+        self.sfx = f"_{dt}" if layout == "nchw" else f"_nhwc_{dt}"
+
+    def lay(self, a):                      # NCHW -> the kernel's layout (float)
+        a = np.asarray(a)
+        return np.ascontiguousarray(a.transpose(0, 2, 3, 1)) if self.layout == "nhwc" else np.ascontiguousarray(a)
+
+    def values(self, a):                   # an NCHW input as the kernel sees its values (bf16-rounded)
+        return bf16(a)[1].reshape(a.shape) if self.dt == "bf16" else a
+
+    def dev(self, a):                      # NCHW float values -> kernel buffer
+        v = self.lay(a)
+        return round_bits(v) if self.dt == "bf16" else v.astype(np.float32)
+
+    def empty(self, shape, fill=np.nan):
+        n = int(np.prod(shape))
+        return bfbuf(n, fill) if self.dt == "bf16" else buf(n, fill)
+
+    def check(self, label, got, want_nchw, atol=1e-6, rtol=1e-5, ulps=1):
+        want = self.lay(want_nchw)
+        if self.dt == "bf16":
+            check_bf16(f"{label} {self.layout} bf16", got, want, ulps, atol)
+        else:
+            check(f"{label} {self.layout} f32", got, want, atol, rtol)
+
+
+def test_pool_bf16_nhwc():
+    for layout, dt in VARIANTS:
+        v = Variant(layout, dt)
+        for (k, s, p, ceil) in POOLS:
+            for kind in ["random", "ties", "nan"]:
+                N, C, H, W = 2, 3, 9, 11
+                x = rng.integers(-2, 3, size=(N, C, H, W)).astype(np.float32) if kind == "ties" else randn(N, C, H, W)
+                if kind == "nan":
+                    x[0, 1, 4, 5] = np.nan
+                    x[1, 2, 0, 0] = np.nan
+                x = v.values(x)
+                OH, OW = pool_out(H, k, s, p, ceil), pool_out(W, k, s, p, ceil)
+                t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+                ty, ti = F.max_pool2d(t, k, s, p, ceil_mode=ceil, return_indices=True)
+                tag = f"k{k}/s{s} p{p} ceil={ceil} {kind}"
+                y, idx = v.empty((N, C, OH, OW)), np.full(N * C * OH * OW, -7, np.int32)
+                if layout == "nchw":
+                    args = (N * C, H, W, OH, OW, k, k, s, s, p, p)
+                else:
+                    args = (N, H, W, C, OH, OW, k, k, s, s, p, p)
+                launch("maxpool_fwd" + v.sfx, 3, 64, y, idx, v.dev(x), *args)
+                v.check(f"maxpool_fwd values {tag}", y, ty.detach().numpy(), 0, 0, 0)
+                check(f"maxpool_fwd indices {tag} {layout} {dt}", idx, v.lay(ti.numpy()), 0, 0)
+                if kind == "nan":
+                    continue
+                dy = v.values(randn(N, C, OH, OW))
+                ty.backward(torch.tensor(dy, dtype=torch.float64))
+                dx0 = v.values(randn(N, C, H, W)); dx = v.dev(dx0)
+                launch("maxpool_bwd" + v.sfx, 3, 64, dx, v.dev(dy), v.lay(ti.numpy()).astype(np.int32), *args)
+                v.check(f"maxpool_bwd {tag}", dx, dx0 + t.grad.numpy(), 1e-6, 1e-6)
+
+        # max unpooling (SegNet's 2x2/2), with out-of-range indices skipped / adding nothing
+        N, C, H, W = 2, 3, 8, 10
+        _, ti = F.max_pool2d(torch.tensor(randn(N, C, H, W)), 2, 2, return_indices=True)
+        idx = ti.numpy().astype(np.int32)
+        idx.flat[3] = H * W; idx.flat[5] = -1
+        xin = v.values(randn(N, C, H // 2, W // 2))
+        want = np.zeros((N, C, H * W))
+        for n in range(N):
+            for c in range(C):
+                for j in range((H // 2) * (W // 2)):
+                    at = idx[n, c].flat[j]
+                    if 0 <= at < H * W: want[n, c, at] = xin[n, c].flat[j]
+        want = want.reshape(N, C, H, W)
+        y = v.dev(np.zeros((N, C, H, W), np.float32))
+        args = (N * C, 1) if layout == "nchw" else (N, C)
+        largs = (N * C, (H // 2) * (W // 2), H * W) if layout == "nchw" else (N, C, (H // 2) * (W // 2), H * W)
+        launch("maxunpool_fwd" + v.sfx, 2, 64, y, v.dev(xin), v.lay(idx), *largs)
+        v.check("maxunpool_fwd", y, want, 0, 0, 0)
+        dy = v.values(randn(N, C, H, W))
+        dx0 = v.values(randn(N, C, H // 2, W // 2)); dx = v.dev(dx0)
+        launch("maxunpool_bwd" + v.sfx, 2, 64, dx, v.dev(dy), v.lay(idx), *largs)
+        gathered = np.zeros_like(dx0, dtype=np.float64)
+        for n in range(N):
+            for c in range(C):
+                for j in range((H // 2) * (W // 2)):
+                    at = idx[n, c].flat[j]
+                    if 0 <= at < H * W: gathered[n, c].flat[j] = dy[n, c].flat[at]
+        v.check("maxunpool_bwd", dx, dx0 + gathered, 1e-6, 1e-6, 1)
+
+        for (k, s, p, ceil) in POOLS:
+            for include in [True, False]:
+                N, C, H, W = 2, 3, 9, 11
+                x = v.values(randn(N, C, H, W))
+                OH, OW = pool_out(H, k, s, p, ceil), pool_out(W, k, s, p, ceil)
+                t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+                ty = F.avg_pool2d(t, k, s, p, ceil_mode=ceil, count_include_pad=include)
+                if layout == "nchw":
+                    args = (N * C, H, W, OH, OW, k, k, s, s, p, p, int(include))
+                else:
+                    args = (N, H, W, C, OH, OW, k, k, s, s, p, p, int(include))
+                y = v.empty((N, C, OH, OW))
+                launch("avgpool_fwd" + v.sfx, 3, 64, y, v.dev(x), *args)
+                tag = f"k{k}/s{s} p{p} ceil={ceil} includePad={include}"
+                v.check(f"avgpool_fwd {tag}", y, ty.detach().numpy())
+                dy = v.values(randn(N, C, OH, OW))
+                ty.backward(torch.tensor(dy, dtype=torch.float64))
+                dx0 = v.values(randn(N, C, H, W)); dx = v.dev(dx0)
+                launch("avgpool_bwd" + v.sfx, 3, 64, dx, v.dev(dy), *args)
+                v.check(f"avgpool_bwd {tag}", dx, dx0 + t.grad.numpy())
+
+        for N, C, HW in [(2, 19, 49), (5, 1, 3), (2, 4, 200)]:
+            x = v.values(randn(N, C, HW, 1))
+            y = v.empty((N, C, 1, 1))
+            args = (N * C, HW) if layout == "nchw" else (N, C, HW)
+            launch("global_avgpool_fwd" + v.sfx, 2, 64, y, v.dev(x), *args)
+            v.check(f"global_avgpool_fwd N={N} C={C} HW={HW}", y, x.astype(np.float64).mean(axis=(2, 3), keepdims=True))
+            dy = v.values(randn(N, C, 1, 1)); dx0 = v.values(randn(N, C, HW, 1)); dx = v.dev(dx0)
+            launch("global_avgpool_bwd" + v.sfx, 2, 64, dx, v.dev(dy), *args)
+            v.check(f"global_avgpool_bwd N={N} C={C} HW={HW}", dx, dx0 + dy.astype(np.float64) / HW)
+
+        for sc, C in [(2, 3), (3, 3), (2, 8), (2, 4)]:
+            N, H, W = 2, 4, 5
+            x = v.values(randn(N, C, H, W))
+            t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+            ty = F.interpolate(t, scale_factor=sc, mode="nearest")
+            args = (N * C, H, W, sc) if layout == "nchw" else (N, H, W, C, sc)
+            y = v.empty(ty.shape)
+            launch("upsample_nearest_fwd" + v.sfx, 2, 64, y, v.dev(x), *args)
+            v.check(f"upsample_nearest_fwd x{sc} C={C}", y, ty.detach().numpy(), 0, 0, 0)
+            # misaligned output (the vector path must fall back)
+            y2 = v.empty((y.size + 1,))
+            launch("upsample_nearest_fwd" + v.sfx, 2, 64, At(y2, 1), v.dev(x), *args)
+            v.check(f"upsample_nearest_fwd misaligned x{sc} C={C}", y2[1:], ty.detach().numpy(), 0, 0, 0)
+            dy = v.values(randn(*ty.shape))
+            ty.backward(torch.tensor(dy, dtype=torch.float64))
+            dx0 = v.values(randn(N, C, H, W)); dx = v.dev(dx0)
+            launch("upsample_nearest_bwd" + v.sfx, 2, 64, dx, v.dev(dy), *args)
+            v.check(f"upsample_nearest_bwd x{sc} C={C}", dx, dx0 + t.grad.numpy())
+
+
 def test_lrn():
     # (N, C, H, W, size, alpha, beta, k): VGG's settings, a strong cross-channel term, fewer channels than the window, one pixel.
     for N, C, H, W, size, alpha, beta, k in [(2, 7, 3, 5, 5, 1e-4, 0.75, 2.0), (2, 6, 4, 3, 3, 0.6, 0.9, 1.2),
@@ -982,7 +1127,7 @@ def test_reduce():
 
 def main():
     tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_concat, test_maxpool, test_maxunpool,
-             test_avgpool, test_global_avgpool, test_upsample, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_groupnorm, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce]
+             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_groupnorm, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce]
     only = sys.argv[1:]
     for t in tests:
         if only and not any(o in t.__name__ for o in only):
