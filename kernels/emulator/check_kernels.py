@@ -385,6 +385,55 @@ def test_bias():
         check(f"bias_grad_f32 inner={inner}", db, db0 + dy.astype(np.float64).sum(axis=(0, 2)), 1e-5, 1e-5)
 
 
+def test_concat_bias_bf16_nhwc():
+    # concat: NCHW bf16 and NHWC (fp32 kernel and bf16 with N = pixels, HW = 1); parts of 8 and 16
+    # channels (vector path in NHWC), of 3/5/4 (scalar), and the 8-aligned NCHW plane (HW = 16).
+    for layout, HW, parts in [("nchw", 7, [3, 5, 4]), ("nchw", 16, [3, 5, 4]), ("nhwc", 6, [3, 5, 4]), ("nhwc", 6, [8, 16, 8])]:
+        N = 3
+        Cy = sum(parts)
+        xs = [randn(N, c, HW) for c in parts]
+        want = np.concatenate(xs, axis=1)
+        lay = (lambda a: np.ascontiguousarray(a.transpose(0, 2, 1))) if layout == "nhwc" else (lambda a: a)
+        rows, hw = (N * HW, 1) if layout == "nhwc" else (N, HW)
+        for dt in (["f32", "bf16"] if layout == "nhwc" else ["bf16"]):
+            conv = round_bits if dt == "bf16" else (lambda a: a.astype(np.float32))
+            y = bfbuf(N * Cy * HW) if dt == "bf16" else buf(N * Cy * HW)
+            off = 0
+            for x, c in zip(xs, parts):
+                launch(f"concat_fwd_{dt}", 2, 64, y, conv(lay(x)), rows, c, hw, Cy, off)
+                off += c
+            tag = f"{layout} {dt} HW={HW} parts={parts}"
+            wl = lay(want)
+            if dt == "bf16":
+                check_bf16(f"concat_fwd {tag}", y, wl, 0)
+            else:
+                check(f"concat_fwd {tag}", y, wl, 0, 0)
+            dyb, dyf = bf16(randn(N, Cy, HW))
+            dy = round_bits(lay(dyf)) if dt == "bf16" else lay(dyf).astype(np.float32)
+            off = 0
+            for c in parts:
+                dx0b, dx0f = bf16(randn(N, c, HW))
+                dx = round_bits(lay(dx0f)) if dt == "bf16" else lay(dx0f).astype(np.float32)
+                launch(f"concat_bwd_{dt}", 2, 64, dx, dy, rows, c, hw, Cy, off)
+                w = lay(dx0f.astype(np.float64) + dyf[:, off:off + c])
+                if dt == "bf16":
+                    check_bf16(f"concat_bwd {tag} offset={off}", dx, w)
+                else:
+                    check(f"concat_bwd {tag} offset={off}", dx, w, 1e-6, 1e-6)
+                off += c
+    # bias in bf16: NCHW planes (inner 8: vector, 7: scalar), NHWC / [N, F] (inner 1, C 16: vector; C 5: scalar)
+    for N, C, inner, off in [(3, 5, 7, 0), (2, 6, 8, 0), (2, 6, 8, 1), (12, 16, 1, 0), (12, 16, 1, 4), (9, 5, 1, 0)]:
+        n = N * C * inner
+        y0b, y0f = bf16(randn(n + off)); b = randn(C)
+        y = y0b.copy()
+        launch("bias_add_bf16", 2, 64, At(y, off), b, C, inner, n)
+        ch = (np.arange(n) // inner) % C
+        check_bf16(f"bias_add_bf16 C={C} inner={inner} offset={off}", y[off:], y0f[off:].astype(np.float64) + b[ch])
+        dyb, dyf = bf16(randn(N, C, inner)); db0 = randn(C); db = db0.copy()
+        launch("bias_grad_bf16", 2, 64, db, dyb, N, C, inner)
+        check(f"bias_grad_bf16 C={C} inner={inner}", db, db0 + dyf.astype(np.float64).sum(axis=(0, 2)), 1e-5, 1e-5)
+
+
 # ---------------------------------------------------------------- dropout
 M64 = (1 << 64) - 1
 
@@ -1126,7 +1175,7 @@ def test_reduce():
 
 
 def main():
-    tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_concat, test_maxpool, test_maxunpool,
+    tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_concat, test_concat_bias_bf16_nhwc, test_maxpool, test_maxunpool,
              test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_groupnorm, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce]
     only = sys.argv[1:]
     for t in tests:
