@@ -889,6 +889,96 @@ def test_softmax_dice():
         check(f"softmax_dice_bwd_f32 {label}", dx, dx0 + tx.grad.numpy(), 1e-6, 1e-5)
 
 
+def test_softmax_losses_bf16_nhwc():
+    """CE, focal and Dice with bf16 logits (NCHW [N, K, S] and per-sample [N, K]) and NHWC logits
+    [N, H, W, K] (fp32 and bf16 kernels with N*H*W rows and S = 1); losses, lse and sums fp32,
+    logit gradients in the logits' type. References: PyTorch float64 on the bf16-rounded logits."""
+    cases = [("per-sample K=10", (37, 10), -1, "nchw"), ("per-pixel", (2, 5, 6, 7), 255, "nchw"),
+             ("per-pixel", (2, 5, 6, 7), 255, "nhwc"), ("per-pixel K=40", (2, 40, 3, 5), 255, "nhwc")]
+    for label, shape, ignore, layout in cases:
+        for dt in (["bf16"] if layout == "nchw" else ["f32", "bf16"]):
+            N, Kc = shape[0], shape[1]
+            S = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+            E = N * S
+            x = randn(*shape, scale=3)
+            if dt == "bf16": _, x = bf16(x); x = x.reshape(shape)
+            labels = rng.integers(0, Kc, size=(N,) + shape[2:]).astype(np.int32)
+            labels.flat[::4] = ignore
+            lay = (lambda a: np.ascontiguousarray(np.moveaxis(np.asarray(a), 1, -1))) if layout == "nhwc" else (lambda a: np.ascontiguousarray(a))
+            dev = (lambda a: round_bits(lay(a))) if dt == "bf16" else (lambda a: lay(a).astype(np.float32))
+            kN, kS = (E, 1) if layout == "nhwc" else (N, S)
+            xk = dev(x)
+            tag = f"{label} {layout} {dt}"
+            tl = torch.tensor(labels.astype(np.int64))
+            keep = tl != ignore
+
+            def grad_check(name, dx0, dx, want):
+                w = lay(dx0.astype(np.float64) + want)
+                if dt == "bf16":
+                    check_bf16(f"{name} {tag}", dx, w, 1, 1e-6)
+                else:
+                    check(f"{name} {tag}", dx, w, 1e-6, 1e-5)
+
+            # cross-entropy
+            tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+            loss, lse, bad = buf(E), buf(E), np.array([ignore], np.int32)
+            launch(f"softmax_ce_fwd_{dt}", 2, 64, loss, lse, xk, labels, kN, Kc, kS, ignore, bad)
+            want_loss = F.cross_entropy(tx, tl, ignore_index=ignore, reduction="none")
+            check(f"softmax_ce_fwd loss {tag}", loss, want_loss.detach().numpy(), 1e-5, 1e-5)
+            check(f"softmax_ce_fwd lse {tag}", lse, torch.logsumexp(tx.detach(), dim=1).numpy(), 1e-5, 1e-6)
+            check(f"softmax_ce_fwd badLabel untouched {tag}", bad, [ignore], 0, 0)
+            result = buf(2)
+            launch("softmax_ce_mean_f32", 1, 64, result, loss, labels, E, Kc, ignore)
+            mean = F.cross_entropy(tx, tl, ignore_index=ignore)
+            (mean * 0.7).backward()
+            dx0 = randn(*shape, scale=1e-3)
+            if dt == "bf16": _, dx0 = bf16(dx0); dx0 = dx0.reshape(shape)
+            dx = dev(dx0)
+            launch(f"softmax_ce_bwd_{dt}", 2, 64, dx, xk, lse, labels, np.array([0.7], np.float32), result, kN, Kc, kS, ignore)
+            grad_check("softmax_ce_bwd", dx0, dx, tx.grad.numpy())
+
+            # focal, gamma 2
+            gamma = 2.0
+            tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+            loss, lse2 = buf(E), buf(E)
+            launch(f"softmax_focal_fwd_{dt}", 2, 64, loss, lse2, xk, labels, kN, Kc, kS, ignore, gamma, bad)
+            logp = F.log_softmax(tx, 1).gather(1, torch.where(keep, tl, 0).unsqueeze(1)).squeeze(1)
+            terms = -((1 - logp.exp()) ** gamma) * logp * keep
+            check(f"softmax_focal_fwd loss {tag}", loss, terms.detach().numpy(), 1e-5, 1e-5)
+            launch("softmax_ce_mean_f32", 1, 64, result, loss, labels, E, Kc, ignore)
+            (terms.sum() / keep.sum() * 0.7).backward()
+            dx = dev(dx0)
+            launch(f"softmax_focal_bwd_{dt}", 2, 64, dx, xk, lse2, labels, np.array([0.7], np.float32), result, kN, Kc, kS, ignore, gamma)
+            grad_check("softmax_focal_bwd", dx0, dx, tx.grad.numpy())
+
+            # Dice
+            smooth = 1.0
+            tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+            k1 = keep.unsqueeze(1).double()
+            probs = F.softmax(tx, 1) * k1
+            onehot = F.one_hot(torch.where(keep, tl, 0), Kc).movedim(-1, 1).double() * k1
+            dims = [0] + list(range(2, tx.dim()))
+            inter, pred, target = (probs * onehot).sum(dims), probs.sum(dims), onehot.sum(dims)
+            sums = buf(3 * Kc)
+            launch(f"softmax_dice_sums_{dt}", 3, 64, sums, xk, lse, labels, kN, Kc, kS, ignore)
+            check(f"softmax_dice_sums {tag}", sums, torch.cat([inter, pred, target]).detach().numpy(), 1e-5, 1e-5)
+            res1, coeff = buf(1), buf(2 * Kc)
+            launch("softmax_dice_loss_f32", 1, 64, res1, coeff, sums, Kc, smooth)
+            dice = 1 - ((2 * inter + smooth) / (pred + target + smooth)).mean()
+            check(f"softmax_dice_loss {tag}", res1, [dice.item()], 1e-5, 1e-6)
+            (dice * 0.7).backward()
+            dx = dev(dx0)
+            launch(f"softmax_dice_bwd_{dt}", 2, 64, dx, xk, lse, labels, np.array([0.7], np.float32), coeff, kN, Kc, kS, ignore)
+            grad_check("softmax_dice_bwd", dx0, dx, tx.grad.numpy())
+
+    # a bad label in bf16: NaN loss, reported
+    N, Kc = 6, 4
+    xb, _ = bf16(randn(N, Kc)); labels = np.array([0, 1, 9, -1, 3, 2], np.int32)
+    loss, lse, bad = buf(N), buf(N), np.array([-1], np.int32)
+    launch("softmax_ce_fwd_bf16", 1, 64, loss, lse, xb, labels, N, Kc, 1, -1, bad)
+    check("softmax_ce_fwd_bf16 bad label -> NaN loss, reported", [np.isnan(loss[2]), bad[0]], [1, 9], 0, 0)
+
+
 # ---------------------------------------------------------------- group norm
 def test_groupnorm():
     for N, C, HW, G, block in [(2, 8, 12, 4, 128), (2, 16, 5, 2, 64), (3, 6, 33, 3, 32), (2, 64, 16, 32, 64)]:
@@ -1176,7 +1266,7 @@ def test_reduce():
 
 def main():
     tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_concat, test_concat_bias_bf16_nhwc, test_maxpool, test_maxunpool,
-             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_groupnorm, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce]
+             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_softmax_losses_bf16_nhwc, test_groupnorm, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce]
     only = sys.argv[1:]
     for t in tests:
         if only and not any(o in t.__name__ for o in only):
