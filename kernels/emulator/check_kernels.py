@@ -464,6 +464,22 @@ def test_dropout():
         print(f"     kept {keep.mean():.3f} (expected {1 - p:.3f})")
 
 
+def test_dropout_bf16():
+    for p, base, n, off in [(0.3, 0, 1001, 0), (0.5, 77, 1001, 1), (0.1, 0, 64, 0), (0.5, 5, 37, 4)]:
+        seed, node, step = 0xC0FFEE, 5, np.array([9], dtype=np.int64)
+        stream = (node << 32) + int(step[0])
+        threshold = math.ceil(p * 16777216.0)
+        scale = np.float32(1.0 / (1.0 - p))
+        keep = np.array([hash24(seed, stream, base + i) >= threshold for i in range(n)])
+        xb, xf = bf16(randn(n + off)); y = bfbuf(n + off)
+        launch("dropout_fwd_bf16", 2, 64, At(y, off), At(xb, off), seed, node, step, base, threshold, scale, n)
+        tag = f"p={p} base={base} n={n} offset={off}"
+        check_bf16(f"dropout_fwd_bf16 {tag}", y[off:], np.where(keep, xf[off:].astype(np.float64) * np.float64(scale), 0))
+        dyb, dyf = bf16(randn(n + off)); dx0b, dx0f = bf16(randn(n + off)); dx = dx0b.copy()
+        launch("dropout_bwd_bf16", 2, 64, At(dx, off), At(dyb, off), seed, node, step, base, threshold, scale, n)
+        check_bf16(f"dropout_bwd_bf16 {tag}", dx[off:], dx0f[off:].astype(np.float64) + np.where(keep, dyf[off:].astype(np.float64) * np.float64(scale), 0))
+
+
 # ---------------------------------------------------------------- concat
 def test_concat():
     for HW in [7, 16]:
@@ -1264,9 +1280,54 @@ def test_reduce():
         check(f"confusion_f32 useShared={use_shared}", conf, conf0 + wantc.ravel(), 0, 0)
 
 
+def test_reduce_bf16():
+    for N, Kc in [(23, 10), (5, 100)]:
+        x = rng.integers(-3, 4, size=(N, Kc)).astype(np.float32)  # many ties (exact in bf16)
+        x[:, 0] += 0.001                                          # rounds away in bf16: ties stay ties
+        labels = rng.integers(0, Kc, size=N).astype(np.int32); labels[2] = Kc; labels[3] = -1
+        xb, xf = bf16(x); xf = xf.reshape(N, Kc)
+        want = []
+        for i in range(N):
+            L = labels[i]
+            want.append(-1 if not 0 <= L < Kc else sum(1 for k in range(Kc) if xf[i, k] > xf[i, L] or (xf[i, k] == xf[i, L] and k < L)))
+        rank = np.full(N, -9, np.int32)
+        launch("class_rank_bf16", 2, 64, rank, xb, labels, N, Kc)
+        check(f"class_rank_bf16 N={N} K={Kc}", rank, want, 0, 0)
+    # NCHW [N, K, S] and NHWC [N*S, K] (S = 1) logits in bf16
+    N, Kc, H, W = 2, 5, 6, 7
+    x = rng.integers(-2, 3, size=(N, Kc, H, W)).astype(np.float32)
+    x[0, 2, 1, 1] = np.nan
+    labels = rng.integers(0, Kc, size=(N, H, W)).astype(np.int32)
+    labels.flat[::5] = 255
+    labels.flat[7] = Kc + 1
+    want = []
+    for n in range(N):
+        for s in range(H * W):
+            col = x[n, :, s // W, s % W]
+            best, at = col[0], 0
+            for k in range(1, Kc):
+                if col[k] > best or (np.isnan(best) and not np.isnan(col[k])):
+                    best, at = col[k], k
+            want.append(at)
+    wantc = np.zeros((Kc, Kc), np.int64)
+    for e, L in enumerate(labels.ravel()):
+        if 0 <= L < Kc:
+            wantc[L, want[e]] += 1
+    for layout in ["nchw", "nhwc"]:
+        xb = round_bits(np.ascontiguousarray(np.moveaxis(x, 1, -1)) if layout == "nhwc" else x)
+        kN, kS = (N * H * W, 1) if layout == "nhwc" else (N, H * W)
+        pred = np.full(N * H * W, -1, np.int32)
+        launch("argmax_classes_bf16", 2, 64, pred, xb, kN, Kc, kS)
+        check(f"argmax_classes_bf16 {layout}", pred, want, 0, 0)
+        for use_shared in [0, 1]:
+            conf0 = rng.integers(0, 5, size=Kc * Kc).astype(np.int32); conf = conf0.copy()
+            launch("confusion_bf16", 3, 64, conf, xb, labels, kN, Kc, kS, 255, use_shared, shared=Kc * Kc * 4 if use_shared else 0)
+            check(f"confusion_bf16 {layout} useShared={use_shared}", conf, conf0 + wantc.ravel(), 0, 0)
+
+
 def main():
-    tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_concat, test_concat_bias_bf16_nhwc, test_maxpool, test_maxunpool,
-             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_softmax_losses_bf16_nhwc, test_groupnorm, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce]
+    tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_dropout_bf16, test_concat, test_concat_bias_bf16_nhwc, test_maxpool, test_maxunpool,
+             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_softmax_losses_bf16_nhwc, test_groupnorm, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce, test_reduce_bf16]
     only = sys.argv[1:]
     for t in tests:
         if only and not any(o in t.__name__ for o in only):
