@@ -1027,6 +1027,37 @@ def test_groupnorm():
         check(f"groupnorm_bwd_f32 dx=NULL fills the same scratch {tag}", scratch2, scratch, 0, 0)
 
 
+def test_groupnorm_bf16_nhwc():
+    # (N, C, HW, G, block): Cg 2 (several pixel groups per block), Cg 8, Cg 3 with HW 33, Cg 64 > block 32.
+    for layout, dt in VARIANTS:
+        v = Variant(layout, dt)
+        for N, C, HW, G, block in [(2, 8, 12, 4, 128), (2, 16, 5, 2, 64), (3, 6, 33, 2, 32), (2, 128, 4, 2, 32)]:
+            x = v.values(randn(N, C, HW, 1, scale=2) + 3)
+            gamma, beta = randn(C), randn(C)
+            eps = 1e-5
+            tag = f"N{N} C{C} HW{HW} G{G} block{block}"
+            tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+            tg = torch.tensor(gamma, dtype=torch.float64, requires_grad=True)
+            tb = torch.tensor(beta, dtype=torch.float64, requires_grad=True)
+            ty = F.group_norm(tx, G, tg, tb, eps)
+            y, mean, rstd = v.empty((N, C, HW, 1)), buf(N * G), buf(N * G)
+            launch("groupnorm_fwd" + v.sfx, 3, block, y, mean, rstd, v.dev(x), gamma, beta, N, C, HW, G, np.float32(eps))
+            xg = x.astype(np.float64).reshape(N * G, -1)
+            v.check(f"groupnorm_fwd y {tag}", y, ty.detach().numpy(), 1e-5, 1e-5)
+            check(f"groupnorm_fwd mean {tag} {layout} {dt}", mean, xg.mean(axis=1), 1e-6, 1e-6)
+            check(f"groupnorm_fwd rstd {tag} {layout} {dt}", rstd, 1 / np.sqrt(xg.var(axis=1) + eps), 1e-6, 1e-5)
+            dy = v.values(randn(N, C, HW, 1))
+            ty.backward(torch.tensor(dy, dtype=torch.float64))
+            scratch = buf(2 * N * C)
+            dx0 = v.values(randn(N, C, HW, 1)); dx = v.dev(dx0)
+            launch("groupnorm_bwd" + v.sfx, 3, block, dx, scratch, v.dev(dy), v.dev(x), mean, rstd, gamma, N, C, HW, G)
+            v.check(f"groupnorm_bwd dx {tag}", dx, dx0 + tx.grad.numpy(), 1e-5, 1e-4)
+            dg0, db0 = randn(C), randn(C); dg, db = dg0.copy(), db0.copy()
+            launch("groupnorm_param_grad_f32", 1, 32, dg, db, scratch, rstd, N, C, G)
+            check(f"groupnorm_param_grad_f32 dgamma {tag} {layout} {dt}", dg, dg0 + tg.grad.numpy(), 1e-5, 1e-4)
+            check(f"groupnorm_param_grad_f32 dbeta {tag} {layout} {dt}", db, db0 + tb.grad.numpy(), 1e-5, 1e-5)
+
+
 # ---------------------------------------------------------------- batch norm + activation
 def test_bnact():
     # (N, C, HW, block, grid): planes smaller than the block (flat walk) with fewer blocks than
@@ -1327,7 +1358,7 @@ def test_reduce_bf16():
 
 def main():
     tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_dropout_bf16, test_concat, test_concat_bias_bf16_nhwc, test_maxpool, test_maxunpool,
-             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_softmax_losses_bf16_nhwc, test_groupnorm, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce, test_reduce_bf16]
+             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_softmax_losses_bf16_nhwc, test_groupnorm, test_groupnorm_bf16_nhwc, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce, test_reduce_bf16]
     only = sys.argv[1:]
     for t in tests:
         if only and not any(o in t.__name__ for o in only):
