@@ -786,6 +786,24 @@ def test_lrn():
         check(f"lrn_bwd_f32 {tag}", dx, dx0 + t.grad.numpy(), 1e-5, 1e-5)
 
 
+def test_lrn_bf16_nhwc():
+    for layout, dt in VARIANTS:
+        v = Variant(layout, dt)
+        for N, C, H, W, size, alpha, beta, k in [(2, 7, 3, 5, 5, 1e-4, 0.75, 2.0), (2, 6, 4, 3, 3, 0.6, 0.9, 1.2), (2, 9, 1, 1, 7, 0.3, 1.3, 0.8)]:
+            x = v.values(randn(N, C, H, W, scale=1.5))
+            t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+            ty = F.local_response_norm(t, size, alpha=alpha * size, beta=beta, k=k)
+            tag = f"C={C} HW={H * W} size={size} alpha={alpha}"
+            y = v.empty(x.shape)
+            launch("lrn_fwd" + v.sfx, 3, 64, y, v.dev(x), N, C, H * W, size, alpha, beta, k)
+            v.check(f"lrn_fwd {tag}", y, ty.detach().numpy(), 1e-6, 1e-5)
+            dy = v.values(randn(N, C, H, W))
+            ty.backward(torch.tensor(dy, dtype=torch.float64))
+            dx0 = v.values(randn(N, C, H, W)); dx = v.dev(dx0)
+            launch("lrn_bwd" + v.sfx, 3, 64, dx, v.dev(dy), v.dev(x), N, C, H * W, size, alpha, beta, k)
+            v.check(f"lrn_bwd {tag}", dx, dx0 + t.grad.numpy(), 1e-5, 1e-5)
+
+
 # ---------------------------------------------------------------- softmax cross-entropy
 def test_softmax_ce():
     cases = [("per-sample K=10", (37, 10), -1), ("per-sample K=1000", (9, 1000), -1),
@@ -1358,7 +1376,7 @@ def test_reduce_bf16():
 
 def main():
     tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_dropout_bf16, test_concat, test_concat_bias_bf16_nhwc, test_maxpool, test_maxunpool,
-             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_softmax_losses_bf16_nhwc, test_groupnorm, test_groupnorm_bf16_nhwc, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce, test_reduce_bf16]
+             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_lrn_bf16_nhwc, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_softmax_losses_bf16_nhwc, test_groupnorm, test_groupnorm_bf16_nhwc, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce, test_reduce_bf16]
     only = sys.argv[1:]
     for t in tests:
         if only and not any(o in t.__name__ for o in only):
