@@ -1269,6 +1269,27 @@ def test_optimizer():
         check(f"adam_f32 offset={off} w", w[off:], (w0 - step * m1 / (np.sqrt(m2) / sq + eps))[off:], 1e-6, 1e-5)
 
 
+def test_optimizer_copy_bf16():
+    n = 1001
+    for off in [0, 1]:
+        w0, v0, g = randn(n + off), randn(n + off), randn(n + off)
+        w, v, wc = w0.copy(), v0.copy(), bfbuf(n + off)
+        lr, m, wd = 0.1, 0.9, 5e-4
+        launch("sgd_momentum_f32", 2, 64, At(w, off), At(v, off), At(g, off), np.array([lr], dtype=np.float32), np.float32(m), np.float32(1.0), np.float32(wd), n)
+        w2, v2 = w0.copy(), v0.copy()
+        launch("sgd_momentum_copy_bf16", 2, 64, At(w2, off), At(wc, off), At(v2, off), At(g, off), np.array([lr], dtype=np.float32), np.float32(m), np.float32(1.0), np.float32(wd), n)
+        check(f"sgd_momentum_copy_bf16 offset={off} w, v == sgd_momentum_f32", np.concatenate([w2[off:], v2[off:]]), np.concatenate([w[off:], v[off:]]), 0, 0)
+        check(f"sgd_momentum_copy_bf16 offset={off} copy == Bf16.Round(w)", wc[off:].astype(np.float64), round_bits(w[off:]).astype(np.float64), 0, 0)
+        m0 = randn(n + off) * 0.1; va0 = np.abs(randn(n + off)) * 0.01
+        bias = np.array([1e-3 / (1 - 0.9 ** 7), math.sqrt(1 - 0.999 ** 7)], dtype=np.float32)
+        w, mm, vv = w0.copy(), m0.copy(), va0.copy()
+        launch("adam_f32", 2, 64, At(w, off), At(mm, off), At(vv, off), At(g, off), np.float32(0.9), np.float32(0.999), np.float32(1e-8), np.float32(1e-4), bias, n)
+        w2, mm2, vv2, wc = w0.copy(), m0.copy(), va0.copy(), bfbuf(n + off)
+        launch("adam_copy_bf16", 2, 64, At(w2, off), At(wc, off), At(mm2, off), At(vv2, off), At(g, off), np.float32(0.9), np.float32(0.999), np.float32(1e-8), np.float32(1e-4), bias, n)
+        check(f"adam_copy_bf16 offset={off} w, m, v == adam_f32", np.concatenate([w2[off:], mm2[off:], vv2[off:]]), np.concatenate([w[off:], mm[off:], vv[off:]]), 0, 0)
+        check(f"adam_copy_bf16 offset={off} copy == Bf16.Round(w)", wc[off:].astype(np.float64), round_bits(w[off:]).astype(np.float64), 0, 0)
+
+
 # ---------------------------------------------------------------- reductions and metrics
 def test_reduce():
     for n, off in [(10007, 0), (10007, 1), (3, 0)]:
@@ -1376,7 +1397,7 @@ def test_reduce_bf16():
 
 def main():
     tests = [test_elementwise, test_activation, test_convert, test_transpose, test_bf16_elementwise, test_bf16_activation, test_bias, test_dropout, test_dropout_bf16, test_concat, test_concat_bias_bf16_nhwc, test_maxpool, test_maxunpool,
-             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_lrn_bf16_nhwc, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_softmax_losses_bf16_nhwc, test_groupnorm, test_groupnorm_bf16_nhwc, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_reduce, test_reduce_bf16]
+             test_avgpool, test_global_avgpool, test_upsample, test_pool_bf16_nhwc, test_lrn, test_lrn_bf16_nhwc, test_softmax_ce, test_softmax_focal, test_softmax_dice, test_softmax_losses_bf16_nhwc, test_groupnorm, test_groupnorm_bf16_nhwc, test_bnact, test_bnact_bf16_nhwc, test_optimizer, test_optimizer_copy_bf16, test_reduce, test_reduce_bf16]
     only = sys.argv[1:]
     for t in tests:
         if only and not any(o in t.__name__ for o in only):
