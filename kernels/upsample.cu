@@ -91,12 +91,35 @@ __device__ __forceinline__ void upsample_fwd_nhwc(T* __restrict__ y, const T* __
     });
 }
 
+// Backward gather; 8 channels per thread (16-byte bf16 vectors, two float4) when C is a multiple
+// of 8 and both pointers are 16-byte aligned.
 template <typename T>
 __device__ __forceinline__ void upsample_bwd_nhwc(T* __restrict__ dx, const T* __restrict__ dy, int N, int H, int W, int C, int scale)
 {
     const int OH = H * scale, OW = W * scale;
     DISPATCH_INDEX((i64)N * OH * OW * C, [&](auto zero) {
         typedef decltype(zero) I;
+        if ((C & 7) == 0 && aligned16(dx) && aligned16(dy)) {
+            const int C8 = C >> 3;
+            const I total = (I)N * H * W * C8;
+            GRID_STRIDE_T(I, i, total) {
+                const I t = i / C8;                        // input pixel
+                const int c0 = (int)(i - t * C8) << 3;
+                const I u = t / W;
+                const int w = (int)(t - u * W), h = (int)(u % H);
+                const T* block = dy + ((u / H) * (I)OH * OW + (I)(h * scale) * OW + w * scale) * C + c0;
+                f8 d = load8(dx + t * C + c0);
+                float sum[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+                for (int a = 0; a < scale; a++)
+                    for (int b = 0; b < scale; b++) {
+                        const f8 g = load8(block + ((I)a * OW + b) * C);
+                        for (int j = 0; j < 8; j++) sum[j] += g.v[j];
+                    }
+                for (int j = 0; j < 8; j++) d.v[j] += sum[j];   // (constant trip counts: unrolled at -O3)
+                store8(dx + t * C + c0, d);
+            }
+            return;
+        }
         const I total = (I)N * H * W * C;
         GRID_STRIDE_T(I, i, total) {
             const I t = i / C;                             // input pixel

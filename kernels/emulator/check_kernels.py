@@ -749,7 +749,7 @@ def test_pool_bf16_nhwc():
             launch("global_avgpool_bwd" + v.sfx, 2, 64, dx, v.dev(dy), *args)
             v.check(f"global_avgpool_bwd N={N} C={C} HW={HW}", dx, dx0 + dy.astype(np.float64) / HW)
 
-        for sc, C in [(2, 3), (3, 3), (2, 8), (2, 4)]:
+        for sc, C in [(2, 3), (3, 3), (2, 8), (2, 4), (3, 16)]:
             N, H, W = 2, 4, 5
             x = v.values(randn(N, C, H, W))
             t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
@@ -767,6 +767,9 @@ def test_pool_bf16_nhwc():
             dx0 = v.values(randn(N, C, H, W)); dx = v.dev(dx0)
             launch("upsample_nearest_bwd" + v.sfx, 2, 64, dx, v.dev(dy), *args)
             v.check(f"upsample_nearest_bwd x{sc} C={C}", dx, dx0 + t.grad.numpy())
+            dxl = np.concatenate([v.dev(dx0).ravel()[:1], v.dev(dx0).ravel()])   # one element in: scalar fallback
+            launch("upsample_nearest_bwd" + v.sfx, 2, 64, At(dxl, 1), v.dev(dy), *args)
+            v.check(f"upsample_nearest_bwd misaligned x{sc} C={C}", dxl[1:], dx0 + t.grad.numpy())
 
 
 def test_lrn():
