@@ -1,5 +1,6 @@
-// Fill, scale, add and accumulate over contiguous float32 buffers (ABI.md, "elementwise").
-#include "common.cuh"
+// Fill, scale, add and accumulate over contiguous float32 buffers, add and accumulate over bf16
+// ones (ABI.md, "elementwise").
+#include "bf16.cuh"
 
 struct Add { __device__ float operator()(float a, float b) const { return a + b; } };
 struct Axpy {
@@ -42,4 +43,14 @@ KERNEL void add_f32(float* __restrict__ y, const float* __restrict__ a, const fl
 KERNEL void axpy_f32(float* __restrict__ y, const float* __restrict__ x, float alpha, i64 n)
 {
     update_unary(y, x, n, Axpy{alpha});
+}
+
+KERNEL void add_bf16(bf16* __restrict__ y, const bf16* __restrict__ a, const bf16* __restrict__ b, i64 n)
+{
+    map_binary8(y, a, b, n, Add());
+}
+
+KERNEL void axpy_bf16(bf16* __restrict__ y, const bf16* __restrict__ x, float alpha, i64 n)
+{
+    update_unary8(y, x, n, Axpy{alpha});
 }

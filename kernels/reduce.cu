@@ -1,6 +1,6 @@
 // Deterministic reductions for losses and metrics: one-block sums, top-k ranks, per-pixel
 // argmax and confusion counts (ABI.md, "reduce").
-#include "common.cuh"
+#include "bf16.cuh"
 
 // One block; double accumulation, fixed order for a given block size.
 template <bool Square>
@@ -26,7 +26,8 @@ KERNEL void sum_f32(float* __restrict__ out, const float* __restrict__ x, i64 n)
 KERNEL void sum_squares_f32(float* __restrict__ out, const float* __restrict__ x, i64 n) { one_block_sum<true>(out, x, n); }
 
 // Rank of the label's logit in its row (0 = top-1; K when it is NaN); -1 for a label outside [0, K). One warp per row.
-KERNEL void class_rank_f32(int* __restrict__ rank, const float* __restrict__ logits, const int* __restrict__ labels, int N, int K)
+template <typename T>
+__device__ __forceinline__ void class_rank(int* __restrict__ rank, const T* __restrict__ logits, const int* __restrict__ labels, int N, int K)
 {
     for (i64 n = warp_index(); n < N; n += warp_count()) {
         const int label = labels[n];
@@ -34,15 +35,15 @@ KERNEL void class_rank_f32(int* __restrict__ rank, const float* __restrict__ log
             if (lane_id() == 0) rank[n] = -1;
             continue;
         }
-        const float* x = logits + n * K;
-        const float target = x[label];
+        const T* x = logits + n * K;
+        const float target = load_f(x + label);
         if (isnan(target)) {  // a NaN score ranks last, as in the CPU reference (TopK.RankOf)
             if (lane_id() == 0) rank[n] = K;
             continue;
         }
         int above = 0;
         for (int k = lane_id(); k < K; k += 32) {
-            const float v = x[k];
+            const float v = load_f(x + k);
             above += (v > target || (v == target && k < label)) ? 1 : 0;
         }
         above = (int)warp_sum((long long)above);
@@ -50,19 +51,31 @@ KERNEL void class_rank_f32(int* __restrict__ rank, const float* __restrict__ log
     }
 }
 
-// First class with the largest logit of element (n, s); NaN never wins.
-__device__ __forceinline__ int argmax_class(const float* x, i64 classStride, int K)
+KERNEL void class_rank_f32(int* __restrict__ rank, const float* __restrict__ logits, const int* __restrict__ labels, int N, int K)
 {
-    float best = x[0];
+    class_rank(rank, logits, labels, N, K);
+}
+
+KERNEL void class_rank_bf16(int* __restrict__ rank, const bf16* __restrict__ logits, const int* __restrict__ labels, int N, int K)
+{
+    class_rank(rank, logits, labels, N, K);
+}
+
+// First class with the largest logit of element (n, s); NaN never wins.
+template <typename T>
+__device__ __forceinline__ int argmax_class(const T* x, i64 classStride, int K)
+{
+    float best = load_f(x);
     int at = 0;
     for (int k = 1; k < K; k++) {
-        const float v = x[k * classStride];
+        const float v = load_f(x + k * classStride);
         if (v > best || (isnan(best) && !isnan(v))) { best = v; at = k; }
     }
     return at;
 }
 
-KERNEL void argmax_classes_f32(int* __restrict__ pred, const float* __restrict__ logits, int N, int K, int S)
+template <typename T>
+__device__ __forceinline__ void argmax_classes(int* __restrict__ pred, const T* __restrict__ logits, int N, int K, int S)
 {
     const i64 total = (i64)N * S;
     GRID_STRIDE(e, total) {
@@ -71,9 +84,20 @@ KERNEL void argmax_classes_f32(int* __restrict__ pred, const float* __restrict__
     }
 }
 
+KERNEL void argmax_classes_f32(int* __restrict__ pred, const float* __restrict__ logits, int N, int K, int S)
+{
+    argmax_classes(pred, logits, N, K, S);
+}
+
+KERNEL void argmax_classes_bf16(int* __restrict__ pred, const bf16* __restrict__ logits, int N, int K, int S)
+{
+    argmax_classes(pred, logits, N, K, S);
+}
+
 // conf[label * K + pred] += 1 for every element with a label in [0, K); integer atomics are exact.
-KERNEL void confusion_f32(int* __restrict__ conf, const float* __restrict__ logits, const int* __restrict__ labels,
-                          int N, int K, int S, int ignoreLabel, int useShared)
+template <typename T>
+__device__ __forceinline__ void confusion(int* __restrict__ conf, const T* __restrict__ logits, const int* __restrict__ labels,
+                                          int N, int K, int S, int ignoreLabel, int useShared)
 {
     int* local = dynamic_shared<int>();
     const int cells = K * K;
@@ -95,4 +119,16 @@ KERNEL void confusion_f32(int* __restrict__ conf, const float* __restrict__ logi
         for (int j = threadIdx.x; j < cells; j += blockDim.x)
             if (local[j] != 0) atomicAdd(conf + j, local[j]);
     }
+}
+
+KERNEL void confusion_f32(int* __restrict__ conf, const float* __restrict__ logits, const int* __restrict__ labels,
+                          int N, int K, int S, int ignoreLabel, int useShared)
+{
+    confusion(conf, logits, labels, N, K, S, ignoreLabel, useShared);
+}
+
+KERNEL void confusion_bf16(int* __restrict__ conf, const bf16* __restrict__ logits, const int* __restrict__ labels,
+                           int N, int K, int S, int ignoreLabel, int useShared)
+{
+    confusion(conf, logits, labels, N, K, S, ignoreLabel, useShared);
 }

@@ -7,8 +7,9 @@
 
 // Block k: sums[k] = I_k = sum of p_k over counted elements labelled k, sums[K + k] = P_k = sum
 // of p_k over counted elements, sums[2K + k] = T_k = number of counted elements labelled k.
-KERNEL void softmax_dice_sums_f32(float* __restrict__ sums, const float* __restrict__ logits, const float* __restrict__ lse,
-                                  const int* __restrict__ labels, int N, int K, int S, int ignoreLabel)
+template <typename T>
+__device__ __forceinline__ void dice_sums(float* __restrict__ sums, const T* __restrict__ logits, const float* __restrict__ lse,
+                                          const int* __restrict__ labels, int N, int K, int S, int ignoreLabel)
 {
     DISPATCH_INDEX((i64)N * K * S, [&](auto zero) {
         typedef decltype(zero) I;
@@ -20,7 +21,7 @@ KERNEL void softmax_dice_sums_f32(float* __restrict__ sums, const float* __restr
                 const int label = labels[e];
                 if (label == ignoreLabel || !label_in_range(label, K)) continue;
                 const I n = e / S;
-                const float p = expf(logits[n * (I)K * S + (I)k * S + (e - n * S)] - lse[e]);
+                const float p = expf(load_f(logits + (n * (I)K * S + (I)k * S + (e - n * S))) - lse[e]);
                 predicted += p;
                 if (label == k) { intersection += p; target += 1.0; }
             }
@@ -34,6 +35,18 @@ KERNEL void softmax_dice_sums_f32(float* __restrict__ sums, const float* __restr
             }
         }
     });
+}
+
+KERNEL void softmax_dice_sums_f32(float* __restrict__ sums, const float* __restrict__ logits, const float* __restrict__ lse,
+                                  const int* __restrict__ labels, int N, int K, int S, int ignoreLabel)
+{
+    dice_sums(sums, logits, lse, labels, N, K, S, ignoreLabel);
+}
+
+KERNEL void softmax_dice_sums_bf16(float* __restrict__ sums, const bf16* __restrict__ logits, const float* __restrict__ lse,
+                                   const int* __restrict__ labels, int N, int K, int S, int ignoreLabel)
+{
+    dice_sums(sums, logits, lse, labels, N, K, S, ignoreLabel);
 }
 
 // One block: result[0] = 1 - mean_k D_k with D_k = (2 I_k + smooth) / (P_k + T_k + smooth);
@@ -55,17 +68,32 @@ KERNEL void softmax_dice_loss_f32(float* __restrict__ result, float* __restrict_
 
 // Per counted element, with a_k = (coeff[k] + [k = label] coeff[K + k]) * dloss / K:
 // dlogits[n, k, s] += p_k (a_k - sum_j p_j a_j).
+template <typename T>
+__device__ __forceinline__ void dice_bwd(T* __restrict__ dlogits, const T* __restrict__ logits, const float* __restrict__ lse,
+                                         const int* __restrict__ labels, const float* __restrict__ dloss, const float* __restrict__ coeff,
+                                         int N, int K, int S, int ignoreLabel)
+{
+    const float scale = dloss[0] / K;
+    for_each_counted(dlogits, logits, lse, labels, N, K, S, ignoreLabel, [&](const T* x, T* dx, auto stride, int label, float l) {
+        float expected = expf(load_f(x + label * stride) - l) * coeff[K + label];
+        for (int k = 0; k < K; k++) expected += expf(load_f(x + k * stride) - l) * coeff[k];
+        for (int k = 0; k < K; k++) {
+            const float p = expf(load_f(x + k * stride) - l);
+            store_f(dx + k * stride, load_f(dx + k * stride) + p * (coeff[k] + (k == label ? coeff[K + label] : 0.f) - expected) * scale);
+        }
+    });
+}
+
 KERNEL void softmax_dice_bwd_f32(float* __restrict__ dlogits, const float* __restrict__ logits, const float* __restrict__ lse,
                                  const int* __restrict__ labels, const float* __restrict__ dloss, const float* __restrict__ coeff,
                                  int N, int K, int S, int ignoreLabel)
 {
-    const float scale = dloss[0] / K;
-    for_each_counted(dlogits, logits, lse, labels, N, K, S, ignoreLabel, [&](const float* x, float* dx, auto stride, int label, float l) {
-        float expected = expf(x[label * stride] - l) * coeff[K + label];
-        for (int k = 0; k < K; k++) expected += expf(x[k * stride] - l) * coeff[k];
-        for (int k = 0; k < K; k++) {
-            const float p = expf(x[k * stride] - l);
-            dx[k * stride] += p * (coeff[k] + (k == label ? coeff[K + label] : 0.f) - expected) * scale;
-        }
-    });
+    dice_bwd(dlogits, logits, lse, labels, dloss, coeff, N, K, S, ignoreLabel);
+}
+
+KERNEL void softmax_dice_bwd_bf16(bf16* __restrict__ dlogits, const bf16* __restrict__ logits, const float* __restrict__ lse,
+                                  const int* __restrict__ labels, const float* __restrict__ dloss, const float* __restrict__ coeff,
+                                  int N, int K, int S, int ignoreLabel)
+{
+    dice_bwd(dlogits, logits, lse, labels, dloss, coeff, N, K, S, ignoreLabel);
 }

@@ -14,17 +14,18 @@ __device__ __forceinline__ void focal_terms(float logP, float gamma, float& fact
     weight = slope - factor;
 }
 
-KERNEL void softmax_focal_fwd_f32(float* __restrict__ loss, float* __restrict__ lse, const float* __restrict__ logits,
-                                  const int* __restrict__ labels, int N, int K, int S, int ignoreLabel, float gamma, int* badLabel)
+template <typename T>
+__device__ __forceinline__ void focal_fwd(float* __restrict__ loss, float* __restrict__ lse, const T* __restrict__ logits,
+                                          const int* __restrict__ labels, int N, int K, int S, int ignoreLabel, float gamma, int* badLabel)
 {
-    for_each_element(logits, N, K, S, [&](auto e, const float* x, auto stride) {
-        const float l = log_sum_exp(x, K, stride);
+    for_each_element(logits, N, K, S, [&](auto e, const T* x, auto stride) {
+        const float l = log_sum_exp_of(x, K, stride);
         lse[e] = l;
         const int label = labels[e];
         float value = 0.f;
         if (label != ignoreLabel) {
             if (label_in_range(label, K)) {
-                const float logP = x[label * stride] - l;
+                const float logP = load_f(x + label * stride) - l;
                 float factor, weight;
                 focal_terms(logP, gamma, factor, weight);
                 value = -factor * logP;
@@ -37,17 +38,45 @@ KERNEL void softmax_focal_fwd_f32(float* __restrict__ loss, float* __restrict__ 
     });
 }
 
-KERNEL void softmax_focal_bwd_f32(float* __restrict__ dlogits, const float* __restrict__ logits, const float* __restrict__ lse,
-                                  const int* __restrict__ labels, const float* __restrict__ dloss, const float* __restrict__ result,
-                                  int N, int K, int S, int ignoreLabel, float gamma)
+KERNEL void softmax_focal_fwd_f32(float* __restrict__ loss, float* __restrict__ lse, const float* __restrict__ logits,
+                                  const int* __restrict__ labels, int N, int K, int S, int ignoreLabel, float gamma, int* badLabel)
+{
+    focal_fwd(loss, lse, logits, labels, N, K, S, ignoreLabel, gamma, badLabel);
+}
+
+KERNEL void softmax_focal_fwd_bf16(float* __restrict__ loss, float* __restrict__ lse, const bf16* __restrict__ logits,
+                                   const int* __restrict__ labels, int N, int K, int S, int ignoreLabel, float gamma, int* badLabel)
+{
+    focal_fwd(loss, lse, logits, labels, N, K, S, ignoreLabel, gamma, badLabel);
+}
+
+template <typename T>
+__device__ __forceinline__ void focal_bwd(T* __restrict__ dlogits, const T* __restrict__ logits, const float* __restrict__ lse,
+                                          const int* __restrict__ labels, const float* __restrict__ dloss, const float* __restrict__ result,
+                                          int N, int K, int S, int ignoreLabel, float gamma)
 {
     const float count = result[1];
     if (!(count > 0.f)) return;
     const float scale = dloss[0] / count;
-    for_each_counted(dlogits, logits, lse, labels, N, K, S, ignoreLabel, [&](const float* x, float* dx, auto stride, int label, float l) {
+    for_each_counted(dlogits, logits, lse, labels, N, K, S, ignoreLabel, [&](const T* x, T* dx, auto stride, int label, float l) {
         float factor, weight;
-        focal_terms(x[label * stride] - l, gamma, factor, weight);
+        focal_terms(load_f(x + label * stride) - l, gamma, factor, weight);
         const float g = -weight * scale;
-        for (int k = 0; k < K; k++) dx[k * stride] += (expf(x[k * stride] - l) - (k == label ? 1.f : 0.f)) * g;
+        for (int k = 0; k < K; k++)
+            store_f(dx + k * stride, load_f(dx + k * stride) + (expf(load_f(x + k * stride) - l) - (k == label ? 1.f : 0.f)) * g);
     });
+}
+
+KERNEL void softmax_focal_bwd_f32(float* __restrict__ dlogits, const float* __restrict__ logits, const float* __restrict__ lse,
+                                  const int* __restrict__ labels, const float* __restrict__ dloss, const float* __restrict__ result,
+                                  int N, int K, int S, int ignoreLabel, float gamma)
+{
+    focal_bwd(dlogits, logits, lse, labels, dloss, result, N, K, S, ignoreLabel, gamma);
+}
+
+KERNEL void softmax_focal_bwd_bf16(bf16* __restrict__ dlogits, const bf16* __restrict__ logits, const float* __restrict__ lse,
+                                   const int* __restrict__ labels, const float* __restrict__ dloss, const float* __restrict__ result,
+                                   int N, int K, int S, int ignoreLabel, float gamma)
+{
+    focal_bwd(dlogits, logits, lse, labels, dloss, result, N, K, S, ignoreLabel, gamma);
 }

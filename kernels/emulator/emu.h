@@ -36,8 +36,30 @@ inline thread_local dim3 threadIdx;
 struct alignas(16) float4 { float x, y, z, w; };
 inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
 
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+struct alignas(16) int4 { int x, y, z, w; };
+
 inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
 inline float __int_as_float(int i) { float f; std::memcpy(&f, &i, 4); return f; }
+inline float __uint_as_float(unsigned u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline unsigned __float_as_uint(float f) { unsigned u; std::memcpy(&u, &f, 4); return u; }
+
+// bfloat16 as cuda_bf16.h names it (kernels/bf16.cuh): the upper 16 bits of a float32.
+struct __nv_bfloat16 { unsigned short bits; };
+typedef __nv_bfloat16 bf16;  // as bf16.cuh, for the generated wrappers
+inline __nv_bfloat16 __ushort_as_bfloat16(unsigned short b) { return __nv_bfloat16{b}; }
+inline unsigned short __bfloat16_as_ushort(__nv_bfloat16 h) { return h.bits; }
+inline float __bfloat162float(__nv_bfloat16 h) { return __uint_as_float((unsigned)h.bits << 16); }
+// The hardware conversion cvt.rn.bf16.f32: round to nearest, ties to even, on the bits (exact
+// for every finite value incl. subnormals; past half an ulp above the largest finite -> inf);
+// a NaN becomes the canonical NaN 0x7FFF, as cuda_bf16.hpp's own host path does.
+inline __nv_bfloat16 __float2bfloat16_rn(float f)
+{
+    unsigned u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return __nv_bfloat16{0x7fff};
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return __nv_bfloat16{(unsigned short)(u >> 16)};
+}
 
 namespace emu {
 
