@@ -16,6 +16,9 @@ namespace Engine.Ops;
 /// </summary>
 public sealed class SyncBatchNorm : Op, ISynchronizedStatistics
 {
+    private CpuNode<T> RefuseNhwc<T>(CpuNode<T> n) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+        n.InNhwc(0) ? throw new NotSupportedException($"{n.Node.Name}: synchronised batch norm has no NHWC path yet; run --layout nchw") : n;
+
     private readonly BatchNorm _plain;
 
     public SyncBatchNorm(ICollectives group, double momentum = 0.1, double eps = 1e-5)
@@ -37,7 +40,7 @@ public sealed class SyncBatchNorm : Op, ISynchronizedStatistics
     public override ParamSpec[] States(Shape[] inputs) => BatchNorm.RunningStatistics(inputs);
 
     public override void Forward<T>(CpuNode<T> n) =>
-        ChannelStatistics.ForwardSynchronized(n, Group, Momentum, Eps, (c, mean, invStd) => BatchNorm.Normalize(n, c, mean, invStd));
+        ChannelStatistics.ForwardSynchronized(RefuseNhwc(n), Group, Momentum, Eps, (c, mean, invStd) => BatchNorm.Normalize(n, c, mean, invStd));
 
     public override void Backward<T>(CpuNode<T> n)
     {
