@@ -24,7 +24,7 @@ public sealed partial class BatchNormActivation
         var (scale, shift) = BatchNorm.Affine(n, invStd);
         var y = n.Out(0);
         ChannelsLast.Normalize<T>(n.In(0), y, mean.Length, mean, scale, shift);
-        ActivationMaps.Apply(Activation, y);
+        ParallelWork.ForChunks(y.Length, (start, count) => ActivationMaps.Apply(Activation, n.Out(0).Slice(start, count)));
     }
 
     private void BackwardNhwc<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -32,9 +32,11 @@ public sealed partial class BatchNormActivation
         {
             var (scale, shift) = BatchNorm.Affine(n, invStd);
             var x = n.In(0);
-            var dz = n.Scratch<T>(DzSlot, x.Length).AsSpan(0, x.Length);
+            var buffer = n.Scratch<T>(DzSlot, x.Length);
+            var dz = buffer.AsSpan(0, x.Length);
             ChannelsLast.Normalize<T>(x, dz, mean.Length, mean, scale, shift);
-            ActivationMaps.Gradient<T>(Activation, n.OutGrad(0), dz);
+            ParallelWork.ForChunks(dz.Length, (start, count) =>
+                ActivationMaps.Gradient<T>(Activation, n.OutGrad(0).Slice(start, count), buffer.AsSpan(start, count)));
             BatchNorm.ChannelsBackward<T>(n, dz, mean, invStd, batchStatistics);
         });
 }

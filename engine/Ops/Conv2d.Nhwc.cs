@@ -10,7 +10,8 @@ namespace Engine.Ops;
 /// One group: an implicit GEMM over pixels, Y[pixels x O] = A[pixels x (ky, kx, c)] * Wr^T, where A
 /// is the im2row matrix (each row the window of one output pixel, channels contiguous as in x) and
 /// Wr the weights repacked per call to [O, ky, kx, c]; dW and dX are the two other products (dX by
-/// folding dA back onto the image). Several groups (depthwise): direct loops, channels innermost.
+/// folding dA back onto the image); a pointwise (1x1, stride 1, unpadded) one uses x and W as they
+/// lie. Several groups (depthwise): direct loops, channels innermost.
 /// </summary>
 public sealed partial class Conv2d
 {
@@ -24,7 +25,13 @@ public sealed partial class Conv2d
         var g = Geometry(n.InShape(0));
         var x = n.In(0);
         var y = n.Out(0);
-        if (Groups == 1)
+        if (Groups == 1 && IsPointwise)
+        {
+            // A 1x1 convolution at stride 1 unpadded: the image rows are the im2row rows, and W is already [O, C].
+            int pixels = n.Batch * g.OutPixels;
+            Gemm.Multiply<T>(false, true, pixels, OutChannels, g.Channels, x, g.Channels, n.Param(0), g.Channels, y, OutChannels, accumulate: false, parallel: true);
+        }
+        else if (Groups == 1)
         {
             var wr = PackWeights(n, n.Param(0), g.Channels);
             int k = Kernel * Kernel * g.Channels;
@@ -50,8 +57,16 @@ public sealed partial class Conv2d
         var x = n.In(0);
         var dy = n.OutGrad(0);
         bool inputGrad = n.HasInGrad(0);
-        if (inputGrad && n.OverwriteInGrad(0)) n.InGrad(0).Clear();
-        if (Groups == 1)
+        if (inputGrad && n.OverwriteInGrad(0) && !(Groups == 1 && IsPointwise)) n.InGrad(0).Clear();
+        if (Groups == 1 && IsPointwise)
+        {
+            int pixels = n.Batch * g.OutPixels;
+            Gemm.Multiply<T>(true, false, OutChannels, g.Channels, pixels, dy, OutChannels, x, g.Channels, n.ParamGrad(0), g.Channels, accumulate: true, parallel: true);
+            if (inputGrad)
+                Gemm.Multiply<T>(false, false, pixels, g.Channels, OutChannels, dy, OutChannels, n.Param(0), g.Channels, n.InGrad(0), g.Channels,
+                    accumulate: !n.OverwriteInGrad(0), parallel: true);
+        }
+        else if (Groups == 1)
         {
             int k = Kernel * Kernel * g.Channels;
             var wr = PackWeights(n, n.Param(0), g.Channels);

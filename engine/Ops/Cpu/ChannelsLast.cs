@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Ops.Cpu;
 
@@ -7,7 +9,8 @@ namespace Engine.Ops.Cpu;
 /// pixel of every sample), for batch normalisation in NHWC. A pass walks the rows once with a
 /// vector of C accumulators, instead of C strided passes. Rows are split into chunks of a size fixed
 /// by C alone, summed per chunk in double and the chunks added in order, so results do not depend
-/// on the thread count. Per-element arithmetic is in double, as <see cref="AffineMaps"/>.
+/// on the thread count. Per-element arithmetic is in double, as <see cref="AffineMaps"/>; for float,
+/// four channels at a time on AVX (widened to double, the same operations, so the same bits).
 /// </summary>
 internal static unsafe class ChannelsLast
 {
@@ -23,7 +26,12 @@ internal static unsafe class ChannelsLast
             return Reduce(x.Length / channels, channels, 1, (row, acc) =>
             {
                 T* r = xs + (long)row * channels;
-                for (int c = 0; c < channels; c++) acc[c] += double.CreateTruncating(r[c]);
+                int c = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported)
+                    fixed (double* s1 = acc)
+                        for (; c <= channels - 4; c += 4)
+                            Avx.Store(s1 + c, Avx.LoadVector256(s1 + c) + Avx.ConvertToVector256Double(Sse.LoadVector128((float*)r + c)));
+                for (; c < channels; c++) acc[c] += double.CreateTruncating(r[c]);
             })[0];
         }
     }
@@ -37,7 +45,15 @@ internal static unsafe class ChannelsLast
             return Reduce(x.Length / channels, channels, 1, (row, acc) =>
             {
                 T* r = xs + (long)row * channels;
-                for (int c = 0; c < channels; c++)
+                int c = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported)
+                    fixed (double* s1 = acc, m = mean)
+                        for (; c <= channels - 4; c += 4)
+                        {
+                            var d = Avx.ConvertToVector256Double(Sse.LoadVector128((float*)r + c)) - Avx.LoadVector256(m + c);
+                            Avx.Store(s1 + c, Avx.LoadVector256(s1 + c) + d * d);
+                        }
+                for (; c < channels; c++)
                 {
                     double d = double.CreateTruncating(r[c]) - mean[c];
                     acc[c] += d * d;
@@ -56,7 +72,17 @@ internal static unsafe class ChannelsLast
             var sums = Reduce(x.Length / channels, channels, 2, (row, acc) =>
             {
                 T* r = xs + (long)row * channels, g = dys + (long)row * channels;
-                for (int c = 0; c < channels; c++)
+                int c = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported)
+                    fixed (double* m = mean, s1 = acc, s2 = &acc[channels])
+                        for (; c <= channels - 4; c += 4)
+                        {
+                            var gv = Avx.ConvertToVector256Double(Sse.LoadVector128((float*)g + c));
+                            var xv = Avx.ConvertToVector256Double(Sse.LoadVector128((float*)r + c));
+                            Avx.Store(s1 + c, Avx.LoadVector256(s1 + c) + gv);
+                            Avx.Store(s2 + c, Avx.LoadVector256(s2 + c) + gv * (xv - Avx.LoadVector256(m + c)));
+                        }
+                for (; c < channels; c++)
                 {
                     double gc = double.CreateTruncating(g[c]);
                     acc[c] += gc;
@@ -77,7 +103,15 @@ internal static unsafe class ChannelsLast
             ForRows(x.Length / channels, channels, row =>
             {
                 T* r = xs + (long)row * channels, o = ys + (long)row * channels;
-                for (int c = 0; c < channels; c++) o[c] = T.CreateTruncating((double.CreateTruncating(r[c]) - mean[c]) * scale[c] + shift[c]);
+                int c = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported)
+                    fixed (double* m = mean, a = scale, b = shift)
+                        for (; c <= channels - 4; c += 4)
+                        {
+                            var v = Avx.ConvertToVector256Double(Sse.LoadVector128((float*)r + c));
+                            Sse.Store((float*)o + c, Avx.ConvertToVector128Single((v - Avx.LoadVector256(m + c)) * Avx.LoadVector256(a + c) + Avx.LoadVector256(b + c)));
+                        }
+                for (; c < channels; c++) o[c] = T.CreateTruncating((double.CreateTruncating(r[c]) - mean[c]) * scale[c] + shift[c]);
             });
         }
     }
@@ -92,7 +126,18 @@ internal static unsafe class ChannelsLast
             ForRows(x.Length / channels, channels, row =>
             {
                 T* r = xs + (long)row * channels, g = dys + (long)row * channels, o = dxs + (long)row * channels;
-                for (int c = 0; c < channels; c++)
+                int c = 0;
+                if (typeof(T) == typeof(float) && Avx.IsSupported)
+                    fixed (double* m = mean, a = scale, md = meanDy, k = slope)
+                        for (; c <= channels - 4; c += 4)
+                        {
+                            var xv = Avx.ConvertToVector256Double(Sse.LoadVector128((float*)r + c));
+                            var gv = Avx.ConvertToVector256Double(Sse.LoadVector128((float*)g + c));
+                            var v = Avx.LoadVector256(a + c) * (gv - Avx.LoadVector256(md + c) - (xv - Avx.LoadVector256(m + c)) * Avx.LoadVector256(k + c));
+                            if (!overwrite) v = Avx.ConvertToVector256Double(Sse.LoadVector128((float*)o + c)) + v;
+                            Sse.Store((float*)o + c, Avx.ConvertToVector128Single(v));
+                        }
+                for (; c < channels; c++)
                 {
                     double v = scale[c] * (double.CreateTruncating(g[c]) - meanDy[c] - (double.CreateTruncating(r[c]) - mean[c]) * slope[c]);
                     o[c] = T.CreateTruncating(overwrite ? v : double.CreateTruncating(o[c]) + v);
