@@ -49,6 +49,7 @@ public class NhwcOpParityTests
         yield return new Case("bn+relu", (b, x) => b.BatchNormActivation(x, ActivationKind.Relu), ragged, false);
         yield return new Case("bn+mish", (b, x) => b.BatchNormActivation(x, ActivationKind.Mish), ragged, false);
         yield return new Case("bn+mish eval", (b, x) => b.BatchNormActivation(x, ActivationKind.Mish), ragged, false, Eval: true);
+        yield return new Case("syncbatchnorm (one rank)", (b, x) => b.SyncBatchNorm(x, Engine.Distributed.SingleProcess.Instance), ragged, false);
         yield return new Case("groupnorm", (b, x) => b.GroupNorm(x, groups: 3), new Shape(6, 5, 7), false);
         yield return new Case("relu", (b, x) => b.Relu(x), ragged, true);
         yield return new Case("mish", (b, x) => b.Mish(x), ragged, true);

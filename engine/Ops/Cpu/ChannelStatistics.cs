@@ -61,7 +61,7 @@ internal static class ChannelStatistics
     }
 
     /// <summary>Keeps [mean, 1/std] for backward, applies the normalisation and moves the running statistics (unbiased variance over <paramref name="count"/> values).</summary>
-    private static void UseBatchMoments<T>(CpuNode<T> n, double[] stats, int c, double mean, double variance, double count, double momentum, double eps,
+    internal static void UseBatchMoments<T>(CpuNode<T> n, double[] stats, int c, double mean, double variance, double count, double momentum, double eps,
         Action<int, double, double> apply) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double invStd = 1 / Math.Sqrt(variance + eps);
