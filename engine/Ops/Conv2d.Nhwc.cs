@@ -7,7 +7,7 @@ namespace Engine.Ops;
 
 /// <summary>
 /// The convolution's CPU path in NHWC (x [N, H, W, C], y [N, OH, OW, O], weights still [O, C/g, k, k]).
-/// One group: an implicit GEMM over pixels, Y[pixels x O] = A[pixels x (ky, kx, c)] * Wr^T, where A
+/// One group: a GEMM over pixels (im2row written out, a few images at a time), Y[pixels x O] = A[pixels x (ky, kx, c)] * Wr^T, where A
 /// is the im2row matrix (each row the window of one output pixel, channels contiguous as in x) and
 /// Wr the weights repacked per call to [O, ky, kx, c]; dW and dX are the two other products (dX by
 /// folding dA back onto the image); a pointwise (1x1, stride 1, unpadded) one uses x and W as they
