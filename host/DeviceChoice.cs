@@ -38,12 +38,19 @@ public sealed class DeviceChoice
     /// device cannot run is a usage error naming --precision.
     /// </summary>
     /// <param name="source">What asked for the precision, for the error: the option, or e.g. a resumed run.</param>
-    public static Backend Create(int? gpu, Precision? precision = null, string source = "--precision")
+    /// <param name="layout">How activations are stored (null: the device's default, NCHW on the CPU); a GPU refuses NHWC for now.</param>
+    /// <param name="layoutSource">What asked for the layout, for the error.</param>
+    public static Backend Create(int? gpu, Precision? precision = null, string source = "--precision", Engine.Tensors.Layout? layout = null,
+        string layoutSource = "--layout")
     {
         try
         {
-            if (gpu is not int ordinal) return CpuBackends.Create(precision ?? Precision.Fp32);
-            return CudaBackend.Create(ordinal, new CudaOptions { Precision = precision });
+            if (gpu is not int ordinal) return CpuBackends.Create(precision ?? Precision.Fp32, layout ?? Engine.Tensors.Layout.Nchw);
+            return CudaBackend.Create(ordinal, new CudaOptions { Precision = precision, Layout = layout });
+        }
+        catch (LayoutNotSupportedException e)
+        {
+            throw new UsageException($"{layoutSource} {layout?.Name()}{(gpu is null ? "" : $" --gpu {gpu}")}: {e.Message}");
         }
         catch (CudaUnavailableException e)
         {

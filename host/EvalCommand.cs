@@ -19,6 +19,7 @@ public static class EvalCommand
         var device = new DeviceChoice();
         var inference = new InferenceArguments();
         var precision = new PrecisionChoice("Evaluation chooses its own, whatever the run trained in.");
+        var layout = new LayoutChoice("Evaluation chooses its own, whatever the run trained in.");
         var weights = new Option<string>("--weights") { Description = "Weights: a .safetensors file or a run folder.", Required = true };
         var data = new Option<string?>("--data") { Description = "Data to evaluate: a class-folder tree (every image) or a VOC tree (its validation split). Default: the run's validation split." };
         var batch = new Option<int?>("--batch") { Description = "Images per forward pass (default 32)." };
@@ -30,6 +31,7 @@ public static class EvalCommand
         device.AddTo(cmd);
         inference.AddTo(cmd);
         precision.AddTo(cmd);
+        layout.AddTo(cmd);
         cmd.SetAction(r => CommandGuard.Run(() =>
         {
             Ranks.RequireOneProcess("eval");
@@ -41,17 +43,17 @@ public static class EvalCommand
             bool segmentation = NetRegistry.Find(settings.Net).Segmentation;
             var dataset = Dataset(settings, segmentation, NetArguments.ParseInput(settings.Input)!.Value, r.GetValue(data));
             using var model = TrainedModel.Load(segmentation ? settings with { IgnoreLabel = dataset.IgnoreLabel } : settings, weightsArg,
-                device.GpuIndex(r), r.GetValue(net.DenseEval), precision.Given(r));
+                device.GpuIndex(r), r.GetValue(net.DenseEval), precision.Given(r), layout.Given(r));
             LabelConvention.CheckClasses(dataset, settings, weightsArg, r.GetValue(data));
             if (LabelConvention.AdaptNote(dataset, settings, weightsArg) is { } note) Console.WriteLine(note);
             var task = new TaskInfo(dataset.Task, dataset.Classes, dataset.IgnoreLabel, dataset.ClassNames);
-            using var source = new LoaderBatches(dataset, b, train: false, model.Settings.Seed, t);
+            using var source = new LoaderBatches(dataset, b, train: false, model.Settings.Seed, t, layout: model.Backend.Layout);
             int skipped = 0;
             source.Log = m => { Interlocked.Increment(ref skipped); Console.Error.WriteLine(m); };
             bool averageFlip = r.GetValue(flip) || r.GetValue(net.DenseEval);
             using var evaluator = model.Evaluator(task, averageFlip);
             Console.WriteLine($"evaluating {model.WeightsFile} ({model.Info.Name}, {model.Settings.Input}{(r.GetValue(net.DenseEval) ? ", dense evaluation" : "")}" +
-                $"{(averageFlip ? ", scores averaged with the mirror image" : "")}, {model.Backend.Precision.Name()}) on {dataset.Name}: {dataset.Count} examples");
+                $"{(averageFlip ? ", scores averaged with the mirror image" : "")}, {model.Backend.Precision.Name()}{(model.Backend.Layout == Engine.Tensors.Layout.Nhwc ? ", nhwc" : "")}) on {dataset.Name}: {dataset.Count} examples");
             MetricSummary s;
             try { s = evaluator.Run(source); }
             catch (LabelOutOfRangeException e) { throw LabelConvention.OutOfRange(e, dataset, settings, weightsArg, r.GetValue(data)); }

@@ -70,6 +70,7 @@ public static class TrainCommand
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop (with a checkpoint, resumable) after this many steps in total." };
         public Option<double?> CollectiveTimeout { get; } = new("--collective-timeout") { Description = "Under mpirun: seconds a rank waits for the others at a collective before every rank stops, naming the rank that did not arrive (default 300)." };
         public PrecisionChoice Precision { get; } = new("A run stores its precision and --resume keeps it (another --precision is refused there).");
+        public LayoutChoice Layout { get; } = new("A run stores its layout and --resume keeps it (another --layout is refused there).");
         public Option<string?> CudaGraph { get; } = new("--cuda-graph") { Description = "on or off: with --gpu, capture the whole training step (forward, backward, update, metrics) as a CUDA graph after two warm-up steps and replay it with one launch per step (default on; the CPU runs steps as they come). A step that cannot be captured runs eagerly, the reason in the log." };
         public Option<string?> Recipe { get; } = new("--recipe") { Description = "Defaults for what is not given: data (the default with --data: batch, lr, a schedule in steps and the length fitted to the dataset's size, and mild augmentation, said in the run's first lines) or paper (the seed's settings per net, as in SPEC.md). Explicit flags always win." };
 
@@ -79,6 +80,7 @@ public static class TrainCommand
                          Out, Resume, InitFrom, Freeze, StrictInit, Normalize, Seed, CheckpointEvery, Threads, Examples, MaxSteps, Recipe, CollectiveTimeout, CudaGraph })
                 c.Options.Add(opt);
             Precision.AddTo(c);
+            Layout.AddTo(c);
         }
 
         /// <summary>The options `host lr-find` shares: data, batch, optimizer, seed, loading threads, synthetic examples.</summary>
@@ -93,6 +95,7 @@ public static class TrainCommand
     {
         var gpu = deviceChoice.GpuIndex(r) is int g ? g + group.LocalRank : (int?)null;
         var precision = o.Precision.Given(r);
+        var layout = o.Layout.Given(r);
         int threads = Positive(r.GetValue(o.Threads), "--threads") ?? Environment.ProcessorCount;
         long checkpointEvery = r.GetValue(o.CheckpointEvery) is long ce ? (ce >= 0 ? ce : throw new UsageException($"--checkpoint-every {ce}: must be 0 or more")) : 500;
         long? maxSteps = r.GetValue(o.MaxSteps) is long ms ? (ms >= 1 ? ms : throw new UsageException($"--max-steps {ms}: must be at least 1")) : null;
@@ -111,16 +114,18 @@ public static class TrainCommand
         if (settings.FreezeBackbone && !graph.HasBackbone) throw new UsageException($"--freeze backbone: {new Engine.Graph.NoBackboneException(info.Name).Message}");
 
         using var backend = resume
-            ? DeviceChoice.Create(gpu, Precisions.Parse(settings.Precision), $"--resume: {runDir} was trained in")
-            : DeviceChoice.Create(gpu, precision);
-        settings = settings with { Precision = backend.Precision.Name() };
+            ? DeviceChoice.Create(gpu, Precisions.Parse(settings.Precision), $"--resume: {runDir} was trained in",
+                Layouts.Parse(settings.Layout), $"--resume: {runDir} was trained in")
+            : DeviceChoice.Create(gpu, precision, layout: layout);
+        settings = settings with { Precision = backend.Precision.Name(), Layout = backend.Layout.Name() };
         using var deviceGroup = Ranks.JoinGpus(backend, group, r.GetValue(o.CollectiveTimeout) ?? Ranks.DefaultTimeoutSeconds);
-        using var train = new LoaderBatches(data.Train, settings.Batch, train: true, settings.Seed, threads, group.Rank, group.Size);
-        using var val = data.Validation is null ? null : new LoaderBatches(data.Validation, settings.Batch, train: false, settings.Seed, threads);
+        using var train = new LoaderBatches(data.Train, settings.Batch, train: true, settings.Seed, threads, group.Rank, group.Size, backend.Layout);
+        using var val = data.Validation is null ? null : new LoaderBatches(data.Validation, settings.Batch, train: false, settings.Seed, threads, layout: backend.Layout);
         var progress = ProgressLine.ForConsole();
         var messages = new ProgressAwareWriter(Console.Out, progress);
         messages.WriteLine($"data: {data.Describe()}");
         if (backend.Precision != Engine.Graph.Precision.Fp32) messages.WriteLine($"precision: {settings.Precision} ({backend.Name})");
+        if (backend.Layout != Engine.Tensors.Layout.Nchw) messages.WriteLine($"layout: {settings.Layout} ({backend.Name})");
         CheckSchedule(settings, train.BatchesPerEpoch);
         var trainer = new Trainer(graph, backend, train, val, new TaskInfo(data.Train.Task, data.Train.Classes, data.Train.IgnoreLabel, data.Train.ClassNames),
             new TrainerOptions
@@ -201,6 +206,8 @@ public static class TrainCommand
                 throw new UsageException($"--resume: {dir} is a run of {saved.Net}, not {n}");
             if (o.Precision.Given(r) is { } p && p.Name() != saved.Precision)
                 throw new UsageException($"--precision {p.Name()}: {dir} was trained in {saved.Precision}, and a resumed run continues exactly as it was; leave --precision out, or start a new run");
+            if (o.Layout.Given(r) is { } l && l.Name() != saved.Layout)
+                throw new UsageException($"--layout {l.Name()}: {dir} was trained in {saved.Layout}, and a resumed run continues exactly as it was; leave --layout out, or start a new run");
             if (ParseFreeze(r.GetValue(o.Freeze)) is { } freeze && freeze != saved.FreezeBackbone)
                 throw new UsageException($"--freeze {TrainSettings.FreezeName(freeze)}: {dir} was trained with --freeze {TrainSettings.FreezeName(saved.FreezeBackbone)}, which a resumed run keeps (start a new run with --init-from {Path.Combine(dir, Trainer.WeightsFile)} to change it)");
             int epochs = Positive(r.GetValue(o.Epochs), "--epochs") ?? saved.Epochs;

@@ -53,6 +53,8 @@ public sealed record TrainSettings
     public string? Normalize { get; init; }
     /// <summary>The run's arithmetic (<see cref="Engine.Graph.Precision"/>'s name) once its backend has resolved the default; runs from before it was stored were fp32.</summary>
     public string? Precision { get; init; }
+    /// <summary>How the run stored activations (<see cref="Engine.Tensors.Layout"/>'s name, engine/Graph/LAYOUT.md); runs from before it was stored were nchw.</summary>
+    public string? Layout { get; init; }
     /// <summary>--freeze backbone: the net's backbone held fixed for the whole run (a resume keeps it).</summary>
     public bool FreezeBackbone { get; init; }
     /// <summary>Trained on an ADE20K tree: masks take ADE20K's colours (<see cref="Engine.Data.Datasets.AdePalette"/>).</summary>
@@ -81,7 +83,7 @@ public sealed record TrainSettings
         ["optimizer"] = Optimizer, ["lr"] = LearningRate, ["momentum"] = Momentum, ["weightDecay"] = WeightDecay,
         ["schedule"] = Schedule, ["batch"] = Batch, ["epochs"] = Epochs, ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
         ["classNames"] = new JsonArray(ClassNames.Select(n => (JsonNode?)n).ToArray()),
-        ["adaptivePool"] = AdaptivePool, ["normalize"] = Normalize, ["precision"] = Precision, ["freeze"] = FreezeName(FreezeBackbone), ["adeData"] = AdeData,
+        ["adaptivePool"] = AdaptivePool, ["normalize"] = Normalize, ["precision"] = Precision, ["layout"] = Layout, ["freeze"] = FreezeName(FreezeBackbone), ["adeData"] = AdeData,
     };
 
     public static string FreezeName(bool freezeBackbone) => freezeBackbone ? "backbone" : "none";
@@ -104,6 +106,7 @@ public sealed record TrainSettings
                 // Runs from before the field: an ADE20K tree still where it was tells.
                 AdeData = (bool?)o["adeData"] ?? ((string?)o["data"] is { } d && Engine.Data.Datasets.AdeSegmentationDataset.IsTree(d)),
                 Precision = (string?)o["precision"] ?? "fp32",
+                Layout = (string?)o["layout"] ?? "nchw",
             };
         }
         catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException)

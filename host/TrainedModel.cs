@@ -38,10 +38,11 @@ public sealed class TrainedModel : IDisposable
     }
 
     /// <summary>Loads the weights file of <paramref name="settings"/>'s net onto the CPU or GPU <paramref name="gpu"/> in <paramref name="precision"/> (null: the device's default).</summary>
-    public static TrainedModel Load(TrainSettings settings, string weightsArg, int? gpu, bool denseEvaluation, Engine.Graph.Precision? precision = null)
+    public static TrainedModel Load(TrainSettings settings, string weightsArg, int? gpu, bool denseEvaluation, Engine.Graph.Precision? precision = null,
+        Engine.Tensors.Layout? layout = null)
     {
         var weights = RunFolders.WeightsFile(weightsArg);
-        var net = LoadedNet.Load(weights, settings.ToModelSpec(denseEvaluation), DeviceChoice.Create(gpu, precision));
+        var net = LoadedNet.Load(weights, settings.ToModelSpec(denseEvaluation), DeviceChoice.Create(gpu, precision, layout: layout));
         return new TrainedModel(settings, net);
     }
 

@@ -37,6 +37,7 @@ public sealed partial class CudaBackend : Backend
     public static CudaBackend Create(int ordinal, CudaOptions? options = null)
     {
         CheckPrecision(options?.Precision);
+        CheckLayout(options?.Layout);
         CudaDevice device;
         try
         {
@@ -57,7 +58,8 @@ public sealed partial class CudaBackend : Backend
         try
         {
             options ??= new CudaOptions();
-            return new CudaBackend(device, options with { Precision = options.Precision ?? DefaultPrecision(device.Info) });
+            var precision = options.Precision ?? DefaultPrecision(device.Info);
+            return new CudaBackend(device, options with { Precision = precision, Layout = options.Layout ?? DefaultLayout(precision) });
         }
         catch
         {
@@ -83,6 +85,21 @@ public sealed partial class CudaBackend : Backend
         if (precision == Precision.Fp64)
             throw new PrecisionNotSupportedException("fp64 is the CPU backend's; the GPU computes fp32 or tf32");
     }
+
+    /// <summary>Whether this build has the GPU NHWC path (every kernel in NHWC, cuDNN NHWC descriptors); until it does, NHWC runs on the CPU reference only.</summary>
+    public const bool NhwcBuilt = false;
+
+    /// <summary>The layout of a GPU when none is asked for: NHWC with bf16 once <see cref="NhwcBuilt"/> (issue 10), NCHW until then.</summary>
+    public static Layout DefaultLayout(Precision precision) => precision == Precision.Bf16 && NhwcBuilt ? Layout.Nhwc : Layout.Nchw;
+
+    /// <summary>Refuses a layout the GPU cannot store, before any device is touched.</summary>
+    private static void CheckLayout(Layout? layout)
+    {
+        if (layout == Layout.Nhwc && !NhwcBuilt)
+            throw new LayoutNotSupportedException("nhwc runs on the CPU reference only for now: the GPU's NHWC kernels are not wired yet; on the GPU use nchw");
+    }
+
+    public override Layout Layout => Options.Layout ?? Layout.Nchw;
 
     public CudaDevice Device { get; }
     /// <summary>The options, with <see cref="CudaOptions.Precision"/> resolved.</summary>

@@ -27,6 +27,11 @@ public sealed record CudaOptions
     /// fp64 are refused by <see cref="CudaBackend.Create"/> (the GPU bf16 path is not built yet).
     /// </summary>
     public Engine.Graph.Precision? Precision { get; init; }
+    /// <summary>
+    /// How activations are stored; null: the device's default (<see cref="CudaBackend.DefaultLayout"/>).
+    /// NHWC is refused by <see cref="CudaBackend.Create"/> until the GPU's NHWC kernels are wired (engine/Graph/LAYOUT.md).
+    /// </summary>
+    public Engine.Tensors.Layout? Layout { get; init; }
     /// <summary>Whether cuBLAS and cuDNN may use TF32 tensor cores.</summary>
     public bool Tf32 => Precision == Engine.Graph.Precision.Tf32;
     /// <summary>Synchronise after every kernel launch so that a failure is reported at the kernel that caused it.</summary>

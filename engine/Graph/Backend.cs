@@ -90,6 +90,8 @@ public abstract partial class Backend : IDisposable
     public abstract DataType FloatType { get; }
     /// <summary>The arithmetic this backend runs (<see cref="Graph.Precision"/>).</summary>
     public virtual Precision Precision => FloatType == DataType.F64 ? Precision.Fp64 : Precision.Fp32;
+    /// <summary>How this backend stores 4-D activations and their gradients (engine/Graph/LAYOUT.md); weights keep their own layout.</summary>
+    public virtual Layout Layout => Layout.Nchw;
 
     /// <summary>A buffer of <paramref name="count"/> elements of <paramref name="type"/>, zeroed.</summary>
     public abstract Buffer Allocate(long count, DataType type);

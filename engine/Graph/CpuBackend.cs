@@ -47,17 +47,23 @@ public sealed unsafe class CpuBuffer : Buffer
 public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly bool _bf16;
+    private readonly Layout _layout;
 
     public CpuBackend() { }
 
+    /// <param name="layout">How 4-D activations and their gradients are stored; every op computes in it (engine/Graph/LAYOUT.md).</param>
+    public CpuBackend(Layout layout) { _layout = layout; }
+
     /// <param name="emulateBf16">Round to bf16 what a bf16 GPU run stores in bf16 (float only; <see cref="Bf16Storage"/>).</param>
-    public CpuBackend(bool emulateBf16)
+    public CpuBackend(bool emulateBf16, Layout layout = Layout.Nchw)
     {
         if (emulateBf16 && typeof(T) != typeof(float)) throw new ArgumentException($"bf16 is emulated on float32 storage, not {typeof(T).Name}", nameof(emulateBf16));
         _bf16 = emulateBf16;
+        _layout = layout;
     }
 
-    public override string Name => _bf16 ? "cpu (single, bf16 emulated)" : $"cpu ({typeof(T).Name.ToLowerInvariant()})";
+    public override string Name => (_bf16 ? "cpu (single, bf16 emulated" : $"cpu ({typeof(T).Name.ToLowerInvariant()}") + (_layout == Layout.Nhwc ? ", nhwc)" : ")");
+    public override Layout Layout => _layout;
     public override DataType FloatType => typeof(T) == typeof(double) ? DataType.F64 : DataType.F32;
     public override Precision Precision => _bf16 ? Precision.Bf16 : typeof(T) == typeof(double) ? Precision.Fp64 : Precision.Fp32;
 

@@ -23,6 +23,8 @@ public sealed class CpuNode<T> where T : unmanaged, IFloatingPointIeee754<T>
     public TensorDesc InDesc(int i) => _run.InDescs[i];
     public TensorDesc OutDesc(int i) => _run.OutDescs[i];
     public Shape OutShape(int i) => _run.OutShapes[i];
+    /// <summary>Whether input i (a 4-D value) is stored NHWC: [N, H, W, C] with channels contiguous (engine/Graph/LAYOUT.md).</summary>
+    public bool InNhwc(int i) => i < _run.InDescs.Length && _run.InDescs[i].Layout == Layout.Nhwc;
 
     /// <summary>
     /// Elements from one sample of input i to the next: the per-sample size when the value is

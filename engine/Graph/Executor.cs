@@ -49,6 +49,9 @@ public sealed class Executor : IDisposable
             if (options.FreezeBackbone) throw new ArgumentException($"{graph.Name}: ExecutorOptions.FreezeBackbone needs ParameterBuffers that freeze the backbone too");
             options = options with { FreezeBackbone = true };
         }
+        // A channel slice of an NHWC concatenation is interleaved per pixel, not one block per sample,
+        // which is all a view can be: NHWC concatenations copy their inputs (engine/Graph/LAYOUT.md).
+        if (backend.Layout == Layout.Nhwc) options = options with { ConcatViews = false };
         Options = options;
 
         _shapes = MemoryPlan.Shapes(graph, batch);
@@ -135,12 +138,33 @@ public sealed class Executor : IDisposable
 
     public Shape ShapeOf(Value v) => _shapes[v.Id];
 
-    /// <summary>How <paramref name="v"/> is stored here: its shape at this batch, the backend's float type (or its own integer type), NCHW.</summary>
-    public TensorDesc DescOf(Value v) => new(_shapes[v.Id], v.IsFloat ? Backend.FloatType : v.Type, Layout.Nchw);
+    /// <summary>
+    /// How <paramref name="v"/> is stored here: its shape at this batch, the backend's float type (or its
+    /// own integer type), and for a 4-D value the backend's layout (other ranks have one layout).
+    /// </summary>
+    public TensorDesc DescOf(Value v) => new(_shapes[v.Id], v.IsFloat ? Backend.FloatType : v.Type, StoredLayout(v));
 
-    public void SetInput(string name, ReadOnlySpan<float> data) => Backend.Upload(InputSlice(name, data.Length, true), data);
-    public void SetInput(string name, ReadOnlySpan<double> data) => Backend.Upload(InputSlice(name, data.Length, true), data);
-    public void SetInput(string name, ReadOnlySpan<int> data) => Backend.Upload(InputSlice(name, data.Length, false), data);
+    /// <summary>The layout <paramref name="v"/> is stored in: the backend's for 4-D values, NCHW (row-major) for the rest.</summary>
+    public Layout StoredLayout(Value v) => _shapes[v.Id].Rank == 4 ? Backend.Layout : Layout.Nchw;
+
+    /// <summary>Sets a graph input from data in <paramref name="layout"/> (NCHW unless said): a copy when it is the stored layout, else transposed into it.</summary>
+    public void SetInput(string name, ReadOnlySpan<float> data, Layout layout = Layout.Nchw) =>
+        Backend.Upload(InputSlice(name, data.Length, true), Stored(name, data, layout));
+    public void SetInput(string name, ReadOnlySpan<double> data, Layout layout = Layout.Nchw) =>
+        Backend.Upload(InputSlice(name, data.Length, true), Stored(name, data, layout));
+    public void SetInput(string name, ReadOnlySpan<int> data, Layout layout = Layout.Nchw) =>
+        Backend.Upload(InputSlice(name, data.Length, false), Stored(name, data, layout));
+
+    private ReadOnlySpan<T> Stored<T>(string name, ReadOnlySpan<T> data, Layout layout)
+    {
+        var v = Graph.Input(name);
+        var stored = StoredLayout(v);
+        if (layout == stored || _shapes[v.Id].Rank != 4 || data.Length != _shapes[v.Id].Numel) return data;
+        var result = new T[data.Length];
+        if (stored == Layout.Nhwc) LayoutTranspose.ToNhwc(data, result, _shapes[v.Id]);
+        else LayoutTranspose.ToNchw(data, result, _shapes[v.Id]);
+        return result;
+    }
 
     /// <summary>Direct access to a value's storage (for backends' own staging copies); a view's slice spans its samples' whole stride.</summary>
     public BufferSlice ValueSlice(Value v) => _values[v.Id] ?? throw new InvalidOperationException($"{v.Name} has no storage");
@@ -171,9 +195,15 @@ public sealed class Executor : IDisposable
         Backward(loss, [1.0]);
     }
 
-    /// <summary>Backward from <paramref name="output"/> with the given gradient (e.g. a random projection for gradient checks).</summary>
+    /// <summary>Backward from <paramref name="output"/> with the given gradient (e.g. a random projection for gradient checks), in NCHW order as <see cref="Read"/> gives values.</summary>
     public void Backward(Value output, ReadOnlySpan<double> outputGrad)
     {
+        if (StoredLayout(output) == Layout.Nhwc && outputGrad.Length == _shapes[output.Id].Numel)
+        {
+            var stored = new double[outputGrad.Length];
+            LayoutTranspose.ToNhwc(outputGrad, stored, _shapes[output.Id]);
+            outputGrad = stored;
+        }
         if (!Plan.Training) throw new InvalidOperationException($"this executor of '{Graph.Name}' was built for inference only: it has no gradients");
         var seedGrad = _grads[output.Id] ?? throw new InvalidOperationException($"{output.Name} takes no gradient");
         if (!Plan.IsReadable(output))
@@ -282,11 +312,16 @@ public sealed class Executor : IDisposable
     /// <summary>The gradients the last backward zeroed because their first writer could not overwrite them (tests).</summary>
     internal List<Value> ZeroedInLastBackward { get; } = [];
 
-    public double[] Read(Value v) => Download<double>(v, gradient: false);
-    public float[] ReadFloat(Value v) => Download<float>(v, gradient: false);
-    public int[] ReadInt(Value v) => Download<int>(v, gradient: false);
-    /// <summary>The gradient of the last backward with respect to <paramref name="v"/>.</summary>
-    public double[] ReadGrad(Value v) => Download<double>(v, gradient: true);
+    // Reads return NCHW order whatever the stored layout, so callers see one order (ReadStored: as stored).
+    public double[] Read(Value v) => Nchw(v, Download<double>(v, gradient: false));
+    public float[] ReadFloat(Value v) => Nchw(v, Download<float>(v, gradient: false));
+    public int[] ReadInt(Value v) => Nchw(v, Download<int>(v, gradient: false));
+    /// <summary>The gradient of the last backward with respect to <paramref name="v"/> (NCHW order).</summary>
+    public double[] ReadGrad(Value v) => Nchw(v, Download<double>(v, gradient: true));
+    /// <summary>A value's elements in its stored order (<see cref="StoredLayout"/>); tests check the storage through it.</summary>
+    public double[] ReadStored(Value v, bool gradient = false) => Download<double>(v, gradient);
+
+    private T[] Nchw<T>(Value v, T[] stored) => LayoutTranspose.Convert(stored, _shapes[v.Id], StoredLayout(v), Layout.Nchw);
 
     public Tensor<double> ReadTensor(Value v) => new(_shapes[v.Id], Read(v));
 

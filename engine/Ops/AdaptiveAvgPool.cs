@@ -47,6 +47,7 @@ public sealed partial class AdaptiveAvgPool(int outHeight, int outWidth) : Op
 
     public override void Forward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         var x = n.In(0);
         var y = n.Out(0);
         int w = n.InShape(0)[3];
@@ -60,6 +61,7 @@ public sealed partial class AdaptiveAvgPool(int outHeight, int outWidth) : Op
 
     public override void Backward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         if (!n.HasInGrad(0)) return;
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);

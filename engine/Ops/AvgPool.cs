@@ -38,6 +38,7 @@ public sealed partial class AvgPool(int kernel, int stride, int padding = 0, boo
 
     public override void Forward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         var x = n.In(0);
         var y = n.Out(0);
         var (inS, outS) = (n.InShape(0), n.OutShape(0));
@@ -62,6 +63,7 @@ public sealed partial class AvgPool(int kernel, int stride, int padding = 0, boo
 
     public override void Backward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         if (!n.HasInGrad(0)) return;
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);

@@ -49,11 +49,17 @@ public sealed partial class BatchNorm : Op
     internal static ParamSpec[] RunningStatistics(Shape[] inputs) =>
         [new("running_mean", new Shape(inputs[0][1]), Init.Zeros), new("running_var", new Shape(inputs[0][1]), Init.Ones)];
 
-    public override void Forward<T>(CpuNode<T> n) =>
-        ChannelStatistics.Forward(n, Momentum, Eps, (c, mean, invStd) => Normalize(n, c, mean, invStd));
+    public override void Forward<T>(CpuNode<T> n)
+    {
+        if (n.InNhwc(0)) ForwardNhwc(n);
+        else ChannelStatistics.Forward(n, Momentum, Eps, (c, mean, invStd) => Normalize(n, c, mean, invStd));
+    }
 
-    public override void Backward<T>(CpuNode<T> n) =>
-        ChannelStatistics.WithForwardStatistics(n, Eps, (c, mean, invStd, batchStatistics) => ChannelBackward(n, c, mean, invStd, batchStatistics));
+    public override void Backward<T>(CpuNode<T> n)
+    {
+        if (n.InNhwc(0)) BackwardNhwc(n);
+        else ChannelStatistics.WithForwardStatistics(n, Eps, (c, mean, invStd, batchStatistics) => ChannelBackward(n, c, mean, invStd, batchStatistics));
+    }
 
     /// <summary>y = (x - mean) / std * weight + bias over channel c.</summary>
     internal static void Normalize<T>(CpuNode<T> n, int c, double mean, double invStd) where T : unmanaged, IFloatingPointIeee754<T>

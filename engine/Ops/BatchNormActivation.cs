@@ -42,14 +42,23 @@ public sealed partial class BatchNormActivation : Op
     public override bool OverwritesInputGradient(int input) => true;
     public override bool CanRecomputeOutput => true;
 
-    public override void Forward<T>(CpuNode<T> n) =>
-        ChannelStatistics.Forward(n, Momentum, Eps, (c, mean, invStd) => Apply(n, c, mean, invStd));
+    public override void Forward<T>(CpuNode<T> n)
+    {
+        if (n.InNhwc(0)) ForwardNhwc(n);
+        else ChannelStatistics.Forward(n, Momentum, Eps, (c, mean, invStd) => Apply(n, c, mean, invStd));
+    }
 
-    public override void Recompute<T>(CpuNode<T> n) =>
-        ChannelStatistics.WithForwardStatistics(n, Eps, (c, mean, invStd, _) => Apply(n, c, mean, invStd));
+    public override void Recompute<T>(CpuNode<T> n)
+    {
+        if (n.InNhwc(0)) RecomputeNhwc(n);
+        else ChannelStatistics.WithForwardStatistics(n, Eps, (c, mean, invStd, _) => Apply(n, c, mean, invStd));
+    }
 
-    public override void Backward<T>(CpuNode<T> n) =>
-        ChannelStatistics.WithForwardStatistics(n, Eps, (c, mean, invStd, batchStatistics) => ChannelBackward(n, c, mean, invStd, batchStatistics));
+    public override void Backward<T>(CpuNode<T> n)
+    {
+        if (n.InNhwc(0)) BackwardNhwc(n);
+        else ChannelStatistics.WithForwardStatistics(n, Eps, (c, mean, invStd, batchStatistics) => ChannelBackward(n, c, mean, invStd, batchStatistics));
+    }
 
     /// <summary>y = act((x - mean) / std * weight + bias) over channel c, z rounded to T first as an unfused net stores it.</summary>
     private void Apply<T>(CpuNode<T> n, int c, double mean, double invStd) where T : unmanaged, IFloatingPointIeee754<T>

@@ -52,6 +52,7 @@ public sealed partial class Concat : Op
 
     public override void Forward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         var y = n.Out(0);
         int inputs = n.Node.Inputs.Length;
         var blocks = Blocks(n, inputs);
@@ -68,6 +69,7 @@ public sealed partial class Concat : Op
 
     public override void Backward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         var dy = n.OutGrad(0);
         int inputs = n.Node.Inputs.Length;
         var blocks = Blocks(n, inputs);

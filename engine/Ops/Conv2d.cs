@@ -86,8 +86,11 @@ public sealed partial class Conv2d : Op
     public override bool OverwritesInputGradient(int input) => true;
     public override bool ParameterIsProductOperand(int param) => param == 0;
 
-    public override void Forward<T>(CpuNode<T> n) =>
+    public override void Forward<T>(CpuNode<T> n)
+    {
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         Forward(n.InShape(0), n.In(0), n.Param(0), HasBias ? n.Param(1) : default, n.Out(0), n.InSampleStride(0));
+    }
 
     /// <param name="xStride">Elements from one image of x to the next.</param>
     internal unsafe void Forward<T>(Shape inShape, ReadOnlySpan<T> x, ReadOnlySpan<T> weight, ReadOnlySpan<T> bias, Span<T> y, long xStride)
@@ -117,6 +120,7 @@ public sealed partial class Conv2d : Op
 
     public override void Backward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         var inShape = n.InShape(0);
         long xStride = n.InSampleStride(0);
         WeightGradient(inShape, n.In(0), n.OutGrad(0), n.ParamGrad(0), xStride);

@@ -54,7 +54,7 @@ public sealed partial class Dense : Op
         if (HasBias) for (int i = 0; i < batch; i++) n.Param(1).CopyTo(y.Slice(i * OutFeatures, OutFeatures));
         else y.Clear();
         // x and weight both lie along the input features: dot products need no transposing copy of the weight.
-        fixed (T* px = n.In(0), pw = n.Param(0), py = y)
+        fixed (T* px = n.In(0), pw = ProductWeight(n), py = y)
             GemmNT<T>.Run(batch, OutFeatures, inFeatures, new MatrixOperand<T>(px, inFeatures), new MatrixOperand<T>(pw, inFeatures),
                 py, OutFeatures, parallel: true);
     }
@@ -64,8 +64,9 @@ public sealed partial class Dense : Op
         int batch = n.Batch, inFeatures = (int)InFeatures(n.InShape(0));
         var dy = n.OutGrad(0);
         if (n.HasInGrad(0))
-            Gemm.Multiply<T>(false, false, batch, inFeatures, OutFeatures, dy, n.Param(0), n.InGrad(0), accumulate: !n.OverwriteInGrad(0), parallel: true);
-        Gemm.Multiply<T>(true, false, OutFeatures, inFeatures, batch, dy, n.In(0), n.ParamGrad(0), accumulate: true, parallel: true);
+            Gemm.Multiply<T>(false, false, batch, inFeatures, OutFeatures, dy, ProductWeight(n), n.InGrad(0), accumulate: !n.OverwriteInGrad(0), parallel: true);
+        Gemm.Multiply<T>(true, false, OutFeatures, inFeatures, batch, dy, n.In(0), ProductWeightGradient(n), accumulate: true, parallel: true);
+        AddPermutedGradient(n);
         if (!HasBias) return;
         var biasGrad = n.ParamGrad(1);
         for (int i = 0; i < batch; i++) SpanMath.AddTo<T>(dy.Slice(i * OutFeatures, OutFeatures), biasGrad);

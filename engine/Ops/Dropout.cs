@@ -45,6 +45,7 @@ public sealed partial class Dropout : Op
         var x = n.In(0);
         var y = n.Out(0);
         if (!Active(n)) { x.CopyTo(y); return; }
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         var scale = T.CreateTruncating(Scale);
         ulong stream = Stream(n.Node.Index, n.Step);
         long first = FirstIndex(n);
@@ -62,6 +63,7 @@ public sealed partial class Dropout : Op
             for (int i = 0; i < dx.Length; i++) dx[i] = overwrite ? dy[i] : dx[i] + dy[i];
             return;
         }
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         var scale = T.CreateTruncating(Scale);
         ulong stream = Stream(n.Node.Index, n.Step);
         long first = FirstIndex(n);

@@ -22,6 +22,7 @@ public sealed partial class GlobalAvgPool : Op
 
     public override void Forward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         var x = n.In(0);
         var y = n.Out(0);
         int plane = n.InShape(0)[2] * n.InShape(0)[3];
@@ -36,6 +37,7 @@ public sealed partial class GlobalAvgPool : Op
 
     public override void Backward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         if (!n.HasInGrad(0)) return;
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);

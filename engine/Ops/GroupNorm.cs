@@ -42,6 +42,7 @@ public sealed partial class GroupNorm : Op
 
     public override void Forward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         var (batch, _, plane) = ParallelWork.NchwLayout(n.InShape(0));
         int groupSize = GroupSize(n.InShape(0));
         // [mean, 1 / std] per (sample, group), kept for backward.
@@ -74,6 +75,7 @@ public sealed partial class GroupNorm : Op
     /// </summary>
     public override void Backward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         int groupSize = GroupSize(n.InShape(0));
         var stats = n.Scratch<double>(0, 2L * batch * Groups);

@@ -43,11 +43,12 @@ public sealed partial class Lrn(int size = 5, double alpha = 1e-4, double beta =
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         int sample = channels * plane;
         T minusBeta = -T.CreateChecked(beta);
+        var (cs, ps) = Strides(n, channels, plane);
         ParallelWork.For(batch, (long)sample * size, s =>
         {
             var d = ArrayPool<T>.Shared.Rent(sample);
             var x = n.In(0).Slice(s * sample, sample);
-            Scales(x, d, channels, plane);
+            Scales(x, d, channels, plane, cs, ps);
             var y = n.Out(0).Slice(s * sample, sample);
             for (int i = 0; i < sample; i++) y[i] = x[i] * T.Pow(d[i], minusBeta);
             ArrayPool<T>.Shared.Return(d);
@@ -61,13 +62,14 @@ public sealed partial class Lrn(int size = 5, double alpha = 1e-4, double beta =
         int sample = channels * plane, half = size / 2;
         T b = T.CreateChecked(beta), twoAlphaBeta = T.CreateChecked(2 * alpha * beta);
         bool overwrite = n.OverwriteInGrad(0);
+        var (cs, ps) = Strides(n, channels, plane);
         ParallelWork.For(batch, (long)sample * size * 2, s =>
         {
             var r = ArrayPool<T>.Shared.Rent(sample);
             var x = n.In(0).Slice(s * sample, sample);
             var dy = n.OutGrad(0).Slice(s * sample, sample);
             var dx = n.InGrad(0).Slice(s * sample, sample);
-            Scales(x, r, channels, plane);
+            Scales(x, r, channels, plane, cs, ps);
             for (int i = 0; i < sample; i++)
             {
                 T scaled = T.Pow(r[i], -b);
@@ -78,28 +80,35 @@ public sealed partial class Lrn(int size = 5, double alpha = 1e-4, double beta =
                 for (int p = 0; p < plane; p++)
                 {
                     T sum = T.Zero;
-                    for (int j = Math.Max(0, c - half); j <= Math.Min(channels - 1, c + half); j++) sum += r[j * plane + p];
-                    dx[c * plane + p] -= twoAlphaBeta * x[c * plane + p] * sum;
+                    for (int j = Math.Max(0, c - half); j <= Math.Min(channels - 1, c + half); j++) sum += r[j * cs + p * ps];
+                    dx[c * cs + p * ps] -= twoAlphaBeta * x[c * cs + p * ps] * sum;
                 }
             ArrayPool<T>.Shared.Return(r);
         });
     }
 
     /// <summary>d = k + alpha * (sum of squares over the channel window), for one sample.</summary>
-    private void Scales<T>(ReadOnlySpan<T> x, Span<T> d, int channels, int plane) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Element (channel c, pixel p) of one sample lies at c * cs + p * ps: (plane, 1) in NCHW,
+    /// (1, channels) in NHWC, so one loop serves both layouts with the same order of additions.
+    /// </summary>
+    private static (int ChannelStride, int PixelStride) Strides<T>(CpuNode<T> n, int channels, int plane) where T : unmanaged, IFloatingPointIeee754<T> =>
+        n.InNhwc(0) ? (1, channels) : (plane, 1);
+
+    private void Scales<T>(ReadOnlySpan<T> x, Span<T> d, int channels, int plane, int cs, int ps) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int half = size / 2;
         T a = T.CreateChecked(alpha), bias = T.CreateChecked(k);
         for (int c = 0; c < channels; c++)
         {
-            var dc = d.Slice(c * plane, plane);
-            dc.Clear();
+            for (int p = 0; p < plane; p++) d[c * cs + p * ps] = T.Zero;
             for (int j = Math.Max(0, c - half); j <= Math.Min(channels - 1, c + half); j++)
-            {
-                var xj = x.Slice(j * plane, plane);
-                for (int p = 0; p < plane; p++) dc[p] += xj[p] * xj[p];
-            }
-            for (int p = 0; p < plane; p++) dc[p] = bias + a * dc[p];
+                for (int p = 0; p < plane; p++)
+                {
+                    var xj = x[j * cs + p * ps];
+                    d[c * cs + p * ps] += xj * xj;
+                }
+            for (int p = 0; p < plane; p++) d[c * cs + p * ps] = bias + a * d[c * cs + p * ps];
         }
     }
 }

@@ -46,6 +46,7 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
 
     public override void Forward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         var (inS, outS) = (n.InShape(0), n.OutShape(0));
         int height = inS[2], width = inS[3], outH = outS[2], outW = outS[3];
         var columns = ColumnWindows(width, outW);
@@ -107,6 +108,7 @@ public sealed partial class MaxPool(int kernel, int stride, int padding = 0, boo
     /// </summary>
     public override void Backward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         if (!n.HasInGrad(0)) return;
         bool overwrite = n.OverwriteInGrad(0);
         var (inS, outS) = (n.InShape(0), n.OutShape(0));

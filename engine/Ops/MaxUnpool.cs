@@ -33,6 +33,7 @@ public sealed partial class MaxUnpool(int outHeight, int outWidth) : Op
 
     public override void Forward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         var x = n.In(0);
         var idx = n.InInt(1);
         var y = n.Out(0);
@@ -43,6 +44,7 @@ public sealed partial class MaxUnpool(int outHeight, int outWidth) : Op
 
     public override void Backward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         if (!n.HasInGrad(0)) return;
         var idx = n.InInt(1);
         var dy = n.OutGrad(0);

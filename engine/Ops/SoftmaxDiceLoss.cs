@@ -45,6 +45,7 @@ public sealed partial class SoftmaxDiceLoss : SoftmaxLoss
         CountLabels(n, classes, plane);
         // Per-sample sums, added in a fixed order afterwards so the loss does not depend on threading.
         var perSample = n.Scratch<double>(0, (long)batch * 3 * classes);
+        var (cs, ps) = LogitStrides(n, classes, plane);
         ParallelWork.For(batch, (long)classes * plane, s =>
         {
             ReadOnlySpan<T> logits = n.In(0).Slice(s * classes * plane, classes * plane);
@@ -55,9 +56,9 @@ public sealed partial class SoftmaxDiceLoss : SoftmaxLoss
             {
                 int label = labels[p];
                 if (label == IgnoreLabel) continue;
-                var norm = LogSumExp(logits, classes, plane, p);
-                for (int k = 0; k < classes; k++) sums[classes + k] += Probability(logits, plane, p, k, norm);
-                sums[label] += Probability(logits, plane, p, label, norm);
+                var norm = LogSumExp(logits, classes, cs, p * ps);
+                for (int k = 0; k < classes; k++) sums[classes + k] += Probability(logits, cs, p * ps, k, norm);
+                sums[label] += Probability(logits, cs, p * ps, label, norm);
                 sums[2 * classes + label] += 1;
             }
         });

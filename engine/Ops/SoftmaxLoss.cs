@@ -44,11 +44,12 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
         int count = CountLabels(n, classes, plane);
         // Per-sample sums, added in a fixed order afterwards so the loss does not depend on threading.
         var sums = n.Scratch<double>(0, batch);
+        var (cs, ps) = LogitStrides(n, classes, plane);
         ParallelWork.For(batch, (long)classes * plane, s =>
         {
             ReadOnlySpan<T> logits = n.In(0).Slice(s * classes * plane, classes * plane);
             var labels = n.InInt(1).Slice(s * plane, plane);
-            if (UsesFloatPlanes<T>(plane))
+            if (UsesFloatPlanes<T>(n, plane))
             {
                 sums[s] = FloatPlanesLoss(MemoryMarshal.Cast<T, float>(logits), labels, classes, plane, lossOfLogP);
                 return;
@@ -58,8 +59,8 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
             {
                 int label = labels[p];
                 if (label == IgnoreLabel) continue;
-                var (max, logSumExp) = LogSumExp(logits, classes, plane, p);
-                sum += lossOfLogP(double.CreateTruncating(logits[label * plane + p]) - max - logSumExp);
+                var (max, logSumExp) = LogSumExp(logits, classes, cs, p * ps);
+                sum += lossOfLogP(double.CreateTruncating(logits[label * cs + p * ps]) - max - logSumExp);
             }
             sums[s] = sum;
         });
@@ -86,7 +87,7 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
         }
         double scale = double.CreateTruncating(n.OutGrad(0)[0]) / count;
         var (batch, classes, plane) = ParallelWork.NchwLayout(n.InShape(0));
-        if (UsesFloatPlanes<T>(plane))
+        if (UsesFloatPlanes<T>(n, plane))
         {
             ParallelWork.For(batch, (long)classes * plane, s => FloatPlanesGradient(
                 MemoryMarshal.Cast<T, float>(n.In(0).Slice(s * classes * plane, classes * plane)), n.InInt(1).Slice(s * plane, plane),
@@ -96,7 +97,7 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
         ForEachCountedPosition(n, overwrite, (logits, dx, plane, p, label, norm) =>
         {
             double weight = weightOfLogP(double.CreateTruncating(logits[label * plane + p]) - norm.Max - norm.LogSumExp) * scale;
-            for (int k = 0; k < dx.Length / plane; k++)
+            for (int k = 0; k < classes; k++)
             {
                 int at = k * plane + p;
                 var g = T.CreateTruncating((Probability(logits, plane, p, k, norm) - (k == label ? 1 : 0)) * weight);
@@ -106,7 +107,17 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
     }
 
     /// <summary>Float logits with a plane of pixels per class take <see cref="SoftmaxPlanes"/>, eight pixels at a time.</summary>
-    private static bool UsesFloatPlanes<T>(int plane) => typeof(T) == typeof(float) && plane >= 8;
+    private static bool UsesFloatPlanes<T>(CpuNode<T> n, int plane) where T : unmanaged, IFloatingPointIeee754<T> =>
+        typeof(T) == typeof(float) && plane >= 8 && !n.InNhwc(0);
+
+    /// <summary>
+    /// Where class k of pixel p lies within a sample's logits: k * ClassStride + p * PixelStride, i.e.
+    /// (plane, 1) for NCHW and (1, classes) for NHWC [N, H, W, K]. The per-pixel helpers
+    /// (<see cref="LogSumExp"/>, <see cref="Probability"/>, a <see cref="PositionGradient{T}"/>) take the
+    /// class stride as their plane and p * PixelStride as their pixel, so one loop serves both layouts.
+    /// </summary>
+    protected static (int ClassStride, int PixelStride) LogitStrides<T>(CpuNode<T> n, int classes, int plane) where T : unmanaged, IFloatingPointIeee754<T> =>
+        n.InNhwc(0) ? (1, classes) : (plane, 1);
 
     private double FloatPlanesLoss(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, int plane, Func<double, double> lossOfLogP)
     {
@@ -151,6 +162,7 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
     protected void ForEachCountedPosition<T>(CpuNode<T> n, bool overwrite, PositionGradient<T> body) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (batch, classes, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        var (cs, ps) = LogitStrides(n, classes, plane);
         ParallelWork.For(batch, (long)classes * plane, s =>
         {
             ReadOnlySpan<T> logits = n.In(0).Slice(s * classes * plane, classes * plane);
@@ -161,10 +173,10 @@ public abstract partial class SoftmaxLoss(int ignoreLabel) : Op
                 int label = labels[p];
                 if (label == IgnoreLabel)
                 {
-                    if (overwrite) for (int k = 0; k < classes; k++) dx[k * plane + p] = T.Zero;
+                    if (overwrite) for (int k = 0; k < classes; k++) dx[k * cs + p * ps] = T.Zero;
                     continue;
                 }
-                body(logits, dx, plane, p, label, LogSumExp(logits, classes, plane, p));
+                body(logits, dx, cs, p * ps, label, LogSumExp(logits, classes, cs, p * ps));
             }
         });
     }

@@ -14,7 +14,7 @@ namespace Engine.Ops;
 /// other gradients). On one rank it computes batch norm's bits; parameters and states are batch
 /// norm's, so checkpoints move between the two. GPUs run it on host copies.
 /// </summary>
-public sealed class SyncBatchNorm : Op, ISynchronizedStatistics
+public sealed partial class SyncBatchNorm : Op, ISynchronizedStatistics
 {
     private readonly BatchNorm _plain;
 
@@ -36,12 +36,21 @@ public sealed class SyncBatchNorm : Op, ISynchronizedStatistics
     public override ParamSpec[] Parameters(Shape[] inputs) => BatchNorm.ChannelParameters(inputs);
     public override ParamSpec[] States(Shape[] inputs) => BatchNorm.RunningStatistics(inputs);
 
-    public override void Forward<T>(CpuNode<T> n) =>
+    public override void Forward<T>(CpuNode<T> n)
+    {
+        if (n.InNhwc(0))
+        {
+            if (n.Training) ForwardNhwc(n);
+            else _plain.Forward(n);
+            return;
+        }
         ChannelStatistics.ForwardSynchronized(n, Group, Momentum, Eps, (c, mean, invStd) => BatchNorm.Normalize(n, c, mean, invStd));
+    }
 
     public override void Backward<T>(CpuNode<T> n)
     {
         if (!n.Training) { _plain.Backward(n); return; }
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
         long perChannel = (long)batch * plane;
         var moments = ChannelStatistics.SavedMoments(n);

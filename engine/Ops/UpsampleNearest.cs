@@ -24,6 +24,7 @@ public sealed partial class UpsampleNearest(int scale = 2) : Op
 
     public override void Forward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { ForwardNhwc(n); return; }
         var x = n.In(0);
         var y = n.Out(0);
         var s = n.InShape(0);
@@ -39,6 +40,7 @@ public sealed partial class UpsampleNearest(int scale = 2) : Op
 
     public override void Backward<T>(CpuNode<T> n)
     {
+        if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         if (!n.HasInGrad(0)) return;
         var dy = n.OutGrad(0);
         var dx = n.InGrad(0);

@@ -54,7 +54,7 @@ public sealed class Evaluator : IDisposable
                 continue;
             }
             var exec = ForwardOnce(batch);
-            _scorer.Add(meter, ReadLoss(exec), batch, exec.ValueSlice(Logits), exec.ValueSlice(Graph.Input("label")));
+            _scorer.Add(meter, ReadLoss(exec), batch, exec.ValueSlice(Logits), exec.ValueSlice(Graph.Input("label")), exec.DescOf(Logits));
             float[]? host = null;
             each?.Invoke(batch, () => host ??= exec.ReadFloat(Logits));
         }
@@ -70,7 +70,8 @@ public sealed class Evaluator : IDisposable
         if (!AverageFlip) return (loss, logits);
 
         var image = exec.ShapeOf(Graph.Input("image"));
-        exec.SetInput("image", Mirror(batch.Images.Span, image));
+        var nchw = Engine.Tensors.LayoutTranspose.Convert(batch.Images.ToArray(), image, batch.Layout, Engine.Tensors.Layout.Nchw);
+        exec.SetInput("image", Mirror(nchw, image));
         exec.Forward(training: false);
         var mirrored = exec.ReadFloat(Logits);
         var shape = exec.ShapeOf(Logits);
@@ -82,7 +83,7 @@ public sealed class Evaluator : IDisposable
     private Executor ForwardOnce(Batch batch)
     {
         var exec = ExecutorFor(batch.Count);
-        exec.SetInput("image", batch.Images.Span);
+        exec.SetInput("image", batch.Images.Span, batch.Layout);
         if (Graph.Inputs.Any(v => v.Name == "label")) exec.SetInput("label", batch.Labels.Span);
         exec.Forward(training: false);
         return exec;

@@ -16,7 +16,9 @@ public sealed class LoaderBatches : IBatchSource, IDisposable
     private DataLoader? _loader;
 
     /// <param name="rank">Data-parallel training: this rank's share of each global batch of <paramref name="batchSize"/> * <paramref name="ranks"/>.</param>
-    public LoaderBatches(IDataset data, int batchSize, bool train, ulong seed, int threads = 0, int rank = 0, int ranks = 1)
+    /// <param name="layout">The layout the loader writes the images in: the executor's (<see cref="Engine.Graph.Backend.Layout"/>), so they need no transposing.</param>
+    public LoaderBatches(IDataset data, int batchSize, bool train, ulong seed, int threads = 0, int rank = 0, int ranks = 1,
+        Engine.Tensors.Layout layout = Engine.Tensors.Layout.Nchw)
     {
         if (data.Count < 1) throw new InvalidDataException($"dataset '{data.Name}' is empty");
         _data = data;
@@ -24,7 +26,7 @@ public sealed class LoaderBatches : IBatchSource, IDisposable
         _options = new LoaderOptions
         {
             BatchSize = BatchSize, Shuffle = train, DropLast = train, Augment = train, Seed = seed, Rank = rank, Ranks = ranks,
-            Threads = threads > 0 ? threads : Environment.ProcessorCount, Log = m => Log?.Invoke(m),
+            Threads = threads > 0 ? threads : Environment.ProcessorCount, Log = m => Log?.Invoke(m), Layout = layout,
         };
         if (ranks > 1 && !train) throw new ArgumentException("evaluation is not sharded: every rank evaluates the whole split");
         Ranks = ranks;

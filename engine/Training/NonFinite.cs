@@ -32,7 +32,7 @@ public static class NonFinite
     public static string? InOutputs(Graph.Graph graph, Backend backend, ParameterBuffers p, Batch batch)
     {
         using var exec = new Executor(graph, backend, batch.Count, new ExecutorOptions { KeepAll = true }, p);
-        exec.SetInput("image", batch.Images.Span);
+        exec.SetInput("image", batch.Images.Span, batch.Layout);
         exec.SetInput("label", batch.Labels.Span);
         exec.Forward(training: false);
         foreach (var node in graph.Nodes)

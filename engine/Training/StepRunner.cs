@@ -46,7 +46,7 @@ public sealed class StepRunner(Optimizer optimizer, Value loss, bool capture, Ac
     public double Run(Executor exec, Batch batch, long step, double lr, Action? queueMetrics = null)
     {
         exec.Step = step;
-        exec.SetInput("image", batch.Images.Span);
+        exec.SetInput("image", batch.Images.Span, batch.Layout);
         exec.SetInput("label", batch.Labels.Span);
         optimizer.Prepare(lr);
         _exec = exec;

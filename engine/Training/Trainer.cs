@@ -175,7 +175,7 @@ public sealed class Trainer(Graph.Graph graph, Backend backend, IBatchSource tra
         onDevice |= runner.LastStepReplayed;
         if (!double.IsFinite(loss)) return loss;
         if (onDevice) scorer.Collect(meter, loss, batch);
-        else scorer.Add(meter, loss, batch, logits, labels);
+        else scorer.Add(meter, loss, batch, logits, labels, exec.DescOf(_logits));
         return loss;
     }
 

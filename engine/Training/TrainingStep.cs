@@ -13,7 +13,7 @@ internal static class TrainingStep
         Func<double, double>? afterBackward = null)
     {
         exec.Step = step;
-        exec.SetInput("image", batch.Images.Span);
+        exec.SetInput("image", batch.Images.Span, batch.Layout);
         exec.SetInput("label", batch.Labels.Span);
         exec.Forward(training: true);
         parameters.ZeroGrads();

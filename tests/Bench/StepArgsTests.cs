@@ -11,12 +11,12 @@ public class StepArgsTests
     public void ParsesEveryOption()
     {
         var a = StepArgs.Parse(["--net", "vgg16", "--input", "3x224x224", "--batch", "64", "--classes", "10", "--width", "2",
-            "--norm", "gn", "--steps", "5", "--warmup", "0", "--gpu", "1", "--precision", "tf32", "--conv-search", "benchmark",
+            "--norm", "gn", "--steps", "5", "--warmup", "0", "--gpu", "1", "--precision", "tf32", "--layout", "nhwc", "--conv-search", "benchmark",
             "--conv-api", "graph", "--nondeterministic", "--cuda-graph", "off", "--optimizer", "adam", "--profile", "--markdown", "out.md", "--save-weights", "w.safetensors"]);
         Assert.That(a, Is.EqualTo(new StepArgs
         {
             Net = "vgg16", Input = new Shape(3, 224, 224), Batch = 64, Classes = 10, Width = 2, Norm = Norm.Group, Steps = 5, Warmup = 0,
-            Gpu = 1, Precision = Graph.Precision.Tf32, ConvBenchmark = true, ConvGraphApi = true, Nondeterministic = true, CudaGraph = false, Optimizer = "adam", Profile = true,
+            Gpu = 1, Precision = Graph.Precision.Tf32, Layout = Layout.Nhwc, ConvBenchmark = true, ConvGraphApi = true, Nondeterministic = true, CudaGraph = false, Optimizer = "adam", Profile = true,
             Markdown = "out.md", SaveWeights = "w.safetensors",
         }));
     }
@@ -38,6 +38,7 @@ public class StepArgsTests
     [TestCase(new[] { "--tf32" }, "--tf32 is now --precision tf32")]
     [TestCase(new[] { "--precision", "tf32" }, "--precision tf32 needs --gpu N")]
     [TestCase(new[] { "--precision", "fp16" }, "--precision 'fp16': expected fp32, tf32, bf16 or fp64")]
+    [TestCase(new[] { "--layout", "chwn" }, "--layout 'chwn': expected nchw or nhwc")]
     [TestCase(new[] { "--conv-api", "fast" }, "--conv-api 'fast': expected legacy or graph")]
     [TestCase(new[] { "--conv-api", "graph" }, "--conv-api needs --gpu N")]
     [TestCase(new[] { "--net" }, "--net needs a value")]

@@ -21,6 +21,8 @@ public sealed class GradientChecker
     public Func<string, bool>? Include { get; init; }
     public bool Training { get; init; } = true;
     public ulong Seed { get; init; } = 1;
+    /// <summary>How the float64 backend stores activations (the executor takes and gives NCHW order either way).</summary>
+    public Layout Layout { get; init; } = Layout.Nchw;
 
     public sealed record Mismatch(string Tensor, long Index, double Analytic, double Numeric);
 
@@ -41,7 +43,7 @@ public sealed class GradientChecker
     public Report Check(Graph.Graph graph, int batch, Value output, Action<Executor>? setInputs = null,
         Action<ParameterBuffers>? setParameters = null)
     {
-        using var backend = new CpuBackend<double>();
+        using var backend = new CpuBackend<double>(Layout);
         using var exec = new Executor(graph, backend, batch, inputGradients: true) { Seed = Seed };
         var rng = new Rng(Seed);
         exec.Parameters.Initialize(Seed);

@@ -122,7 +122,7 @@ public sealed class DataLoader : IDisposable
         int count = SizeOf(number);
         int targets = _maskSize > 0 ? count * _maskSize : count;
         return new Batch(slot.Images[..(count * _imageSize)], slot.Targets[..targets], count, slot.Indices.AsMemory(0, count),
-            position.Epoch, position.Batch, position.Batch == BatchesPerEpoch - 1);
+            position.Epoch, position.Batch, position.Batch == BatchesPerEpoch - 1, _options.Layout);
     }
 
     /// <summary>The batches from the current position to the end of its epoch.</summary>
@@ -200,6 +200,7 @@ public sealed class DataLoader : IDisposable
             {
                 var rng = new Rng(SampleSeed(_options.Seed, position.Epoch, index));
                 int label = _data.LoadInto(index, rng, _options.Augment, image, mask);
+                if (_options.Layout == Layout.Nhwc) InterleaveChannels(image);
                 if (_maskSize == 0)
                 {
                     if ((uint)label >= (uint)_data.Classes)
@@ -217,6 +218,20 @@ public sealed class DataLoader : IDisposable
         }
         var firstBad = _bad.OrderBy(kv => kv.Key).First().Value;
         throw new DatasetException($"{_data.Name}: none of its {count} examples is readable (for example {firstBad})");
+    }
+
+    [ThreadStatic] private static float[]? t_planes;
+
+    /// <summary>
+    /// An NHWC batch: the decoding thread interleaves its image's channel planes (CxHxW, as the
+    /// transforms produce them) into pixels (HxWxC) in its slot, so the executor takes the batch as it is.
+    /// </summary>
+    private void InterleaveChannels(Span<float> image)
+    {
+        var shape = _data.SampleShape;
+        var planes = t_planes is { } t && t.Length >= image.Length ? t : t_planes = new float[image.Length];
+        image.CopyTo(planes);
+        LayoutTranspose.ToNhwc<float>(planes.AsSpan(0, image.Length), image, new Shape(1, shape[0], shape[1], shape[2]));
     }
 
     private int[] Order(int epoch)

@@ -30,6 +30,11 @@ public sealed record LoaderOptions
     /// e.g. pinned host memory for fast device uploads; the default allocates plain arrays.
     /// </summary>
     public Func<int, Memory<float>>? AllocateImages { get; init; }
+    /// <summary>
+    /// How the batch's images are laid out: NCHW (each image CxHxW), or NHWC (each image HxWxC, channels
+    /// contiguous per pixel) for an executor that stores activations NHWC, which then copies them as they are.
+    /// </summary>
+    public Engine.Tensors.Layout Layout { get; init; }
     /// <summary>Supplies the label/mask buffers, like <see cref="AllocateImages"/>.</summary>
     public Func<int, Memory<int>>? AllocateTargets { get; init; }
 }

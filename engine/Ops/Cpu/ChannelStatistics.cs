@@ -61,7 +61,7 @@ internal static class ChannelStatistics
     }
 
     /// <summary>Keeps [mean, 1/std] for backward, applies the normalisation and moves the running statistics (unbiased variance over <paramref name="count"/> values).</summary>
-    private static void UseBatchMoments<T>(CpuNode<T> n, double[] stats, int c, double mean, double variance, double count, double momentum, double eps,
+    internal static void UseBatchMoments<T>(CpuNode<T> n, double[] stats, int c, double mean, double variance, double count, double momentum, double eps,
         Action<int, double, double> apply) where T : unmanaged, IFloatingPointIeee754<T>
     {
         double invStd = 1 / Math.Sqrt(variance + eps);
@@ -73,6 +73,53 @@ internal static class ChannelStatistics
         double unbiased = variance * count / (count - 1.0);
         runningMean[c] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(runningMean[c]) + momentum * mean);
         runningVar[c] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(runningVar[c]) + momentum * unbiased);
+    }
+
+    /// <summary>
+    /// <see cref="Forward"/> for an NHWC input: every channel's moments in one pass over the rows of
+    /// channels (<see cref="ChannelsLast"/>), the same saved [mean, 1/std] and running-statistics update,
+    /// then <paramref name="apply"/>(mean, invStd) once over the whole tensor.
+    /// </summary>
+    public static void ForwardNhwc<T>(CpuNode<T> n, double momentum, double eps, Action<double[], double[]> apply)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, channels, plane) = ParallelWork.NchwLayout(n.InShape(0));
+        long perChannel = (long)batch * plane;
+        var mean = new double[channels];
+        var invStd = new double[channels];
+        if (!n.Training)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                mean[c] = double.CreateTruncating(n.State(0)[c]);
+                invStd[c] = 1 / Math.Sqrt(double.CreateTruncating(n.State(1)[c]) + eps);
+            }
+            apply(mean, invStd);
+            return;
+        }
+        if (perChannel < 2)
+            throw new ShapeException($"{n.Node.Name}: training needs more than one value per channel, got input {n.InShape(0)}");
+        var sums = ChannelsLast.Sums<T>(n.In(0), channels);
+        for (int c = 0; c < channels; c++) mean[c] = sums[c] / perChannel;
+        var squares = ChannelsLast.SquaredDeviations<T>(n.In(0), channels, mean);
+        var stats = SavedMoments(n);
+        for (int c = 0; c < channels; c++)
+            UseBatchMoments(n, stats, c, mean[c], squares[c] / perChannel, perChannel, momentum, eps, (ch, _, s) => invStd[ch] = s);
+        apply(mean, invStd);
+    }
+
+    /// <summary><see cref="WithForwardStatistics"/> for an NHWC input: body(mean, invStd, batch statistics?) once for all channels.</summary>
+    public static void WithForwardStatisticsNhwc<T>(CpuNode<T> n, double eps, Action<double[], double[], bool> body)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int channels = n.InShape(0)[1];
+        var mean = new double[channels];
+        var invStd = new double[channels];
+        double[]? stats = n.Training ? n.Scratch<double>(0, 2L * channels) : null;
+        for (int c = 0; c < channels; c++)
+            (mean[c], invStd[c]) = stats is not null ? (stats[2 * c], stats[2 * c + 1])
+                : (double.CreateTruncating(n.State(0)[c]), 1 / Math.Sqrt(double.CreateTruncating(n.State(1)[c]) + eps));
+        body(mean, invStd, stats is not null);
     }
 
     /// <summary>The per-channel [mean, 1/std] that the last training forward used.</summary>

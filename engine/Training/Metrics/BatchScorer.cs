@@ -17,11 +17,18 @@ public sealed class BatchScorer(Backend backend) : IDisposable
     private int[] _host = [];
 
     /// <param name="labels">The batch's labels on the device (the executor's "label" input).</param>
-    public void Add(Meter meter, double meanLoss, Batch batch, BufferSlice logits, BufferSlice labels)
+    /// <param name="logitsDesc">How the logits are stored (<see cref="Executor.DescOf"/>); NHWC logits are put in NCHW order on the host first.</param>
+    public void Add(Meter meter, double meanLoss, Batch batch, BufferSlice logits, BufferSlice labels, TensorDesc? logitsDesc = null)
     {
         var hostLabels = batch.Labels.Span;
         meter.CheckBatch(batch.Count, logits.Count, hostLabels);
-        if (Queue(meter, batch.Count, logits, labels))
+        if (logitsDesc is { Layout: Layout.Nhwc } desc)
+        {
+            var stored = new float[logits.Count];
+            backend.Download(logits, stored);
+            meter.Add(meanLoss, batch.Count, LayoutTranspose.Convert(stored, desc.Shape, Layout.Nhwc, Layout.Nchw), hostLabels);
+        }
+        else if (Queue(meter, batch.Count, logits, labels))
             Collect(meter, meanLoss, batch);
         else if (backend is CpuBackend<float> && logits.Type == DataType.F32)
             meter.Add(meanLoss, batch.Count, CpuBackend<float>.F(logits), hostLabels);

@@ -8,6 +8,7 @@ using Engine.Cuda;
 using Engine.Graph;
 using Engine.Nets;
 using Engine.Ops;
+using Engine.Tensors;
 
 StepArgs opts;
 try
@@ -38,11 +39,12 @@ try
         ? CudaBackend.Create(gpu, new CudaOptions
         {
             Precision = opts.Precision,
+            Layout = opts.Layout,
             ConvSearch = opts.ConvBenchmark ? ConvAlgorithmSearch.Benchmark : ConvAlgorithmSearch.Heuristic,
             Deterministic = !opts.Nondeterministic,
             ConvApi = opts.ConvGraphApi ? ConvApi.Graph : ConvApi.Legacy,
         })
-        : CpuBackends.Create(opts.Precision ?? Precision.Fp32);
+        : CpuBackends.Create(opts.Precision ?? Precision.Fp32, opts.Layout ?? Layout.Nchw);
 }
 catch (CudaUnavailableException e)
 {
@@ -52,6 +54,11 @@ catch (CudaUnavailableException e)
 catch (PrecisionNotSupportedException e)
 {
     Console.Error.WriteLine($"step: --precision {opts.Precision?.Name()}: {e.Message}");
+    return 2;
+}
+catch (LayoutNotSupportedException e)
+{
+    Console.Error.WriteLine($"step: --layout {opts.Layout?.Name()}: {e.Message}");
     return 2;
 }
 
@@ -74,7 +81,7 @@ using (backend)
     string precision = backend.Precision.Name();
 
     Console.WriteLine(F($"engine {opts.Net} input {opts.Input} batch {opts.Batch}: median {median:F1} ms/step (min {times[0]:F1}, max {times[^1]:F1}, {opts.Steps} steps, {where})"));
-    Console.WriteLine(F($"  {imagesPerSecond:F1} images/s; {bench.Flops / 1e9:F1} GFLOP/step (3 x 2 x {bench.MultiplyAccumulates:N0} MAC); achieved {tflops:F3} TFLOP/s; {precision}, {opts.Optimizer}{(opts.ConvGraphApi ? ", cuDNN graph API" : "")}"));
+    Console.WriteLine(F($"  {imagesPerSecond:F1} images/s; {bench.Flops / 1e9:F1} GFLOP/step (3 x 2 x {bench.MultiplyAccumulates:N0} MAC); achieved {tflops:F3} TFLOP/s; {precision}, {backend.Layout.Name()}, {opts.Optimizer}{(opts.ConvGraphApi ? ", cuDNN graph API" : "")}"));
     Console.WriteLine(F($"  steps in order (ms): {string.Join(" ", inOrder.Select(t => t.ToString("F0", CultureInfo.InvariantCulture)))}"));
     if (bench.CudaGraphState is { } state) Console.WriteLine($"  cuda graph: {state}");
     if (peak is { } bytes) Console.WriteLine(F($"  peak device memory {bytes / 1048576.0:F0} MiB (allocator peak in use)"));

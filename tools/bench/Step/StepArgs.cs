@@ -23,6 +23,8 @@ public sealed record StepArgs
     public int? Gpu { get; init; }
     /// <summary>--precision; null: the device's default (fp32 on the CPU).</summary>
     public Precision? Precision { get; init; }
+    /// <summary>--layout; null: the device's default (nchw on the CPU; a GPU refuses nhwc for now).</summary>
+    public Layout? Layout { get; init; }
     public bool ConvBenchmark { get; init; }
     /// <summary>Convolutions through cuDNN's backend (graph) API instead of the legacy one.</summary>
     public bool ConvGraphApi { get; init; }
@@ -38,9 +40,10 @@ public sealed record StepArgs
 
     public const string Usage =
         "usage: step [--net NAME] [--input CxHxW] [--batch N] [--classes N] [--width X] [--norm bn|gn|none]\n" +
-        "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--precision fp32|tf32|bf16|fp64]\n" +
+        "            [--steps N] [--warmup N] [--optimizer sgd|adam] [--precision fp32|tf32|bf16|fp64] [--layout nchw|nhwc]\n" +
         "            [--gpu N [--conv-search heuristic|benchmark] [--conv-api legacy|graph] [--nondeterministic] [--cuda-graph on|off]] [--profile] [--convs] [--markdown FILE] [--save-weights FILE]\n" +
-        "  --precision: tf32 needs --gpu; bf16 is emulated on the CPU (the reference, not fast) and not built on the GPU yet; fp64 is the CPU's";
+        "  --precision: tf32 needs --gpu; bf16 is emulated on the CPU (the reference, not fast) and not built on the GPU yet; fp64 is the CPU's\n" +
+        "  --layout: how activations are stored; nhwc runs on the CPU (every op in NHWC), the GPU's NHWC path is not wired yet";
 
     public static StepArgs Parse(IReadOnlyList<string> a)
     {
@@ -106,6 +109,12 @@ public sealed record StepArgs
                     {
                         string text = Next();
                         r = r with { Precision = Precisions.Parse(text) ?? throw new StepArgsException($"--precision '{text}': expected {Precisions.Names}") };
+                        break;
+                    }
+                case "--layout":
+                    {
+                        string text = Next();
+                        r = r with { Layout = Layouts.Parse(text) ?? throw new StepArgsException($"--layout '{text}': expected {Layouts.Names}") };
                         break;
                     }
                 case "--tf32": throw new StepArgsException("--tf32 is now --precision tf32");
