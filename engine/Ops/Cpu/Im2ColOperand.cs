@@ -63,7 +63,7 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
             {
                 int count = BuildRuns(p0, kc, kc, 0, nr, runs);
                 TapOffsets(j0, nb, taps);
-                bool eightAtOnce = typeof(T) == typeof(float) && PanelTranspose.Supported && _g.Stride == 1 && nr % 8 == 0;
+                bool eightAtOnce = typeof(T) == typeof(float) && Avx2.IsSupported && _g.Stride == 1 && nr % 8 == 0;
                 for (int t = 0; t < nb;)
                 {
                     T* panel = dst + (nint)(t / nr) * panelSize + t % nr;
@@ -205,14 +205,16 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
     private void ReplayEightTaps(int* taps, int* runs, int count, float* dst, int step)
     {
         float** rows = stackalloc float*[8];
+        var tapOffsets = Avx.LoadVector256(taps);
         for (int i = 0; i < count; i++, runs += 3)
         {
             for (int u = 0; u < 8; u++) rows[u] = (float*)_padded + taps[u] + runs[0];
             float* to = dst + runs[1];
             int length = runs[2], t = 0;
             for (; t + 8 <= length; t += 8) PanelTranspose.EightByEight(rows, t, to + (nint)t * step, step);
-            for (; t < length; t++)
-                for (int u = 0; u < 8; u++) to[(nint)t * step + u] = rows[u][t];
+            // The last pixels of a run (all of a small image's short rows): one gather of the eight taps each.
+            for (float* pixel = (float*)_padded + runs[0] + t; t < length; t++, pixel++)
+                Avx.Store(to + (nint)t * step, Avx2.GatherVector256(pixel, tapOffsets, 4));
         }
     }
 
