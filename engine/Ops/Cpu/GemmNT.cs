@@ -56,17 +56,17 @@ internal static unsafe class GemmNT<T> where T : unmanaged, IFloatingPointIeee75
         var rowsB = Grow(ref _rowsB, (long)nPad * stride);
         fixed (T* ra = rowsA, rb = rowsB)
         {
-            // Padding rows and the tail of each row stay zero, adding nothing to the sums.
-            new Span<T>(ra, mPad * stride).Clear();
-            new Span<T>(rb, nPad * stride).Clear();
+            // Padding rows, and each row past a chunk's length up to the vector-rounded stride, are
+            // zero and add nothing to the sums; the copies overwrite everything else.
+            new Span<T>(ra + (nint)m * stride, (mPad - m) * stride).Clear();
+            new Span<T>(rb + (nint)n * stride, (nPad - n) * stride).Clear();
             for (int k0 = 0; k0 < k; k0 += Chunk)
             {
                 int kb = Math.Min(Chunk, k - k0);
-                if (kb < Chunk && k0 > 0)
+                if (kb < stride)
                 {
-                    // The last, shorter chunk: clear the tails the longer chunks filled.
-                    for (int r = 0; r < mPad; r++) new Span<T>(ra + (nint)r * stride + kb, stride - kb).Clear();
-                    for (int r = 0; r < nPad; r++) new Span<T>(rb + (nint)r * stride + kb, stride - kb).Clear();
+                    for (int r = 0; r < m; r++) new Span<T>(ra + (nint)r * stride + kb, stride - kb).Clear();
+                    for (int r = 0; r < n; r++) new Span<T>(rb + (nint)r * stride + kb, stride - kb).Clear();
                 }
                 a.CopyRows(i0, m, k0, kb, ra, stride);
                 b.CopyRows(j0, n, k0, kb, rb, stride);
