@@ -112,10 +112,35 @@ public sealed partial class Conv2d : Op
                 MatrixOperand<T>.Images(output + grp * outPerGroup * outPixels, OutChannels, outPixels),
                 accumulate: false, parallel));
         }
-        if (!HasBias) return;
-        for (int img = 0; img < batch; img++)
-            for (int o = 0; o < OutChannels; o++)
-                SpanMath.AddScalar(y.Slice((img * OutChannels + o) * outPixels, outPixels), bias[o]);
+        if (HasBias) AddBias(y, bias, batch, outPixels);
+    }
+
+    /// <summary>y[img, o, :] += bias[o], output channels in parallel.</summary>
+    private unsafe void AddBias<T>(Span<T> y, ReadOnlySpan<T> bias, int batch, int outPixels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* py = y, pb = bias)
+        {
+            T* outputs = py, biases = pb;
+            ParallelWork.For(OutChannels, (long)batch * outPixels, o =>
+            {
+                for (int img = 0; img < batch; img++)
+                    SpanMath.AddScalar(new Span<T>(outputs + ((long)img * OutChannels + o) * outPixels, outPixels), biases[o]);
+            });
+        }
+    }
+
+    /// <summary>biasGrad[o] += the sum of dY[img, o, :] for each image in turn, output channels in parallel.</summary>
+    private unsafe void AccumulateBiasGradient<T>(ReadOnlySpan<T> dy, Span<T> biasGrad, int batch, int outPixels) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        fixed (T* pdy = dy, pg = biasGrad)
+        {
+            T* outGrads = pdy, grads = pg;
+            ParallelWork.For(OutChannels, (long)batch * outPixels, o =>
+            {
+                for (int img = 0; img < batch; img++)
+                    grads[o] += SpanMath.Sum<T>(new ReadOnlySpan<T>(outGrads + ((long)img * OutChannels + o) * outPixels, outPixels));
+            });
+        }
     }
 
     public override void Backward<T>(CpuNode<T> n)
@@ -124,15 +149,7 @@ public sealed partial class Conv2d : Op
         var inShape = n.InShape(0);
         long xStride = n.InSampleStride(0);
         WeightGradient(inShape, n.In(0), n.OutGrad(0), n.ParamGrad(0), xStride);
-        if (HasBias)
-        {
-            var dy = n.OutGrad(0);
-            var biasGrad = n.ParamGrad(1);
-            int outPixels = n.OutShape(0)[2] * n.OutShape(0)[3];
-            for (int img = 0; img < n.Batch; img++)
-                for (int o = 0; o < OutChannels; o++)
-                    biasGrad[o] += SpanMath.Sum<T>(dy.Slice((img * OutChannels + o) * outPixels, outPixels));
-        }
+        if (HasBias) AccumulateBiasGradient(n.OutGrad(0), n.ParamGrad(1), n.Batch, n.OutShape(0)[2] * n.OutShape(0)[3]);
         if (!n.HasInGrad(0)) return;
         InputGradient(inShape, n.OutGrad(0), n.Param(0), n.InGrad(0), xStride, n.OverwriteInGrad(0));
     }
