@@ -17,7 +17,7 @@ public sealed class NetArguments
     public Option<string?> Classes { get; } = new("--classes") { Description = "Number of classes (default: the net's own, 1000 or 22)." };
     public Option<string?> Norm { get; } = new("--norm") { Description = "Normalization after each conv: bn, syncbn (batch norm with statistics over every data-parallel rank's batch; bn on one process), gn (32 groups or fewer) or none (default: the net's own)." };
     public Option<string?> Width { get; } = new("--width") { Description = "Channel width multiplier (default 1; 2 makes segnet/fcn full VGG16 width)." };
-    public Option<string?> Loss { get; } = new("--loss") { Description = "Segmentation nets' loss: ce (softmax cross-entropy) or focal-dice (softmax focal, gamma 2, + soft Dice) (default: the net's own, focal-dice for vovnet57-seg, ce otherwise)." };
+    public Option<string?> Loss { get; } = new("--loss") { Description = "Segmentation nets' loss: ce (softmax cross-entropy) or focal-dice (softmax focal, gamma 2, + soft Dice) (default: the net's own, focal-dice for the vovnet57-seg nets, ce otherwise)." };
     public Option<bool> DenseEval { get; } = new("--dense-eval") { Description = "VGG: FC layers as convolutions, class scores averaged over space." };
     public Option<bool> AdaptivePool { get; } = new("--adaptive-pool") { Description = "VGG: average-pool the last feature map to 7x7 before fc6, as torchvision does, so FC weights fit any input size (on by itself for torchvision weights)." };
 

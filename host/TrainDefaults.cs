@@ -13,7 +13,7 @@ public sealed record TrainDefaults(string Optimizer, double LearningRate, double
     public static TrainDefaults For(string net)
     {
         var n = net.ToLowerInvariant();
-        if (n == "vovnet57-seg")
+        if (n.StartsWith("vovnet57-seg", StringComparison.Ordinal))
             // The seed gives no epoch count or cycle length for part 2: part 1's (10-epoch half cycles, 100 epochs) are kept.
             return new("adam", 1e-3, 0.9, 0, "triangular2:min=1e-5,half=10", 8, 100,
                 "seed 000 part 2: Adam 1e-3, CLR triangular2 1e-5..1e-3 (half cycle 10 epochs, as part 1), batch 8, 100 epochs");

@@ -42,6 +42,9 @@ public static class NetRegistry
         new("vovnet57-seg", "seed 000 part 2: vovnet57 features at strides 4-32, JPU context, DeepLabv3+-like decoder; focal + Dice loss",
             151, new Shape(3, 320, 480), Norm.Batch, (n, o) => VoVNetSeg.Build(n.Name, o.Input!.Value, o.Classes!.Value, o.Norm, o.Width,
                 o.IgnoreLabel, o.Loss, o.FuseNormActivation)) { Segmentation = true, DefaultLoss = SegmentationLoss.FocalDice },
+        new("vovnet57-seg-fine", "vovnet57-seg plus a path that refines its stride-4 decoder to full resolution (stem and image skips at strides 2 and 1) beside the blind upsampling",
+            151, new Shape(3, 320, 480), Norm.Batch, (n, o) => VoVNetSeg.Build(n.Name, o.Input!.Value, o.Classes!.Value, o.Norm, o.Width,
+                o.IgnoreLabel, o.Loss, o.FuseNormActivation, fine: true)) { Segmentation = true, DefaultLoss = SegmentationLoss.FocalDice },
         SegNetInfo("fcn-clean", SegNetVariant.FcnClean, "clean ablation: segnet exactly, but upsampling instead of unpooling (indices the only difference)"),
     ];
 

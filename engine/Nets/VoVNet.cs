@@ -58,13 +58,18 @@ public static class VoVNet
     /// 8, 16 and 32 of the image (256, 512, 768 and 1024 channels at width 1). Declared as the
     /// graph's backbone (what `--freeze backbone` holds fixed).
     /// </summary>
-    public static Value[] Backbone(GraphBuilder b, Value image, Norm norm, double width, bool inputInConcat)
+    public static Value[] Backbone(GraphBuilder b, Value image, Norm norm, double width, bool inputInConcat) =>
+        Backbone(b, image, norm, width, inputInConcat, out _);
+
+    /// <summary>The same, also giving the stem's output (stride 2, 128 channels at width 1).</summary>
+    public static Value[] Backbone(GraphBuilder b, Value image, Norm norm, double width, bool inputInConcat, out Value stem)
     {
         using var backbone = b.Backbone();
         var x = image;
         using (b.Scope("stem"))
             for (int i = 0; i < StemWidths.Length; i++)
                 x = b.ConvUnit(x, $"conv{i + 1}", Blocks.Scale(StemWidths[i], width), 3, norm, Activation.Mish, bias: false, stride: i == 0 ? 2 : 1);
+        stem = x;
 
         var features = new Value[Stages57.Length];
         for (int s = 0; s < Stages57.Length; s++)

@@ -23,7 +23,7 @@ public class OnnxExportTests
         new TestCaseData(net, options).SetArgDisplayNames(variant is null ? [net] : [net, variant]);
 
     private static NetOptions Small(NetInfo net) => net.Segmentation
-        ? new NetOptions { Width = 1.0 / 8, Input = net.Name == "vovnet57-seg" ? new Shape(3, 64, 96) : new Shape(3, 32, 48), Classes = 5 }
+        ? new NetOptions { Width = 1.0 / 8, Input = net.Name.StartsWith("vovnet57-seg", StringComparison.Ordinal) ? new Shape(3, 64, 96) : new Shape(3, 32, 48), Classes = 5 }
         : new NetOptions { Width = 1.0 / 16, Input = net.Name.StartsWith("vovnet") ? new Shape(3, 48, 64) : new Shape(3, 32, 32), Classes = 6 };
 
     [TestCaseSource(nameof(Nets))]
@@ -34,7 +34,8 @@ public class OnnxExportTests
         double scale = run.EngineLogits.Max(v => Math.Abs(v));
         TestContext.Out.WriteLine($"{name}: max |logit| {scale:G3}, max |onnx - engine| {MaxDifference(run.OnnxLogits, run.EngineLogits):G3}");
         Assert.That(scale, Is.GreaterThan(1e-3), "logits that are all about zero would prove nothing");
-        Assert.That(run.OnnxLogits, Is.EqualTo(run.EngineLogits).Within(Tolerance), "logits");
+        // float32 rounding grows with the values: relative to the largest logit once that is above 1.
+        Assert.That(run.OnnxLogits, Is.EqualTo(run.EngineLogits).Within(Tolerance * Math.Max(1, scale)), "logits");
         Assert.That(run.OnnxProbabilities, Is.EqualTo(Softmax(run.EngineLogits, run.LogitsShape)).Within(Tolerance), "probabilities");
         if (NetRegistry.Find(name).Segmentation) AssertMasksAgree(run);
         else Assert.That(run.OnnxMask, Is.Null, "a per-image net has no mask output");

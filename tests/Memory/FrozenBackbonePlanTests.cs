@@ -12,6 +12,7 @@ public class FrozenBackbonePlanTests
     private static readonly ExecutorOptions Frozen = new() { FreezeBackbone = true };
 
     [TestCase("vovnet57-seg")]
+    [TestCase("vovnet57-seg-fine")] // concatenates a backbone value (the stem's output) directly
     [TestCase("vovnet57")]
     public void A_frozen_step_reads_nothing_after_its_storage_is_given_away(string name)
     {

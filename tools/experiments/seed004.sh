@@ -7,6 +7,8 @@
 #   tools/experiments/seed004.sh                  (everything; hours on a 2-core CPU)
 #   HOST_ARGS="--gpu 0" tools/experiments/seed004.sh
 # Settings (environment): WIDTH (0.25), PRE_EPOCHS (6), BASE_EPOCHS (4), OUT (runs/seed004),
+# NET (the segmentation net, vovnet57-seg; vovnet57-seg-fine refines to full resolution; give
+# another OUT, as the run names do not say the net), MULTS (the schedules, "1 3"; e.g. 6 for 6x),
 # ONLY (a regular expression over run names, e.g. 'bn8-(scratch|pre)-1x-1$'), HOST_ARGS (train and
 # eval, e.g. --gpu 0), TRAIN_ARGS (train only, e.g. --max-steps 2 for a smoke run).
 set -euo pipefail
@@ -16,6 +18,8 @@ PRE_EPOCHS=${PRE_EPOCHS:-6}
 BASE_EPOCHS=${BASE_EPOCHS:-4}
 OUT=${OUT:-runs/seed004}
 ONLY=${ONLY:-.}
+NET=${NET:-vovnet57-seg}
+read -r -a mults <<< "${MULTS:-1 3}"
 read -r -a extra <<< "${HOST_ARGS:-}"
 read -r -a train_extra <<< "${TRAIN_ARGS:-}"
 host=out/bin/host
@@ -53,7 +57,7 @@ parse() {
 }
 
 runs=()
-for mult in 1 3; do
+for mult in "${mults[@]}"; do
     for frac in 1 0.333 0.1; do
         for init in scratch pre; do runs+=("bn8-$init-${mult}x-$frac"); done
     done
@@ -65,7 +69,7 @@ done
 for name in "${runs[@]}"; do
     [[ $name =~ $ONLY ]] || continue
     parse "$name"
-    args=(train --net vovnet57-seg --width "$WIDTH" --input 3x64x64 --data data/mnist-voc --norm "$norm" --batch "$batch"
+    args=(train --net "$NET" --width "$WIDTH" --input 3x64x64 --data data/mnist-voc --norm "$norm" --batch "$batch"
           --epochs "$BASE_EPOCHS" --epochs-multiple "${mult%x}" --train-fraction "$frac" --out "$OUT/$name")
     [ "$init" = pre ] && args+=(--init-from "$backbone")
     timed "$name" "${args[@]}"
