@@ -109,11 +109,12 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
                     T* pa = ownA;
                     if (sharedA is null) a.PackA(i0, mb, p0, kc, mr, pa);
                     else pa = sharedA + (long)(p0 / kcMax) * RoundUp(mb, mr) * kcMax;
+                    // Read in place, B's rows lie at offsets that depend on the depth block only.
+                    if (inPlace) b.RowOffsets(p0, kc, offsets);
                     for (int j0 = jStart; j0 < jEnd; j0 += nbMax)
                     {
                         int nb = Math.Min(nbMax, jEnd - j0);
-                        if (inPlace) b.RowOffsets(p0, kc, offsets);
-                        else b.PackB(p0, kc, j0, nb, nr, pb);
+                        if (!inPlace) b.PackB(p0, kc, j0, nb, nr, pb);
                         // One B panel (kc x NR) stays in L1 while the A panels stream past it from L2.
                         for (int jr = 0; jr < nb; jr += nr)
                         {

@@ -46,11 +46,12 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
                 int count = BuildRuns(j0, nb, nr, panelSize, 1, runs);
                 TapOffsets(p0, kc, taps);
                 // Runs shorter than a vector on average (small images): gather whole panel rows instead.
+                int panels = (nb + nr - 1) / nr;
                 if (typeof(T) == typeof(float) && Avx2.IsSupported && nr % 8 == 0 && count * 8 > nb)
-                    fixed (int* pixels = Scratch(ref _pixels, (nb + nr - 1) / nr * nr))
+                    fixed (int* pixels = Scratch(ref _pixels, panels * nr))
                     {
-                        PixelOffsets(j0, nb, (nb + nr - 1) / nr * nr, pixels);
-                        GatherTaps(taps, kc, pixels, (nb + nr - 1) / nr, nr, panelSize, (float*)dst);
+                        PixelOffsets(j0, nb, panels * nr, pixels);
+                        GatherTaps(taps, kc, pixels, panels, nr, panelSize, (float*)dst);
                     }
                 else
                     for (int p = 0; p < kc; p++) Replay(_padded + taps[p], runs, count, dst + (nint)p * nr, 1);
