@@ -20,6 +20,9 @@ OUT=${OUT:-runs/seed004}
 ONLY=${ONLY:-.}
 NET=${NET:-vovnet57-seg}
 read -r -a mults <<< "${MULTS:-1 3}"
+for m in "${mults[@]}"; do
+  [[ $m =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "seed004.sh: MULTS '${MULTS}': expected schedule multiples such as \"1 3\" or 6" >&2; exit 2; }
+done
 read -r -a extra <<< "${HOST_ARGS:-}"
 read -r -a train_extra <<< "${TRAIN_ARGS:-}"
 host=out/bin/host
