@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using Engine.Ops.Cpu;
 using Engine.Tensors;
 
 namespace Engine.Graph;
@@ -78,7 +79,7 @@ public sealed partial class CpuBackend<T> : Backend where T : unmanaged, IFloati
     {
         const int chunk = 1 << 20;
         if (s.Count <= chunk) { ZeroPart(s); return; }
-        Parallel.For(0, (s.Count + chunk - 1) / chunk, k => ZeroPart(s.Sub(k * chunk, (int)Math.Min(chunk, s.Count - k * chunk))));
+        WorkerTeam.Shared.For((int)((s.Count + chunk - 1) / chunk), k => ZeroPart(s.Sub(k * chunk, (int)Math.Min(chunk, s.Count - k * chunk))));
     }
 
     private static void ZeroPart(BufferSlice s)

@@ -141,7 +141,7 @@ public sealed partial class Conv2d
             fixed (T* px = x, pr = rows)
             {
                 T* xs = px, rs = pr;
-                Parallel.For(0, count, img =>
+                WorkerTeam.Shared.For(count, img =>
                 {
                     var image = new ReadOnlySpan<T>(xs + (long)(first + img) * imageSize, imageSize);
                     var block = new Span<T>(rs + (long)img * g.OutPixels * k, g.OutPixels * k);
@@ -176,7 +176,7 @@ public sealed partial class Conv2d
             fixed (T* pg = rowGrads, pdx = dx)
             {
                 T* gs = pg, ds = pdx;
-                Parallel.For(0, count, img =>
+                WorkerTeam.Shared.For(count, img =>
                 {
                     var image = new Span<T>(ds + (long)(first + img) * imageSize, imageSize);
                     var block = new ReadOnlySpan<T>(gs + (long)img * g.OutPixels * k, g.OutPixels * k);
@@ -207,7 +207,7 @@ public sealed partial class Conv2d
             fixed (T* px = x, pw = weight, py = y)
             {
                 T* xs = px, ws = pw, ys = py;
-                Parallel.For(0, batch, img =>
+                WorkerTeam.Shared.For(batch, img =>
                 {
                     var image = new ReadOnlySpan<T>(xs + (long)img * imageSize, imageSize);
                     var w = new ReadOnlySpan<T>(ws, OutChannels * inPerGroup * taps);
@@ -250,7 +250,7 @@ public sealed partial class Conv2d
             {
                 T* xs = px, dys = pdy, dws = pdw;
                 int xLength = x.Length, dyLength = dy.Length;
-                Parallel.For(0, OutChannels, o =>
+                WorkerTeam.Shared.For(OutChannels, o =>
                 {
                     var xv = new ReadOnlySpan<T>(xs, xLength);
                     var dyv = new ReadOnlySpan<T>(dys, dyLength);
@@ -291,7 +291,7 @@ public sealed partial class Conv2d
             fixed (T* pdy = dy, pw = weight, pdx = dx)
             {
                 T* dys = pdy, ws = pw, dxs = pdx;
-                Parallel.For(0, batch, img =>
+                WorkerTeam.Shared.For(batch, img =>
                 {
                     var dyImage = new ReadOnlySpan<T>(dys + (long)img * outSize, outSize);
                     var w = new ReadOnlySpan<T>(ws, OutChannels * inPerGroup * taps);

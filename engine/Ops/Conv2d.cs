@@ -266,7 +266,7 @@ public sealed partial class Conv2d : Op
                     MatrixOperand<T>.Images(colPtr + (long)grp * rows * outPixels, g.ColumnRows, outPixels),
                     accumulate: false, parallel));
                 // Each image folds into its own slice of dX: parallel and still deterministic.
-                Parallel.For(0, count * Groups, item =>
+                WorkerTeam.Shared.For(count * Groups, item =>
                 {
                     int img = item / Groups, grp = item % Groups;
                     var cols = new ReadOnlySpan<T>(colPtr + img * perImage + (long)grp * rows * outPixels, rows * outPixels);
@@ -284,7 +284,7 @@ public sealed partial class Conv2d : Op
     private void ForEachGroup(Action<int, bool> body)
     {
         if (Groups == 1) body(0, true);
-        else Parallel.For(0, Groups, grp => body(grp, false));
+        else WorkerTeam.Shared.For(Groups, grp => body(grp, false));
     }
 
     /// <summary>Elements of column gradients held at once by the folding input-gradient path (settable for tests).</summary>

@@ -78,7 +78,7 @@ public sealed partial class Mish : Op
     {
         const int chunk = 1 << 16;
         if (count <= chunk) { body(0, count); return; }
-        Parallel.For(0, (count + chunk - 1) / chunk, c => body(c * chunk, Math.Min(count, (c + 1) * chunk)));
+        WorkerTeam.Shared.For((count + chunk - 1) / chunk, c => body(c * chunk, Math.Min(count, (c + 1) * chunk)));
     }
 
     /// <summary>dy/dx at <paramref name="x"/>; finite for every finite x (sigmoid underflows to 0, never NaN).</summary>

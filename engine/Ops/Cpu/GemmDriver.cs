@@ -54,7 +54,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         long sharedSize = (long)mTiles * MR * k;
         if (!alongN || sharedSize > SharedALimit)
         {
-            Parallel.For(0, strips, s =>
+            WorkerTeam.Shared.For(strips, s =>
             {
                 int lo = (int)((long)s * tiles / strips) * tile;
                 int hi = Math.Min(size, (int)((long)(s + 1) * tiles / strips) * tile);
@@ -69,13 +69,13 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         {
             T* packed = shared;
             int kBlocks = (k + KC - 1) / KC;
-            Parallel.For(0, kBlocks * mTiles, item =>
+            WorkerTeam.Shared.For(kBlocks * mTiles, item =>
             {
                 int block = item / mTiles, panel = item % mTiles, p0 = block * KC, i = panel * MR;
                 int kc = Math.Min(KC, k - p0);
                 a.PackA(i, Math.Min(MR, m - i), p0, kc, MR, packed + (long)block * mTiles * MR * KC + (long)i * kc);
             });
-            Parallel.For(0, strips, s =>
+            WorkerTeam.Shared.For(strips, s =>
             {
                 int lo = (int)((long)s * tiles / strips) * tile;
                 int hi = Math.Min(size, (int)((long)(s + 1) * tiles / strips) * tile);

@@ -38,7 +38,7 @@ internal static unsafe class GemmNT<T> where T : unmanaged, IFloatingPointIeee75
         // Strips of whole tiles along the longer side; each thread copies the rows it needs itself.
         bool alongB = tilesB >= tilesA;
         int tiles = alongB ? tilesB : tilesA, tile = alongB ? TileB : TileA, size = alongB ? n : m;
-        Parallel.For(0, threads, t =>
+        WorkerTeam.Shared.For(threads, t =>
         {
             int lo = (int)((long)t * tiles / threads) * tile, hi = Math.Min(size, (int)((long)(t + 1) * tiles / threads) * tile);
             if (alongB) RunRange(0, m, lo, hi - lo, k, a, b, c, ldc);

@@ -251,7 +251,7 @@ internal static unsafe class PaddedImages
         }
         int planes = batch * channels;
         if ((long)planes * plane < 1 << 16) for (int i = 0; i < planes; i++) Plane(i);
-        else Parallel.For(0, planes, Plane);
+        else WorkerTeam.Shared.For(planes, Plane);
         return buffer;
     }
 

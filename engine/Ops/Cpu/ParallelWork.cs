@@ -12,7 +12,7 @@ internal static class ParallelWork
     public static void For(int count, long perItem, Action<int> body)
     {
         if (count * perItem < MinimumParallelWork) for (int i = 0; i < count; i++) body(i);
-        else Parallel.For(0, count, body);
+        else WorkerTeam.Shared.For(count, body);
     }
 
     /// <summary>Elements per chunk of <see cref="ForChunks"/>: large enough to amortise a task, small enough to balance.</summary>
@@ -23,7 +23,7 @@ internal static class ParallelWork
     {
         int chunks = (length + ChunkLength - 1) / ChunkLength;
         if (chunks <= 1) { if (length > 0) body(0, length); return; }
-        Parallel.For(0, chunks, k =>
+        WorkerTeam.Shared.For(chunks, k =>
         {
             int start = k * ChunkLength;
             body(start, Math.Min(ChunkLength, length - start));
