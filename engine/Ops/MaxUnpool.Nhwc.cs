@@ -10,7 +10,7 @@ namespace Engine.Ops;
 public sealed partial class MaxUnpool
 {
     private int OutputAt<T>(CpuNode<T> n, Span<int> idx, int i, int channels, int inPlane) where T : unmanaged, IFloatingPointIeee754<T> =>
-        (i / (inPlane * channels) * outHeight * outWidth + Checked(n, idx, i)) * channels + i % channels;
+        (i / (inPlane * channels) * outHeight * outWidth + Checked(n, idx[i], i)) * channels + i % channels;
 
     private void ForwardNhwc<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>
     {

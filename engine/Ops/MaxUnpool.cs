@@ -1,5 +1,6 @@
 using System.Numerics;
 using Engine.Graph;
+using Engine.Ops.Cpu;
 using Engine.Tensors;
 
 namespace Engine.Ops;
@@ -34,29 +35,36 @@ public sealed partial class MaxUnpool(int outHeight, int outWidth) : Op
     public override void Forward<T>(CpuNode<T> n)
     {
         if (n.InNhwc(0)) { ForwardNhwc(n); return; }
-        var x = n.In(0);
-        var idx = n.InInt(1);
-        var y = n.Out(0);
-        y.Clear();
         int plane = outHeight * outWidth, inPlane = n.InShape(0)[2] * n.InShape(0)[3];
-        for (int i = 0; i < x.Length; i++) y[i / inPlane * plane + Checked(n, idx, i)] = x[i];
+        // One (n, c) plane per item: zeroed, then scattered in memory order, so a repeated index keeps the last value.
+        ParallelWork.For(n.InShape(0)[0] * n.InShape(0)[1], plane, p =>
+        {
+            var xs = n.In(0).Slice(p * inPlane, inPlane);
+            var ids = n.InInt(1).Slice(p * inPlane, inPlane);
+            var ys = n.Out(0).Slice(p * plane, plane);
+            ys.Clear();
+            for (int i = 0; i < inPlane; i++) ys[Checked(n, ids[i], p * inPlane + i)] = xs[i];
+        });
     }
 
     public override void Backward<T>(CpuNode<T> n)
     {
         if (n.InNhwc(0)) { BackwardNhwc(n); return; }
         if (!n.HasInGrad(0)) return;
-        var idx = n.InInt(1);
-        var dy = n.OutGrad(0);
-        var dx = n.InGrad(0);
         int plane = outHeight * outWidth, inPlane = n.InShape(0)[2] * n.InShape(0)[3];
-        if (n.OverwriteInGrad(0)) for (int i = 0; i < dx.Length; i++) dx[i] = dy[i / inPlane * plane + Checked(n, idx, i)];
-        else for (int i = 0; i < dx.Length; i++) dx[i] += dy[i / inPlane * plane + Checked(n, idx, i)];
+        bool overwrite = n.OverwriteInGrad(0);
+        ParallelWork.For(n.InShape(0)[0] * n.InShape(0)[1], inPlane, p =>
+        {
+            var dys = n.OutGrad(0).Slice(p * plane, plane);
+            var ids = n.InInt(1).Slice(p * inPlane, inPlane);
+            var dxs = n.InGrad(0).Slice(p * inPlane, inPlane);
+            if (overwrite) for (int i = 0; i < inPlane; i++) dxs[i] = dys[Checked(n, ids[i], p * inPlane + i)];
+            else for (int i = 0; i < inPlane; i++) dxs[i] += dys[Checked(n, ids[i], p * inPlane + i)];
+        });
     }
 
-    private int Checked<T>(CpuNode<T> n, Span<int> idx, int i) where T : unmanaged, IFloatingPointIeee754<T>
+    private int Checked<T>(CpuNode<T> n, int at, int i) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int at = idx[i];
         if ((uint)at >= (uint)(outHeight * outWidth))
             throw new InvalidOperationException(
                 $"{n.Node.Name} (maxunpool): index {at} at position {i} of the indices is outside the {outHeight}x{outWidth} output plane");

@@ -295,6 +295,19 @@ public class PoolingTests
         Assert.That(ex!.Message, Does.Contain("op").And.Contain("index 4").And.Contain("2x2"));
     }
 
+    [Test]
+    public void MaxUnpool_rejects_a_bad_index_in_planes_unpooled_in_parallel()
+    {
+        var (g, _) = OpHarness.Single(new MaxUnpool(32, 32), new Shape(64, 16, 16), new Shape(64, 16, 16));
+        using var exec = new Executor(g, new CpuBackend<double>(), 1);
+        exec.SetInput("x0", new double[64 * 256]);
+        var idx = Enumerable.Range(0, 64 * 256).Select(i => i % 256 * 4).ToArray();
+        idx[50 * 256 + 7] = 1024;
+        exec.SetInput("x1", idx);
+        var ex = Assert.Throws<InvalidOperationException>(() => exec.Forward(training: false));
+        Assert.That(ex!.Message, Does.Contain("index 1024").And.Contain($"position {50 * 256 + 7}").And.Contain("32x32"));
+    }
+
     internal static void AssertGradient(Graph.Graph g, int batch, Value output, int expectedChecked, GradientChecker? checker = null)
     {
         var report = (checker ?? new GradientChecker()).Check(g, batch, output);

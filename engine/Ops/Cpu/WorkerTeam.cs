@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 
 namespace Engine.Ops.Cpu;
 
@@ -35,7 +36,7 @@ internal sealed class WorkerTeam
     }
 
     /// <summary>Runs body(i) for every i in [0, count), spread over the caller and the workers; returns when all are done.</summary>
-    /// <exception cref="AggregateException">The first exception an item threw (the remaining items are skipped).</exception>
+    /// <remarks>The first exception an item throws is rethrown here, as it was (not wrapped); the remaining items are skipped.</remarks>
     public void For(int count, Action<int> body)
     {
         if (count <= 0) return;
@@ -46,7 +47,8 @@ internal sealed class WorkerTeam
         }
         if (Interlocked.CompareExchange(ref _owned, 1, 0) != 0)
         {
-            Parallel.For(0, count, body);
+            try { Parallel.For(0, count, body); }
+            catch (AggregateException e) when (e.InnerExceptions.Count == 1) { ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
             return;
         }
         try
@@ -59,7 +61,7 @@ internal sealed class WorkerTeam
             try { loop.Work(); }
             finally { _insideLoop = false; }
             loop.WaitUntilDone();
-            if (loop.Failure is { } failure) throw new AggregateException(failure);
+            if (loop.Failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
         }
         finally
         {
