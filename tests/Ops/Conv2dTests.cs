@@ -47,6 +47,10 @@ public class Conv2dTests
     [TestCase(1, 4, 10, 3, 16, 3, 1, 1, 1, 1, true)] // images read in place by the GEMM: rows of 16 pixels, an odd number of half panels
     [TestCase(2, 12, 10, 4, 8, 1, 1, 0, 1, 1, true)] // pointwise, images of 32 pixels read in place
     [TestCase(3, 12, 10, 4, 4, 1, 1, 0, 1, 1, false)] // pointwise, 16-pixel images read in place, an odd number of half panels
+    [TestCase(3, 5, 7, 16, 16, 3, 1, 1, 1, 1, true)] // weight gradient read in place: chunks of rows across images, ragged 4x6 tiles
+    [TestCase(4, 1, 16, 64, 64, 3, 1, 1, 1, 1, false)] // in-place weight gradient split over the cores along output channels
+    [TestCase(2, 6, 8, 8, 32, 3, 1, 2, 2, 2, true)] // in-place weight gradient, dilation 2, per group
+    [TestCase(4, 4, 6, 10, 18, 3, 1, 0, 1, 1, true)] // in-place weight gradient without padding: the images at their own stride
     public void Float_forward_and_backward_match_a_direct_loop_convolution(int batch, int inC, int outC, int h, int w, int k, int stride, int pad, int dilation, int groups, bool bias)
     {
         var op = new Conv2d(outC, k, stride, pad, dilation, groups, bias);
