@@ -180,15 +180,15 @@ public sealed partial class Conv2d : Op
         fixed (T* px = x, pdy = dy, pdw = weightGrad, buffer = padBuffer)
         {
             T* padded = PaddedImages.Pad(px, batch, g.Channels, g.Height, g.Width, Padding, buffer, xStride), outGrads = pdy, weightGrads = pdw;
-            T* outGrad0(int grp) => outGrads + (long)grp * outPerGroup * outPixels;
             ForEachGroup((grp, parallel) =>
             {
-                var outGrad = MatrixOperand<T>.Images(outGrads + grp * outPerGroup * outPixels, OutChannels, outPixels);
+                T* groupOutGrads = outGrads + (long)grp * outPerGroup * outPixels;
+                var outGrad = MatrixOperand<T>.Images(groupOutGrads, OutChannels, outPixels);
                 T* images = padded + grp * inPerGroup * paddedPlane;
                 long imageStride = Padding == 0 ? xStride : (long)g.Channels * paddedPlane;
                 T* gradient = weightGrads + grp * outPerGroup * rows;
                 if (dotProducts && WeightGradientInPlace<T>.Fits(groupGeometry))
-                    WeightGradientInPlace<T>.Run(outPerGroup, batch, outGrad0(grp), (long)OutChannels * outPixels, images, imageStride, groupGeometry,
+                    WeightGradientInPlace<T>.Run(outPerGroup, batch, groupOutGrads, (long)OutChannels * outPixels, images, imageStride, groupGeometry,
                         gradient, rows, parallel);
                 else if (dotProducts)
                     GemmNT<T>.Run(outPerGroup, rows, pixels, outGrad, new Im2ColOperand<T>(images, checked((int)imageStride), groupGeometry),
