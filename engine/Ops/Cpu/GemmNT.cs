@@ -143,7 +143,7 @@ internal static unsafe class GemmNT<T> where T : unmanaged, IFloatingPointIeee75
 
     // Halving to 128 bits before the final reduction takes a third of the instructions of Vector512.Sum.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Sum(Vector512<T> v)
+    internal static T Sum(Vector512<T> v)
     {
         var half = v.GetLower() + v.GetUpper();
         return Vector128.Sum(half.GetLower() + half.GetUpper());

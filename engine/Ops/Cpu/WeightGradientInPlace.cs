@@ -135,11 +135,7 @@ internal static unsafe class WeightGradientInPlace<T> where T : unmanaged, IFloa
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T Sum(Vector512<T> v)
-    {
-        var half = v.GetLower() + v.GetUpper();
-        return Vector128.Sum(half.GetLower() + half.GetUpper());
-    }
+    private static T Sum(Vector512<T> v) => GemmNT<T>.Sum(v);
 
     private static TE[] Grow<TE>(ref TE[]? array, int count)
     {
