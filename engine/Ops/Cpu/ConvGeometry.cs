@@ -15,6 +15,16 @@ public readonly record struct ConvGeometry(int Channels, int Height, int Width, 
     /// <summary>Extent of the dilated kernel: (Kernel - 1) * Dilation + 1.</summary>
     public int Span => (Kernel - 1) * Dilation + 1;
 
+    /// <summary>
+    /// Where column-matrix row <paramref name="row"/> = (c, ky, kx) starts in an image padded by Padding on every
+    /// side: at output pixel (0, 0) it reads padded (c, ky * Dilation, kx * Dilation).
+    /// </summary>
+    public int PaddedTapOffset(int row)
+    {
+        int width = Width + 2 * Padding, plane = (Height + 2 * Padding) * width, kk = Kernel * Kernel;
+        return row / kk * plane + row % kk / Kernel * Dilation * width + row % Kernel * Dilation;
+    }
+
     private int OutSize(int size) => (size + 2 * Padding - Span) / Stride + 1;
 
     /// <summary>

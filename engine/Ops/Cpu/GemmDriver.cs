@@ -56,8 +56,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
         {
             WorkerTeam.Shared.For(strips, s =>
             {
-                int lo = (int)((long)s * tiles / strips) * tile;
-                int hi = Math.Min(size, (int)((long)(s + 1) * tiles / strips) * tile);
+                var (lo, hi) = TileStrips.Bounds(s, strips, tiles, tile, size);
                 if (alongN) RunRange(0, m, lo, hi, k, a, b, c, accumulate);
                 else RunRange(lo, hi, 0, n, k, a, b, c, accumulate);
             });
@@ -77,8 +76,7 @@ internal static unsafe class GemmDriver<T> where T : unmanaged, IFloatingPointIe
             });
             WorkerTeam.Shared.For(strips, s =>
             {
-                int lo = (int)((long)s * tiles / strips) * tile;
-                int hi = Math.Min(size, (int)((long)(s + 1) * tiles / strips) * tile);
+                var (lo, hi) = TileStrips.Bounds(s, strips, tiles, tile, size);
                 RunRange(0, m, lo, hi, k, a, b, c, accumulate, packed);
             });
         }

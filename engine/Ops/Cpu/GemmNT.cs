@@ -40,7 +40,7 @@ internal static unsafe class GemmNT<T> where T : unmanaged, IFloatingPointIeee75
         int tiles = alongB ? tilesB : tilesA, tile = alongB ? TileB : TileA, size = alongB ? n : m;
         WorkerTeam.Shared.For(threads, t =>
         {
-            int lo = (int)((long)t * tiles / threads) * tile, hi = Math.Min(size, (int)((long)(t + 1) * tiles / threads) * tile);
+            var (lo, hi) = TileStrips.Bounds(t, threads, tiles, tile, size);
             if (alongB) RunRange(0, m, lo, hi - lo, k, a, b, c, ldc);
             else RunRange(lo, hi - lo, 0, n, k, a, b, c, ldc);
         });

@@ -120,13 +120,7 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TapOffsets(int r0, int count, int* offsets)
     {
-        int k = _g.Kernel, kk = k * k, d = _g.Dilation, width = _g.Width + 2 * _g.Padding;
-        int plane = (_g.Height + 2 * _g.Padding) * width;
-        for (int i = 0; i < count; i++)
-        {
-            int r = r0 + i;
-            offsets[i] = r / kk * plane + r % kk / k * d * width + r % k * d;
-        }
+        for (int i = 0; i < count; i++) offsets[i] = _g.PaddedTapOffset(r0 + i);
     }
 
     /// <summary>

@@ -50,7 +50,7 @@ internal static unsafe class WeightGradientInPlace<T> where T : unmanaged, IFloa
         int tiles = alongB ? tilesB : tilesA, tile = alongB ? TileB : TileA, size = alongB ? n : m;
         WorkerTeam.Shared.For(threads, t =>
         {
-            int lo = (int)((long)t * tiles / threads) * tile, hi = Math.Min(size, (int)((long)(t + 1) * tiles / threads) * tile);
+            var (lo, hi) = TileStrips.Bounds(t, threads, tiles, tile, size);
             if (alongB) job.Range(0, m, lo, hi);
             else job.Range(lo, hi, 0, n);
         });
@@ -61,7 +61,7 @@ internal static unsafe class WeightGradientInPlace<T> where T : unmanaged, IFloa
         /// <summary>dW rows i0..i1, taps j0..j1.</summary>
         public void Range(int i0, int i1, int j0, int j1)
         {
-            int width = g.Width + 2 * g.Padding, plane = (g.Height + 2 * g.Padding) * width, kk = g.Kernel * g.Kernel;
+            int width = g.Width + 2 * g.Padding;
             int taps = j1 - j0, tapsPadded = (taps + TileB - 1) / TileB * TileB;
             int ow = g.OutWidth, oh = g.OutHeight, rowsPerChunk = Math.Max(1, ChunkPixels / ow), allRows = batch * oh;
             var tapArray = Grow(ref _tapOffsets, tapsPadded);
@@ -71,11 +71,7 @@ internal static unsafe class WeightGradientInPlace<T> where T : unmanaged, IFloa
             fixed (nint* rowOffsets = rowArray)
             {
                 // Tap (c, ky, kx) of output pixel (oy, ox) is padded (c, oy + ky*d, ox + kx*d); past the last tap, repeat it.
-                for (int t = 0; t < tapsPadded; t++)
-                {
-                    int r = j0 + Math.Min(t, taps - 1);
-                    tapOffsets[t] = r / kk * plane + r % kk / g.Kernel * g.Dilation * width + r % g.Kernel * g.Dilation;
-                }
+                for (int t = 0; t < tapsPadded; t++) tapOffsets[t] = g.PaddedTapOffset(j0 + Math.Min(t, taps - 1));
                 for (int row0 = 0; row0 < allRows; row0 += rowsPerChunk)
                 {
                     int rows = Math.Min(rowsPerChunk, allRows - row0);
