@@ -18,7 +18,7 @@ public sealed partial class Conv2d
     /// <summary>Elements of the im2row matrix held at once (images are taken a few at a time; settable for tests).</summary>
     internal static long RowBudget { get; set; } = 1 << 22;
 
-    private const int PackedWeightSlot = 10, RowSlot = 11, RowGradSlot = 12, PackedGradSlot = 13;
+    private const int PackedWeightSlot = 10, RowSlot = 11, RowGradSlot = 12, PackedGradSlot = 13, BiasSumSlot = 14, TapSourceSlot = 15;
 
     private void ForwardNhwc<T>(CpuNode<T> n) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -35,17 +35,18 @@ public sealed partial class Conv2d
         {
             var wr = PackWeights(n, n.Param(0), g.Channels);
             int k = Kernel * Kernel * g.Channels;
+            var sources = TapSources(n, g);
             int atOnce = ImagesAtOnce(n, g, k);
             for (int first = 0; first < n.Batch; first += atOnce)
             {
                 int count = Math.Min(atOnce, n.Batch - first);
                 var rows = Rows(n, g, k, count);
-                ImToRows(x, g, first, count, 0, g.Channels, rows);
+                ImToRows(x, g, sources, first, count, 0, g.Channels, rows);
                 Gemm.Multiply<T>(false, true, count * g.OutPixels, OutChannels, k, rows, k, wr, k,
                     y.Slice(first * g.OutPixels * OutChannels), OutChannels, accumulate: false, parallel: true);
             }
         }
-        else GroupedForward(x, n.Param(0), y, g, n.Batch);
+        else GroupedForward(x, n.Param(0), y, g, TapSources(n, g), n.Batch);
         if (!HasBias) return;
         var bias = n.Param(1);
         for (int r = 0; r < n.Batch * g.OutPixels; r++) SpanMath.AddTo<T>(bias, y.Slice(r * OutChannels, OutChannels));
@@ -72,6 +73,7 @@ public sealed partial class Conv2d
             var wr = PackWeights(n, n.Param(0), g.Channels);
             var packedGrad = n.Scratch<T>(PackedGradSlot, (long)OutChannels * k).AsSpan(0, OutChannels * k);
             packedGrad.Clear();
+            var sources = TapSources(n, g);
             int atOnce = ImagesAtOnce(n, g, k);
             for (int first = 0; first < n.Batch; first += atOnce)
             {
@@ -79,23 +81,24 @@ public sealed partial class Conv2d
                 var rows = Rows(n, g, k, count);
                 int m = count * g.OutPixels;
                 var dyChunk = dy.Slice(first * g.OutPixels * OutChannels, m * OutChannels);
-                ImToRows(x, g, first, count, 0, g.Channels, rows);
+                ImToRows(x, g, sources, first, count, 0, g.Channels, rows);
                 Gemm.Multiply<T>(true, false, OutChannels, k, m, dyChunk, OutChannels, rows, k, packedGrad, k, accumulate: true, parallel: true);
                 if (!inputGrad) continue;
                 var rowGrads = n.Scratch<T>(RowGradSlot, (long)m * k).AsSpan(0, m * k);
                 Gemm.Multiply<T>(false, false, m, k, OutChannels, dyChunk, OutChannels, wr, k, rowGrads, k, accumulate: false, parallel: true);
-                FoldRows(rowGrads, n.InGrad(0), g, first, count);
+                FoldRows(rowGrads, n.InGrad(0), g, sources, first, count);
             }
             UnpackAddWeights(packedGrad, n.ParamGrad(0), g.Channels);
         }
         else
         {
-            GroupedWeightGradient(x, dy, n.ParamGrad(0), g, n.Batch);
-            if (inputGrad) GroupedInputGradient(dy, n.Param(0), n.InGrad(0), g, n.Batch);
+            var sources = TapSources(n, g);
+            GroupedWeightGradient(x, dy, n.ParamGrad(0), g, sources, n.Batch);
+            if (inputGrad) GroupedInputGradient(dy, n.Param(0), n.InGrad(0), g, sources, n.Batch);
         }
         if (!HasBias) return;
         var biasGrad = n.ParamGrad(1);
-        var sums = n.Scratch<T>(PackedWeightSlot + 10, OutChannels).AsSpan(0, OutChannels);
+        var sums = n.Scratch<T>(BiasSumSlot, OutChannels).AsSpan(0, OutChannels);
         sums.Clear();
         for (int r = 0; r < n.Batch * g.OutPixels; r++) SpanMath.AddTo<T>(dy.Slice(r * OutChannels, OutChannels), sums);
         SpanMath.AddTo<T>(sums, biasGrad);
@@ -108,6 +111,25 @@ public sealed partial class Conv2d
     /// <summary>The node's im2row buffer for <paramref name="count"/> images.</summary>
     private static Span<T> Rows<T>(CpuNode<T> n, ConvGeometry g, int k, int count) where T : unmanaged, IFloatingPointIeee754<T> =>
         n.Scratch<T>(RowSlot, (long)g.OutPixels * k * count).AsSpan(0, g.OutPixels * k * count);
+
+    /// <summary>
+    /// For output pixel r and tap t = ky * Kernel + kx, at [r * taps + t]: the input pixel iy * Width + ix the tap reads
+    /// (iy = oy*s - p + ky*d, ix = ox*s - p + kx*d), or -1 where it falls in the padding. The same for every image.
+    /// </summary>
+    private int[] TapSources<T>(CpuNode<T> n, ConvGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int taps = Kernel * Kernel;
+        var sources = n.Scratch<int>(TapSourceSlot, (long)g.OutPixels * taps);
+        for (int oy = 0, r = 0; oy < g.OutHeight; oy++)
+            for (int ox = 0; ox < g.OutWidth; ox++, r++)
+                for (int ky = 0, t = r * taps; ky < Kernel; ky++)
+                    for (int kx = 0; kx < Kernel; kx++, t++)
+                    {
+                        int iy = oy * Stride - Padding + ky * Dilation, ix = ox * Stride - Padding + kx * Dilation;
+                        sources[t] = (uint)iy < (uint)g.Height && (uint)ix < (uint)g.Width ? iy * g.Width + ix : -1;
+                    }
+        return sources;
+    }
 
     /// <summary>Wr[o, ky, kx, c] = W[o, c, ky, kx], the weights in the order of an im2row row.</summary>
     private Span<T> PackWeights<T>(CpuNode<T> n, ReadOnlySpan<T> weight, int inPerGroup) where T : unmanaged, IFloatingPointIeee754<T>
@@ -133,9 +155,9 @@ public sealed partial class Conv2d
     /// rows[(img, oy, ox), (ky, kx, c)] = x[first + img, oy*s - p + ky*d, ox*s - p + kx*d, c0 + c] for c &lt; width,
     /// zero where the tap falls in the padding. Parallel over images.
     /// </summary>
-    private void ImToRows<T>(ReadOnlySpan<T> x, ConvGeometry g, int first, int count, int c0, int width, Span<T> rows) where T : unmanaged, IFloatingPointIeee754<T>
+    private void ImToRows<T>(ReadOnlySpan<T> x, ConvGeometry g, int[] sources, int first, int count, int c0, int width, Span<T> rows) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int k = Kernel * Kernel * width, imageSize = g.Height * g.Width * g.Channels;
+        int taps = Kernel * Kernel, k = taps * width, imageSize = g.Height * g.Width * g.Channels;
         unsafe
         {
             fixed (T* px = x, pr = rows)
@@ -145,22 +167,13 @@ public sealed partial class Conv2d
                 {
                     var image = new ReadOnlySpan<T>(xs + (long)(first + img) * imageSize, imageSize);
                     var block = new Span<T>(rs + (long)img * g.OutPixels * k, g.OutPixels * k);
-                    for (int oy = 0, r = 0; oy < g.OutHeight; oy++)
-                        for (int ox = 0; ox < g.OutWidth; ox++, r++)
+                    for (int r = 0; r < g.OutPixels; r++)
+                        for (int t = 0; t < taps; t++)
                         {
-                            var row = block.Slice(r * k, k);
-                            for (int ky = 0, t = 0; ky < Kernel; ky++)
-                            {
-                                int iy = oy * Stride - Padding + ky * Dilation;
-                                for (int kx = 0; kx < Kernel; kx++, t++)
-                                {
-                                    int ix = ox * Stride - Padding + kx * Dilation;
-                                    var dst = row.Slice(t * width, width);
-                                    if ((uint)iy < (uint)g.Height && (uint)ix < (uint)g.Width)
-                                        image.Slice((iy * g.Width + ix) * g.Channels + c0, width).CopyTo(dst);
-                                    else dst.Clear();
-                                }
-                            }
+                            int source = sources[r * taps + t];
+                            var dst = block.Slice(r * k + t * width, width);
+                            if (source >= 0) image.Slice(source * g.Channels + c0, width).CopyTo(dst);
+                            else dst.Clear();
                         }
                 });
             }
@@ -168,9 +181,9 @@ public sealed partial class Conv2d
     }
 
     /// <summary>dX[first + img, iy, ix, c] += rowGrads[(img, oy, ox), (ky, kx, c)]: the adjoint of <see cref="ImToRows"/>, each image by one thread.</summary>
-    private void FoldRows<T>(ReadOnlySpan<T> rowGrads, Span<T> dx, ConvGeometry g, int first, int count) where T : unmanaged, IFloatingPointIeee754<T>
+    private void FoldRows<T>(ReadOnlySpan<T> rowGrads, Span<T> dx, ConvGeometry g, int[] sources, int first, int count) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int k = Kernel * Kernel * g.Channels, imageSize = g.Height * g.Width * g.Channels;
+        int taps = Kernel * Kernel, k = taps * g.Channels, imageSize = g.Height * g.Width * g.Channels;
         unsafe
         {
             fixed (T* pg = rowGrads, pdx = dx)
@@ -180,25 +193,19 @@ public sealed partial class Conv2d
                 {
                     var image = new Span<T>(ds + (long)(first + img) * imageSize, imageSize);
                     var block = new ReadOnlySpan<T>(gs + (long)img * g.OutPixels * k, g.OutPixels * k);
-                    for (int oy = 0, r = 0; oy < g.OutHeight; oy++)
-                        for (int ox = 0; ox < g.OutWidth; ox++, r++)
-                            for (int ky = 0, t = 0; ky < Kernel; ky++)
-                            {
-                                int iy = oy * Stride - Padding + ky * Dilation;
-                                for (int kx = 0; kx < Kernel; kx++, t++)
-                                {
-                                    int ix = ox * Stride - Padding + kx * Dilation;
-                                    if ((uint)iy < (uint)g.Height && (uint)ix < (uint)g.Width)
-                                        SpanMath.AddTo(block.Slice(r * k + t * g.Channels, g.Channels), image.Slice((iy * g.Width + ix) * g.Channels, g.Channels));
-                                }
-                            }
+                    for (int r = 0; r < g.OutPixels; r++)
+                        for (int t = 0; t < taps; t++)
+                        {
+                            int source = sources[r * taps + t];
+                            if (source >= 0) SpanMath.AddTo(block.Slice(r * k + t * g.Channels, g.Channels), image.Slice(source * g.Channels, g.Channels));
+                        }
                 });
             }
         }
     }
 
     /// <summary>Grouped forward: y[n, oy, ox, o] = Σ over the group's channels c and taps of x[n, iy, ix, c] * W[o, c - c0, ky, kx]; parallel over images.</summary>
-    private void GroupedForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weight, Span<T> y, ConvGeometry g, int batch) where T : unmanaged, IFloatingPointIeee754<T>
+    private void GroupedForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> weight, Span<T> y, ConvGeometry g, int[] sources, int batch) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups, taps = Kernel * Kernel;
         int imageSize = g.Height * g.Width * g.Channels, outSize = g.OutPixels * OutChannels;
@@ -212,36 +219,31 @@ public sealed partial class Conv2d
                     var image = new ReadOnlySpan<T>(xs + (long)img * imageSize, imageSize);
                     var w = new ReadOnlySpan<T>(ws, OutChannels * inPerGroup * taps);
                     var output = new Span<T>(ys + (long)img * outSize, outSize);
-                    for (int oy = 0, r = 0; oy < g.OutHeight; oy++)
-                        for (int ox = 0; ox < g.OutWidth; ox++, r++)
+                    for (int r = 0; r < g.OutPixels; r++)
+                    {
+                        var yRow = output.Slice(r * OutChannels, OutChannels);
+                        yRow.Clear();
+                        for (int t = 0; t < taps; t++)
                         {
-                            var yRow = output.Slice(r * OutChannels, OutChannels);
-                            yRow.Clear();
-                            for (int ky = 0, t = 0; ky < Kernel; ky++)
+                            int source = sources[r * taps + t];
+                            if (source < 0) continue;
+                            var pixel = image.Slice(source * g.Channels, g.Channels);
+                            for (int o = 0; o < OutChannels; o++)
                             {
-                                int iy = oy * Stride - Padding + ky * Dilation;
-                                for (int kx = 0; kx < Kernel; kx++, t++)
-                                {
-                                    int ix = ox * Stride - Padding + kx * Dilation;
-                                    if ((uint)iy >= (uint)g.Height || (uint)ix >= (uint)g.Width) continue;
-                                    var pixel = image.Slice((iy * g.Width + ix) * g.Channels, g.Channels);
-                                    for (int o = 0; o < OutChannels; o++)
-                                    {
-                                        int c0 = o / outPerGroup * inPerGroup;
-                                        var sum = T.Zero;
-                                        for (int c = 0; c < inPerGroup; c++) sum += pixel[c0 + c] * w[(o * inPerGroup + c) * taps + t];
-                                        yRow[o] += sum;
-                                    }
-                                }
+                                int c0 = o / outPerGroup * inPerGroup;
+                                var sum = T.Zero;
+                                for (int c = 0; c < inPerGroup; c++) sum += pixel[c0 + c] * w[(o * inPerGroup + c) * taps + t];
+                                yRow[o] += sum;
                             }
                         }
+                    }
                 });
             }
         }
     }
 
     /// <summary>Grouped dW[o, c, ky, kx] += Σ over images and output pixels of dy[n, oy, ox, o] * x[n, iy, ix, c0 + c]; parallel over output channels.</summary>
-    private void GroupedWeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> weightGrad, ConvGeometry g, int batch) where T : unmanaged, IFloatingPointIeee754<T>
+    private void GroupedWeightGradient<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> weightGrad, ConvGeometry g, int[] sources, int batch) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups, taps = Kernel * Kernel;
         unsafe
@@ -257,32 +259,25 @@ public sealed partial class Conv2d
                     var dw = new Span<T>(dws + (long)o * inPerGroup * taps, inPerGroup * taps);
                     int c0 = o / outPerGroup * inPerGroup;
                     for (int c = 0; c < inPerGroup; c++)
-                        for (int ky = 0, t = 0; ky < Kernel; ky++)
-                            for (int kx = 0; kx < Kernel; kx++, t++)
-                            {
-                                var sum = T.Zero;
-                                for (int img = 0; img < batch; img++)
-                                    for (int oy = 0; oy < g.OutHeight; oy++)
-                                    {
-                                        int iy = oy * Stride - Padding + ky * Dilation;
-                                        if ((uint)iy >= (uint)g.Height) continue;
-                                        for (int ox = 0; ox < g.OutWidth; ox++)
-                                        {
-                                            int ix = ox * Stride - Padding + kx * Dilation;
-                                            if ((uint)ix >= (uint)g.Width) continue;
-                                            sum += dyv[((img * g.OutHeight + oy) * g.OutWidth + ox) * OutChannels + o]
-                                                 * xv[((img * g.Height + iy) * g.Width + ix) * g.Channels + c0 + c];
-                                        }
-                                    }
-                                dw[c * taps + t] += sum;
-                            }
+                        for (int t = 0; t < taps; t++)
+                        {
+                            var sum = T.Zero;
+                            for (int img = 0; img < batch; img++)
+                                for (int r = 0; r < g.OutPixels; r++)
+                                {
+                                    int source = sources[r * taps + t];
+                                    if (source >= 0)
+                                        sum += dyv[(img * g.OutPixels + r) * OutChannels + o] * xv[(img * g.Height * g.Width + source) * g.Channels + c0 + c];
+                                }
+                            dw[c * taps + t] += sum;
+                        }
                 });
             }
         }
     }
 
     /// <summary>Grouped dX[n, iy, ix, c] += Σ over the outputs o of c's group and the taps reaching it of dy[n, oy, ox, o] * W[o, c - c0, ky, kx]; each image by one thread.</summary>
-    private void GroupedInputGradient<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> dx, ConvGeometry g, int batch) where T : unmanaged, IFloatingPointIeee754<T>
+    private void GroupedInputGradient<T>(ReadOnlySpan<T> dy, ReadOnlySpan<T> weight, Span<T> dx, ConvGeometry g, int[] sources, int batch) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int inPerGroup = g.Channels / Groups, outPerGroup = OutChannels / Groups, taps = Kernel * Kernel;
         int imageSize = g.Height * g.Width * g.Channels, outSize = g.OutPixels * OutChannels;
@@ -296,27 +291,22 @@ public sealed partial class Conv2d
                     var dyImage = new ReadOnlySpan<T>(dys + (long)img * outSize, outSize);
                     var w = new ReadOnlySpan<T>(ws, OutChannels * inPerGroup * taps);
                     var dxImage = new Span<T>(dxs + (long)img * imageSize, imageSize);
-                    for (int oy = 0, r = 0; oy < g.OutHeight; oy++)
-                        for (int ox = 0; ox < g.OutWidth; ox++, r++)
+                    for (int r = 0; r < g.OutPixels; r++)
+                    {
+                        var dyRow = dyImage.Slice(r * OutChannels, OutChannels);
+                        for (int t = 0; t < taps; t++)
                         {
-                            var dyRow = dyImage.Slice(r * OutChannels, OutChannels);
-                            for (int ky = 0, t = 0; ky < Kernel; ky++)
+                            int source = sources[r * taps + t];
+                            if (source < 0) continue;
+                            var pixel = dxImage.Slice(source * g.Channels, g.Channels);
+                            for (int o = 0; o < OutChannels; o++)
                             {
-                                int iy = oy * Stride - Padding + ky * Dilation;
-                                for (int kx = 0; kx < Kernel; kx++, t++)
-                                {
-                                    int ix = ox * Stride - Padding + kx * Dilation;
-                                    if ((uint)iy >= (uint)g.Height || (uint)ix >= (uint)g.Width) continue;
-                                    var pixel = dxImage.Slice((iy * g.Width + ix) * g.Channels, g.Channels);
-                                    for (int o = 0; o < OutChannels; o++)
-                                    {
-                                        int c0 = o / outPerGroup * inPerGroup;
-                                        var d = dyRow[o];
-                                        for (int c = 0; c < inPerGroup; c++) pixel[c0 + c] += d * w[(o * inPerGroup + c) * taps + t];
-                                    }
-                                }
+                                int c0 = o / outPerGroup * inPerGroup;
+                                var d = dyRow[o];
+                                for (int c = 0; c < inPerGroup; c++) pixel[c0 + c] += d * w[(o * inPerGroup + c) * taps + t];
                             }
                         }
+                    }
                 });
             }
         }
