@@ -98,11 +98,7 @@ internal readonly unsafe struct Im2ColOperand<T> : IGemmOperand<T>, IRowSource<T
 
     public void RowOffsets(int p0, int kc, nint* offsets)
     {
-        fixed (int* taps = Scratch(ref _taps, kc))
-        {
-            TapOffsets(p0, kc, taps);
-            for (int p = 0; p < kc; p++) offsets[p] = taps[p];
-        }
+        for (int p = 0; p < kc; p++) offsets[p] = _g.PaddedTapOffset(p0 + p);
     }
 
     public void CopyRows(int r0, int rows, int c0, int count, T* dst, int dstStride)
